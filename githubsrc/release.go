@@ -1,0 +1,111 @@
+// Package githubsrc reads and writes GitHub Releases and owns the release
+// vocabulary that the publisher and the proxy share: Repo, Release, Asset,
+// platform keys and the artifact-name rules (Classify). It is the only
+// package that imports go-github and oauth2.
+//
+// Start with New for a Client, Classify for what a file is, and
+// githubsrctest for a fake GitHub to test against.
+package githubsrc
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
+)
+
+// ErrNotFound is wrapped into errors for a missing repository, release or asset.
+var ErrNotFound = errors.New("not found")
+
+// Repo names a repository, as in "owner/name".
+type Repo struct{ Owner, Name string }
+
+func (r Repo) String() string { return r.Owner + "/" + r.Name }
+
+// IsZero reports whether r names no repository.
+func (r Repo) IsZero() bool { return r == Repo{} }
+
+var repoPartRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+// ParseRepo parses "owner/name". A GitHub URL such as
+// https://github.com/owner/name(.git) is accepted too, since that is what
+// people paste.
+func ParseRepo(s string) (Repo, error) {
+	t := strings.TrimSpace(s)
+	for _, p := range []string{"https://github.com/", "http://github.com/", "github.com/"} {
+		t = strings.TrimPrefix(t, p)
+	}
+	t = strings.TrimSuffix(strings.TrimSuffix(t, "/"), ".git")
+	owner, name, ok := strings.Cut(t, "/")
+	if !ok || !repoPartRE.MatchString(owner) || !repoPartRE.MatchString(name) || name == "." || name == ".." {
+		return Repo{}, fmt.Errorf("invalid repository %q: want owner/name, like tauri-apps/tauri", s)
+	}
+	return Repo{Owner: owner, Name: name}, nil
+}
+
+// Release is a GitHub release as otapub sees it.
+type Release struct {
+	ID              int64
+	Tag             string
+	Name            string
+	Notes           string
+	TargetCommitish string
+	Draft           bool
+	Prerelease      bool
+	// Immutable releases cannot gain, lose or change assets once published.
+	Immutable   bool
+	CreatedAt   time.Time
+	PublishedAt time.Time // zero for drafts
+	HTMLURL     string
+	UploadURL   string // the upload_url template, "{?name,label}" removed
+	Assets      []Asset
+}
+
+// Version returns the version the release's tag names, after prefix.
+func (r Release) Version(prefix string) (*semver.Version, error) {
+	return ParseTag(r.Tag, prefix)
+}
+
+// Asset returns the asset named name.
+func (r Release) Asset(name string) (Asset, bool) {
+	for _, a := range r.Assets {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return Asset{}, false
+}
+
+// Asset is a file attached to a release.
+type Asset struct {
+	ID    int64
+	Name  string
+	Label string
+	// State is "uploaded" once complete; an interrupted upload leaves
+	// "starter" or "open" behind.
+	State       string
+	Size        int64
+	ContentType string
+	// Digest is "sha256:<hex>" as GitHub computed it at upload, or "" for
+	// assets uploaded before GitHub kept digests (June 2025) and on servers
+	// that do not report one.
+	Digest     string
+	BrowserURL string // browser_download_url: anonymous downloads, public repos only
+	APIURL     string // the API's asset URL
+	UpdatedAt  time.Time
+}
+
+// Uploaded reports whether the asset is complete.
+func (a Asset) Uploaded() bool { return a.State == "uploaded" }
+
+// SHA256 returns the hex SHA-256 from Digest, or "" when GitHub gave none.
+func (a Asset) SHA256() string {
+	hex, ok := strings.CutPrefix(a.Digest, "sha256:")
+	if !ok {
+		return ""
+	}
+	return hex
+}
