@@ -1,0 +1,165 @@
+package githubsrc
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"time"
+
+	"github.com/google/go-github/v66/github"
+)
+
+// MaxAssetSize is the largest asset GitHub accepts: 2 GiB.
+const MaxAssetSize = 2 << 30
+
+// Upload sends size bytes from body as asset name of rel, to the release's
+// own upload_url (so github.com, GHES and fakes take one path). It makes
+// one attempt: the body cannot be replayed, and after an ambiguous failure
+// the caller must read the asset back (GitHub "successfully fails": a 5xx
+// or timeout can hide an upload that landed, and the retry then gets a
+// 422 already_exists, which wraps ErrAlreadyExists).
+func (c *Client) Upload(ctx context.Context, repo Repo, rel Release, name string, body io.Reader, size int64) (Asset, error) {
+	op := fmt.Sprintf("upload %s to %s@%s", name, repo, rel.Tag)
+	switch {
+	case size <= 0:
+		return Asset{}, fmt.Errorf("%s: the file is empty and GitHub rejects empty assets: leave it out", op)
+	case size > MaxAssetSize:
+		return Asset{}, fmt.Errorf("%s: the file is %d bytes and GitHub takes at most 2 GiB per asset: split it or host it elsewhere", op, size)
+	case rel.UploadURL == "":
+		return Asset{}, fmt.Errorf("%s: release %d has no upload URL: read it again with Release", op, rel.ID)
+	}
+	contentType := mime.TypeByExtension(path.Ext(name))
+	if contentType == "" {
+		contentType = "application/octet-stream"
+	}
+	u := rel.UploadURL + "?" + url.Values{"name": {name}}.Encode() // Encode escapes "+" as %2B
+	req, err := c.gh.NewUploadRequest(u, body, size, contentType)
+	if err != nil {
+		return Asset{}, fmt.Errorf("%s: %w", op, err)
+	}
+	var raw ghAsset
+	start := time.Now()
+	resp, err := c.gh.Do(ctx, req, &raw)
+	c.note(op, resp, err, time.Since(start))
+	if err != nil {
+		return Asset{}, classify(op, resp, err, c.anonymous, c.now())
+	}
+	return raw.asset(), nil
+}
+
+// Download is where a client can fetch an asset without credentials: a URL,
+// or, when GitHub streams the bytes itself instead of redirecting, a Body.
+type Download struct {
+	URL  string
+	Body io.ReadCloser
+	Size int64 // of Body; -1 when unknown
+}
+
+// DownloadURL resolves asset a of repo for a client that has no
+// credentials. Public repositories need no API call: browser_download_url
+// works anonymously and costs no rate limit. Private ones (and drafts) go
+// through ResolveDownload.
+func (c *Client) DownloadURL(ctx context.Context, repo Repo, a Asset, private bool) (Download, error) {
+	if !private && a.BrowserURL != "" {
+		return Download{URL: a.BrowserURL}, nil
+	}
+	return c.ResolveDownload(ctx, repo, a.ID)
+}
+
+// ResolveDownload asks the API for asset id's bytes with the client's token
+// and returns the short-lived signed URL GitHub redirects to, without
+// following it (so the token never reaches the storage host), or the body
+// when GitHub answers 200 itself. It uses its own http.Client: go-github
+// v66's DownloadReleaseAsset swaps the shared client's CheckRedirect, a data
+// race under concurrent use.
+func (c *Client) ResolveDownload(ctx context.Context, repo Repo, id int64) (Download, error) {
+	op := fmt.Sprintf("resolve download of asset %d of %s", id, repo)
+	var d Download
+	build := c.get(repoPath(repo, "releases/assets/"+strconv.FormatInt(id, 10)), "Accept", "application/octet-stream")
+	for attempt := 1; ; attempt++ {
+		req, err := build()
+		if err != nil {
+			return Download{}, fmt.Errorf("%s: %w", op, err)
+		}
+		start := time.Now()
+		resp, err := c.noRedirect.Do(req.WithContext(ctx))
+		var gr *github.Response
+		if err == nil {
+			gr = &github.Response{Response: resp}
+			switch {
+			case resp.StatusCode >= 300 && resp.StatusCode < 400:
+				drain(resp.Body)
+				loc, lerr := resp.Location()
+				if lerr != nil {
+					err = fmt.Errorf("GitHub redirected without a usable Location: %w", lerr)
+					break
+				}
+				d = Download{URL: loc.String()}
+			case resp.StatusCode == http.StatusOK:
+				d = Download{Body: resp.Body, Size: resp.ContentLength}
+			default:
+				err = github.CheckResponse(resp)
+				drain(resp.Body)
+			}
+		}
+		c.note(op, gr, err, time.Since(start))
+		if err == nil {
+			return d, nil
+		}
+		if ctx.Err() != nil {
+			return Download{}, fmt.Errorf("%s: %w", op, ctx.Err())
+		}
+		err = classify(op, gr, err, c.anonymous, c.now())
+		wait, ok := c.backoff(err, attempt, true)
+		if !ok {
+			return Download{}, err
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return Download{}, fmt.Errorf("%s: %w", op, err)
+		}
+	}
+}
+
+// OpenAsset streams the bytes of asset id (drafts included, with a token).
+// The caller closes the reader.
+func (c *Client) OpenAsset(ctx context.Context, repo Repo, id int64) (io.ReadCloser, error) {
+	d, err := c.ResolveDownload(ctx, repo, id)
+	if err != nil {
+		return nil, err
+	}
+	if d.Body != nil {
+		return d.Body, nil
+	}
+	op := fmt.Sprintf("download asset %d of %s", id, repo)
+	for attempt := 1; ; attempt++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.URL, nil)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		resp, err := c.plain.Do(req) // no credentials: the URL is signed
+		if err == nil {
+			if resp.StatusCode == http.StatusOK {
+				return resp.Body, nil
+			}
+			drain(resp.Body)
+			err = &APIError{Op: op, Status: resp.StatusCode, Message: "from the storage host"}
+			if resp.StatusCode == http.StatusNotFound {
+				err = fmt.Errorf("%s: %w", op, ErrNotFound)
+			}
+		} else {
+			err = fmt.Errorf("%s: %w", op, err)
+		}
+		wait, ok := c.backoff(err, attempt, true)
+		if !ok || ctx.Err() != nil {
+			return nil, err
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+	}
+}
