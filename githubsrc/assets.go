@@ -135,24 +135,36 @@ func (c *Client) OpenAsset(ctx context.Context, repo Repo, id int64) (io.ReadClo
 	if d.Body != nil {
 		return d.Body, nil
 	}
-	op := fmt.Sprintf("download asset %d of %s", id, repo)
+	return c.openURL(ctx, fmt.Sprintf("download asset %d of %s", id, repo), d.URL)
+}
+
+// openURL GETs u without credentials (signed storage URLs, public browser
+// URLs), retrying transient failures.
+func (c *Client) openURL(ctx context.Context, op, u string) (io.ReadCloser, error) {
 	for attempt := 1; ; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.URL, nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
-		resp, err := c.plain.Do(req) // no credentials: the URL is signed
+		start := time.Now()
+		resp, err := c.plain.Do(req) // no credentials: the URL is signed or public
+		status := 0
 		if err == nil {
+			status = resp.StatusCode
 			if resp.StatusCode == http.StatusOK {
+				c.note(op, nil, nil, time.Since(start))
 				return resp.Body, nil
 			}
 			drain(resp.Body)
-			err = &APIError{Op: op, Status: resp.StatusCode, Message: "from the storage host"}
+			err = &APIError{Op: op, Status: resp.StatusCode, Message: "from the download host"}
 			if resp.StatusCode == http.StatusNotFound {
 				err = fmt.Errorf("%s: %w", op, ErrNotFound)
 			}
 		} else {
 			err = fmt.Errorf("%s: %w", op, err)
+		}
+		if c.observe != nil {
+			c.observe(Observation{Op: op, Status: status, Duration: time.Since(start), Err: err, RateRemaining: -1})
 		}
 		wait, ok := c.backoff(err, attempt, true)
 		if !ok || ctx.Err() != nil {
@@ -162,4 +174,29 @@ func (c *Client) OpenAsset(ctx context.Context, repo Repo, id int64) (io.ReadClo
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
 	}
+}
+
+// ReadAsset reads a small asset whole, at most limit bytes: a .sig or a
+// manifest. Public repositories are read through browser_download_url (no
+// API call, no rate limit); private ones and drafts through the API.
+func (c *Client) ReadAsset(ctx context.Context, repo Repo, a Asset, private bool, limit int64) ([]byte, error) {
+	var rc io.ReadCloser
+	var err error
+	if private || a.BrowserURL == "" {
+		rc, err = c.OpenAsset(ctx, repo, a.ID)
+	} else {
+		rc, err = c.openURL(ctx, fmt.Sprintf("download %s of %s", a.Name, repo), a.BrowserURL)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s of %s: %w", a.Name, repo, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("read %s of %s: larger than %d bytes", a.Name, repo, limit)
+	}
+	return b, nil
 }

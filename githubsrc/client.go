@@ -50,6 +50,8 @@ type Observation struct {
 	Status   int // 0 when no response arrived
 	Duration time.Duration
 	Err      error
+	// RateRemaining is x-ratelimit-remaining from the answer, or -1.
+	RateRemaining int
 }
 
 // Client reads and writes GitHub Releases.
@@ -186,17 +188,18 @@ func (c *Client) backoff(err error, attempt int, idempotent bool) (time.Duration
 }
 
 func (c *Client) note(op string, resp *github.Response, err error, d time.Duration) {
-	status := 0
+	o := Observation{Op: op, Duration: d, Err: err, RateRemaining: -1}
 	if resp != nil && resp.Response != nil {
-		status = resp.StatusCode
+		o.Status = resp.StatusCode
 		if resp.Rate.Limit > 0 {
+			o.RateRemaining = resp.Rate.Remaining
 			c.rateRemaining.Store(int64(resp.Rate.Remaining))
 			c.rateLimit.Store(int64(resp.Rate.Limit))
 			c.rateReset.Store(resp.Rate.Reset.Unix())
 		}
 	}
 	if c.observe != nil {
-		c.observe(Observation{Op: op, Status: status, Duration: d, Err: err})
+		c.observe(o)
 	}
 }
 

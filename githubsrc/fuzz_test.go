@@ -32,7 +32,7 @@ func FuzzClassify(f *testing.F) {
 			}
 		}
 		if a.Platform.Arch != "" {
-			if err := a.Platform.validate(); err != nil {
+			if err := a.Platform.Validate(); err != nil {
 				t.Fatalf("Classify(%q) gave an impossible platform %q: %v", name, a.Platform, err)
 			}
 			if p, err := ParsePlatform(a.Platform.Key()); err != nil || p != a.Platform {

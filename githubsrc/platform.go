@@ -145,14 +145,14 @@ func ParsePlatform(key string) (Platform, error) {
 			return Platform{}, fmt.Errorf("platform key %q: %w", key, err)
 		}
 	}
-	if err := p.validate(); err != nil {
+	if err := p.Validate(); err != nil {
 		return Platform{}, fmt.Errorf("platform key %q: %w", key, err)
 	}
 	return p, nil
 }
 
-// validate rejects combinations no updater produces, such as a Windows AppImage.
-func (p Platform) validate() error {
+// Validate rejects combinations no updater produces, such as a Windows AppImage.
+func (p Platform) Validate() error {
 	if p.Arch == Universal && p.OS != Darwin {
 		return fmt.Errorf("universal builds exist only for darwin")
 	}

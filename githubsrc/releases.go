@@ -277,3 +277,19 @@ func (c *Client) DeleteAsset(ctx context.Context, repo Repo, assetID int64) erro
 	}
 	return err
 }
+
+// RepoInfo is what otapub needs to know of a repository.
+type RepoInfo struct {
+	Private bool
+}
+
+// Repository reads repo's visibility.
+func (c *Client) Repository(ctx context.Context, repo Repo) (RepoInfo, error) {
+	var raw struct {
+		Private bool `json:"private"`
+	}
+	if _, err := c.do(ctx, "read repository "+repo.String(), true, c.get(strings.TrimSuffix(repoPath(repo, ""), "/")), &raw); err != nil {
+		return RepoInfo{}, err
+	}
+	return RepoInfo{Private: raw.Private}, nil
+}

@@ -41,6 +41,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		// Errors are printed once, by run; never os.Exit inside the app.
 		ExitErrHandler: func(*cli.Context, error) {},
 		Commands: []*cli.Command{
+			serveCommand(),
 			versionCommand(),
 		},
 	}

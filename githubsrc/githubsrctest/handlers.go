@@ -389,6 +389,14 @@ func paginate[T any](w http.ResponseWriter, r *http.Request, items []T) []T {
 
 // --- handlers ---
 
+func (s *Server) getRepo(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if rp := s.repoFor(w, r); rp != nil {
+		writeJSON(w, http.StatusOK, map[string]any{"full_name": rp.owner + "/" + rp.name, "private": rp.private})
+	}
+}
+
 func (s *Server) listReleases(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	rp := s.repoFor(w, r)

@@ -110,6 +110,7 @@ func NewServer(t testing.TB) *Server {
 		method, path, _ := strings.Cut(pattern, " ")
 		mux.HandleFunc(method+" /api/v3"+path, s.apiRoute(h))
 	}
+	api("GET /repos/{owner}/{repo}", s.getRepo)
 	api("GET /repos/{owner}/{repo}/releases", s.listReleases)
 	api("POST /repos/{owner}/{repo}/releases", s.createRelease)
 	api("GET /repos/{owner}/{repo}/releases/latest", s.latestRelease)

@@ -1,0 +1,255 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/otapub/ota-action/githubsrc"
+)
+
+// app is one served app and its cached snapshot. The hot path reads snap
+// and validatedAt atomically and takes no lock; everything else belongs to
+// the one refresh that singleflight lets run at a time.
+type app struct {
+	AppConfig
+	opts SnapshotOptions
+
+	snap        atomic.Pointer[Snapshot]
+	validatedAt atomic.Int64 // unix nanoseconds of the last successful refresh or 304
+	expireAt    atomic.Int64 // unix nanoseconds before which a refresh is not needed; 0: by TTL
+
+	flight singleflight.Group
+
+	mu      sync.Mutex // guards what refresh keeps between runs
+	prev    any        // the source's token for a conditional read
+	sigs    map[int64][]byte
+	blocked time.Time // no upstream calls before this (rate limit, negative cache)
+	lastErr error
+}
+
+// errTooStale says the last good snapshot is older than --max-stale.
+var errTooStale = errors.New("the cached releases are older than --max-stale and GitHub cannot be reached")
+
+// errColdTimeout says the first refresh is still running after the cold-start wait.
+var errColdTimeout = errors.New("still fetching releases for the first time")
+
+// current returns the snapshot to answer from and whether it is stale,
+// starting a background refresh when the snapshot is due for one. With no
+// snapshot yet it waits for the first refresh, at most cfg.ColdWait.
+func (s *Server) current(ctx context.Context, a *app) (*Snapshot, bool, error) {
+	now := s.cfg.Now()
+	snap := a.snap.Load()
+	if snap != nil {
+		validated := time.Unix(0, a.validatedAt.Load())
+		due := validated.Add(s.cfg.CacheTTL)
+		if exp := a.expireAt.Load(); exp != 0 && exp < due.UnixNano() {
+			due = time.Unix(0, exp)
+		}
+		if now.Before(due) {
+			s.metrics.cacheHits.Inc()
+			return snap, false, nil
+		}
+		s.refreshAsync(a)
+		if now.Sub(validated) > s.cfg.MaxStale {
+			return nil, true, errTooStale
+		}
+		s.metrics.cacheStale.Inc()
+		return snap, true, nil
+	}
+	s.metrics.cacheMisses.Inc()
+	ch := a.flight.DoChan("refresh", func() (any, error) { return nil, s.refresh(a) })
+	timer := time.NewTimer(s.cfg.ColdWait)
+	defer timer.Stop()
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, false, res.Err
+		}
+		if snap := a.snap.Load(); snap != nil {
+			return snap, false, nil
+		}
+		return nil, false, errColdTimeout
+	case <-timer.C:
+		return nil, false, errColdTimeout
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	}
+}
+
+// refreshAsync starts a refresh unless one is running.
+func (s *Server) refreshAsync(a *app) {
+	go func() { _, _, _ = a.flight.Do("refresh", func() (any, error) { return nil, s.refresh(a) }) }()
+}
+
+// refreshNow runs a refresh (or joins the running one) and waits for it.
+func (s *Server) refreshNow(a *app) error {
+	_, err, _ := a.flight.Do("refresh", func() (any, error) { return nil, s.refresh(a) })
+	return err
+}
+
+// refresh reads the app's releases and swaps in a new snapshot, complete or
+// not at all. It runs under singleflight: one per app at a time.
+func (s *Server) refresh(a *app) (err error) {
+	now := s.cfg.Now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if now.Before(a.blocked) {
+		return a.lastErr // rate limited or negatively cached: do not ask
+	}
+	ctx, cancel := context.WithTimeout(s.base, s.cfg.UpstreamTimeout)
+	defer cancel()
+	start := time.Now()
+	defer func() {
+		s.metrics.refreshDuration.UpdateDuration(start)
+		if err != nil {
+			s.metrics.refreshErrors.Inc()
+			a.lastErr = err
+			s.log.Warn("refresh failed", "app", a.name(), "source", a.Source.String(), "err", err, "dur", time.Since(start).Round(time.Millisecond))
+		}
+	}()
+
+	prev := a.prev
+	if a.snap.Load() == nil {
+		prev = nil // evicted or never built: read everything
+	}
+	rels, next, unchanged, err := a.Source.Releases(ctx, prev)
+	if err != nil {
+		a.block(err, now)
+		return fmt.Errorf("refresh %s: %w", a.name(), err)
+	}
+	if unchanged {
+		s.metrics.notModified.Inc()
+		a.validate(now)
+		return nil
+	}
+	snap, err := s.build(ctx, a, rels)
+	if err != nil {
+		a.block(err, now)
+		return fmt.Errorf("refresh %s: %w", a.name(), err)
+	}
+	a.prev = next
+	a.snap.Store(snap)
+	a.validate(now)
+	s.cached.Add(a.name(), a) // counts toward the bound on cached apps
+	for _, w := range snap.Withheld {
+		s.log.Debug("payload withheld", "app", a.name(), "why", w)
+	}
+	s.log.Info("releases refreshed", "app", a.name(), "releases", snap.Releases, "withheld", len(snap.Withheld), "dur", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func (a *app) validate(now time.Time) {
+	a.validatedAt.Store(now.UnixNano())
+	a.expireAt.Store(0)
+	a.blocked = time.Time{}
+	a.lastErr = nil
+}
+
+// block stops upstream calls after err: until a rate limit resets, or
+// briefly after "not found" (negative caching).
+func (a *app) block(err error, now time.Time) {
+	var rl *githubsrc.RateLimitError
+	switch {
+	case errors.As(err, &rl):
+		a.blocked = rl.Reset
+	case errors.Is(err, githubsrc.ErrNotFound):
+		a.blocked = now.Add(negativeTTL)
+	}
+}
+
+// negativeTTL is how long "repository not found" is remembered.
+const negativeTTL = 30 * time.Second
+
+// build makes a snapshot, fetching the .sig contents it needs. Signatures
+// are immutable per asset ID, so each is fetched once for the app's life.
+func (s *Server) build(ctx context.Context, a *app, rels []githubsrc.Release) (*Snapshot, error) {
+	if a.sigs == nil {
+		a.sigs = map[int64][]byte{}
+	}
+	relOf := map[int64]githubsrc.Release{}
+	for _, r := range rels {
+		for _, as := range r.Assets {
+			relOf[as.ID] = r
+		}
+	}
+	lookup := func(as githubsrc.Asset) ([]byte, bool) { b, ok := a.sigs[as.ID]; return b, ok }
+	for round := 0; ; round++ {
+		snap, missing := BuildSnapshot(rels, lookup, a.opts)
+		if len(missing) == 0 {
+			s.pruneSigs(a, rels)
+			return snap, nil
+		}
+		if round == 3 {
+			return nil, fmt.Errorf("signatures still missing after %d rounds", round)
+		}
+		if err := s.fetchSigs(ctx, a, missing, relOf); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// fetchSigs reads missing .sig assets, a few at a time. A .sig that is gone
+// is recorded as empty, which BuildSnapshot withholds as malformed.
+func (s *Server) fetchSigs(ctx context.Context, a *app, missing []githubsrc.Asset, relOf map[int64]githubsrc.Release) error {
+	type result struct {
+		id  int64
+		b   []byte
+		err error
+	}
+	results := make(chan result, len(missing))
+	sem := make(chan struct{}, 4)
+	for _, as := range missing {
+		go func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			b, err := a.Source.Signature(ctx, relOf[as.ID], as)
+			results <- result{as.ID, b, err}
+		}()
+	}
+	var firstErr error
+	for range missing {
+		r := <-results
+		switch {
+		case r.err == nil:
+			a.sigs[r.id] = r.b
+		case errors.Is(r.err, githubsrc.ErrNotFound):
+			a.sigs[r.id] = nil
+		case firstErr == nil:
+			firstErr = r.err
+		}
+	}
+	return firstErr
+}
+
+// pruneSigs forgets signatures of assets no longer listed.
+func (s *Server) pruneSigs(a *app, rels []githubsrc.Release) {
+	live := map[int64]bool{}
+	for _, r := range rels {
+		for _, as := range r.Assets {
+			live[as.ID] = true
+		}
+	}
+	for id := range a.sigs {
+		if !live[id] {
+			delete(a.sigs, id)
+		}
+	}
+}
+
+// evict drops an app's snapshot when the bound on cached apps pushes it
+// out; its next request reads the releases afresh. It takes no lock: it
+// runs inside another app's refresh.
+func (a *app) evict() { a.snap.Store(nil) }
+
+func (a *app) name() string {
+	if a.Slug == "" {
+		return "default"
+	}
+	return a.Slug
+}

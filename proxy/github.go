@@ -1,0 +1,109 @@
+package proxy
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/otapub/ota-action/githubsrc"
+)
+
+// GitHubSource serves an app from a GitHub repository's published releases.
+type GitHubSource struct {
+	Client *githubsrc.Client
+	Repo   githubsrc.Repo
+	// Private forces downloads through the API with the server's token;
+	// otherwise a token-holding source asks GitHub once whether the
+	// repository is private.
+	Private bool
+
+	mu       sync.Mutex
+	known    bool // whether detected holds GitHub's answer
+	detected bool
+}
+
+func (g *GitHubSource) String() string { return "github.com/" + g.Repo.String() }
+
+// private reports whether downloads must go through the API.
+func (g *GitHubSource) private(ctx context.Context) (bool, error) {
+	if g.Private {
+		return true, nil
+	}
+	if g.Client.Anonymous() {
+		return false, nil // anonymous access sees public repositories only
+	}
+	g.mu.Lock()
+	known, detected := g.known, g.detected
+	g.mu.Unlock()
+	if known {
+		return detected, nil
+	}
+	info, err := g.Client.Repository(ctx, g.Repo)
+	if err != nil {
+		return false, err
+	}
+	g.mu.Lock()
+	g.known, g.detected = true, info.Private
+	g.mu.Unlock()
+	return info.Private, nil
+}
+
+// Releases lists the repository's published releases, conditionally on
+// the previous listing's ETags.
+func (g *GitHubSource) Releases(ctx context.Context, prev any) ([]githubsrc.Release, any, bool, error) {
+	if _, err := g.private(ctx); err != nil {
+		return nil, nil, false, err
+	}
+	p, _ := prev.(*githubsrc.Listing)
+	l, err := g.Client.ListReleases(ctx, g.Repo, p)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if l.Unchanged {
+		return nil, l, true, nil
+	}
+	var published []githubsrc.Release
+	for _, r := range l.Releases {
+		if !r.Draft {
+			published = append(published, r)
+		}
+	}
+	return published, l, false, nil
+}
+
+// maxSigSize bounds a .sig read: real ones are under 1 KiB.
+const maxSigSize = 64 << 10
+
+// Signature reads a .sig asset: through its public URL (no rate limit) or,
+// for private repositories, through the API.
+func (g *GitHubSource) Signature(ctx context.Context, _ githubsrc.Release, a githubsrc.Asset) ([]byte, error) {
+	private, err := g.private(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return g.Client.ReadAsset(ctx, g.Repo, a, private, maxSigSize)
+}
+
+// signedURLReuse is how long a signed URL is reused: GitHub does not document
+// their lifetime and some have lasted only about five minutes.
+const signedURLReuse = 30 * time.Second
+
+// Download resolves where a client fetches a: the public browser URL, or
+// for private repositories a signed URL resolved now with the server's token.
+func (g *GitHubSource) Download(ctx context.Context, _ githubsrc.Release, a githubsrc.Asset) (Download, error) {
+	private, err := g.private(ctx)
+	if err != nil {
+		return Download{}, err
+	}
+	d, err := g.Client.DownloadURL(ctx, g.Repo, a, private)
+	if err != nil {
+		return Download{}, err
+	}
+	switch {
+	case d.Body != nil:
+		return Download{Body: d.Body, Size: d.Size}, nil
+	case private:
+		return Download{URL: d.URL, Reuse: signedURLReuse}, nil
+	}
+	return Download{URL: d.URL, Cacheable: time.Hour, Reuse: time.Hour}, nil
+}

@@ -1,0 +1,142 @@
+package proxy_test
+
+import (
+	"flag"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/otapub/ota-action/githubsrc/githubsrctest"
+	"github.com/otapub/ota-action/proxy"
+)
+
+var update = flag.Bool("update", false, "rewrite files in testdata/golden")
+
+const testdataDir = "../testdata"
+
+func check(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join(testdataDir, "golden", name)
+	if *update {
+		check(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		check(t, os.WriteFile(path, got, 0o644))
+	}
+	want, err := os.ReadFile(path)
+	check(t, err)
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s\nrerun with -update if intended", name, diff)
+	}
+}
+
+// fixture reads a fixture release folder into asset bytes by name.
+func fixture(t testing.TB, dir string) map[string][]byte {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(testdataDir, "fixtures", dir))
+	check(t, err)
+	out := map[string][]byte{}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(testdataDir, "fixtures", dir, e.Name()))
+		check(t, err)
+		out[e.Name()] = b
+	}
+	return out
+}
+
+func fixtureFile(t testing.TB, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(testdataDir, "fixtures", path))
+	check(t, err)
+	return string(b)
+}
+
+// clock is a settable clock shared by the proxy and the fake.
+type clock struct{ ns atomic.Int64 }
+
+func newClock() *clock {
+	c := &clock{}
+	c.ns.Store(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC).UnixNano())
+	return c
+}
+
+func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+const repo = "demo-org/demo-app"
+
+const publicURL = "https://updates.example.com"
+
+// env is a proxy in front of a fake GitHub.
+type env struct {
+	gh    *githubsrctest.Server
+	srv   *proxy.Server
+	h     http.Handler
+	clock *clock
+}
+
+type option func(*proxy.Config)
+
+func newEnv(t *testing.T, gh *githubsrctest.Server, opts ...option) *env {
+	t.Helper()
+	clk := newClock()
+	if gh == nil {
+		gh = githubsrctest.NewServer(t)
+	}
+	cfg := proxy.Config{
+		PublicURL: publicURL,
+		APIURL:    gh.APIURL,
+		CacheTTL:  time.Minute,
+		Apps:      []proxy.AppConfig{{Repo: repo}},
+		Now:       clk.Now,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv, err := proxy.New(cfg, slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	check(t, err)
+	t.Cleanup(srv.Close)
+	return &env{gh: gh, srv: srv, h: srv.Handler(), clock: clk}
+}
+
+// get sends a request through the handler.
+func (e *env) get(method, path string) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
+	return rec
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(b), "\n"))
+	return len(b), nil
+}
+
+// seedTauriV2 publishes the Tauri v2 fixture as v1.2.0 and the v1 one as v1.1.0.
+func seedReleases(t *testing.T, gh *githubsrctest.Server) {
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.1.0", Notes: "v1 notes", PublishedAt: time.Date(2026, 10, 1, 9, 0, 0, 0, time.UTC), Assets: fixture(t, "tauri-v1/v1.1.0")})
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Notes: "Demo release", PublishedAt: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC), Assets: fixture(t, "tauri-v2/v1.2.0")})
+}
+
+func readBody(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	check(t, err)
+	return string(b)
+}

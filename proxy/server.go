@@ -1,0 +1,593 @@
+// Package proxy is otapub's update server: it answers Tauri and
+// cargo-packager update checks from a cached snapshot of each app's
+// published releases and redirects downloads to GitHub.
+//
+// Start with New and Server.Handler; the wire contract is in tauri.go and
+// the refresh discipline in cache.go.
+package proxy
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
+	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/otapub/ota-action/githubsrc"
+)
+
+// Server answers update checks for one or more apps.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	metrics *metrics
+	single  *app            // the app served at the root, if any
+	apps    map[string]*app // by slug
+	byRepo  map[string][]*app
+	cached  *lru.Cache[string, *app]
+	dls     *lru.Cache[downloadKey, cachedDownload]
+	base    context.Context
+	stop    context.CancelFunc
+	handler http.Handler
+
+	checkCacheControl []string
+}
+
+type downloadKey struct {
+	app *app
+	id  int64
+}
+
+type cachedDownload struct {
+	d     Download
+	until time.Time
+}
+
+// serverRetry is how the server retries GitHub: briefly, and never waiting
+// out a rate limit (it serves the cached snapshot instead).
+var serverRetry = githubsrc.Retry{Attempts: 3, BaseDelay: 200 * time.Millisecond, MaxDelay: 2 * time.Second}
+
+// New builds a Server. It makes no network call: apps are read on their
+// first request (or by Warm).
+func New(cfg Config, log *slog.Logger) (*Server, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, log: log, metrics: newMetrics(), apps: map[string]*app{}, byRepo: map[string][]*app{}}
+	s.base, s.stop = context.WithCancel(context.Background())
+	var err error
+	if s.cached, err = lru.NewWithEvict(cfg.MaxCachedApps, func(_ string, a *app) { a.evict() }); err != nil {
+		return nil, err
+	}
+	if s.dls, err = lru.New[downloadKey, cachedDownload](4096); err != nil {
+		return nil, err
+	}
+	single := len(cfg.Apps) == 1 && cfg.Apps[0].Slug == ""
+	clients := map[[2]string]*githubsrc.Client{}
+	for _, ac := range cfg.Apps {
+		opts, err := ac.check(single)
+		if err != nil {
+			return nil, err
+		}
+		a := &app{AppConfig: ac, opts: opts}
+		a.opts.DownloadBase = cfg.PublicURL + cfg.BasePath + a.prefix() + "/download/"
+		if a.Source == nil {
+			if a.Source, err = s.source(ac, clients); err != nil {
+				return nil, err
+			}
+		}
+		if _, dup := s.apps[ac.Slug]; dup {
+			return nil, fmt.Errorf("app %s is configured twice", ac.Slug)
+		}
+		s.apps[ac.Slug] = a
+		if single {
+			s.single = a
+		}
+		if ac.Repo != "" {
+			key := strings.ToLower(ac.Repo)
+			s.byRepo[key] = append(s.byRepo[key], a)
+		}
+	}
+	s.checkCacheControl = []string{fmt.Sprintf("public, max-age=%d, stale-while-revalidate=%d",
+		int(cfg.CacheTTL.Seconds()), int(min(cfg.MaxStale, time.Hour).Seconds()))}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// source builds the Source for an app, sharing one client per token so that
+// apps behind one token share its rate-limit knowledge.
+func (s *Server) source(ac AppConfig, clients map[[2]string]*githubsrc.Client) (Source, error) {
+	if ac.Dir != "" {
+		return NewDirSource(ac.Dir)
+	}
+	repo, _ := githubsrc.ParseRepo(ac.Repo)
+	token, apiURL := cmp.Or(ac.Token, s.cfg.Token), cmp.Or(ac.APIURL, s.cfg.APIURL)
+	key := [2]string{token, apiURL}
+	c := clients[key]
+	if c == nil {
+		var err error
+		c, err = githubsrc.New(githubsrc.Options{
+			Token: token, APIURL: apiURL, Retry: serverRetry, Logger: s.log,
+			Observe: s.metrics.observe(cmp.Or(ac.Slug, "default")),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("app %s: %w", ac.Slug, err)
+		}
+		clients[key] = c
+	}
+	if ac.Private && c.Anonymous() {
+		return nil, fmt.Errorf("app %s: a private repository needs a token: pass --token or set token_env", cmp.Or(ac.Slug, ac.Repo))
+	}
+	return &GitHubSource{Client: c, Repo: repo, Private: ac.Private}, nil
+}
+
+func (a *app) prefix() string {
+	if a.Slug == "" {
+		return ""
+	}
+	return "/" + a.Slug
+}
+
+// Handler returns the server's routes.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Warm starts every app's first refresh in the background, so the first
+// update check does not wait for GitHub.
+func (s *Server) Warm() {
+	for _, a := range s.apps {
+		s.refreshAsync(a)
+	}
+}
+
+// Close stops background refreshes.
+func (s *Server) Close() { s.stop() }
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	p := s.cfg.BasePath
+	app := ""
+	if s.single == nil {
+		app = "/{app}"
+	}
+	handle := func(pattern, route string, h http.HandlerFunc) {
+		method, path, _ := strings.Cut(pattern, " ")
+		mux.Handle(method+" "+p+path, s.instrument(route, h))
+	}
+	handle("GET /healthz", "healthz", s.handleHealth)
+	handle("GET /metrics", "metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}).ServeHTTP)
+	handle("POST /webhook", "webhook", s.handleWebhook)
+	handle("GET "+app+"/latest.json", "latest", s.handleLatest)
+	handle("GET "+app+"/download/{tag}/{asset}", "download", s.handleDownload)
+	handle("GET "+app+"/{target}/{arch}/{version}", "check", s.handleCheck)
+	handle("GET "+app+"/{target}/{arch}/{bundle}/{version}", "check", s.handleCheck)
+	mux.Handle("GET "+p+"/", s.instrument("unknown", s.handleUnknown))
+	return mux
+}
+
+// --- handlers ---
+
+func (s *Server) handleCheck(w http.ResponseWriter, r *http.Request) {
+	a := s.appOf(w, r)
+	if a == nil {
+		return
+	}
+	p, ch, cur, err := parseCheck(r)
+	if err != nil {
+		s.writeError(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	snap, _, err := s.current(r.Context(), a)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	h := w.Header()
+	h["Cache-Control"] = s.checkCacheControl
+	ans := snap.Answer(ch, p)
+	if ans == nil || !ans.Version.GreaterThan(cur) {
+		w.WriteHeader(http.StatusNoContent) // Tauri and cargo-packager: up to date
+		return
+	}
+	writeBody(w, r, ans.Body)
+}
+
+// writeBody writes a pre-encoded JSON body (only its length for HEAD).
+func writeBody(w http.ResponseWriter, r *http.Request, body []byte) {
+	h := w.Header()
+	h["Content-Type"] = jsonType
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	if r.Method == http.MethodHead {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	_, _ = w.Write(body)
+}
+
+var jsonType = []string{"application/json"}
+
+// parseCheck reads platform, channel and current version from a check URL.
+func parseCheck(r *http.Request) (githubsrc.Platform, Channel, *semver.Version, error) {
+	var q url.Values
+	if r.URL.RawQuery != "" {
+		q = r.URL.Query()
+	}
+	bundle := r.PathValue("bundle")
+	if bundle == "" {
+		bundle = cmp.Or(q.Get("bundle_type"), q.Get("bundle"))
+	}
+	p, err := parsePlatform(r.PathValue("target"), r.PathValue("arch"), bundle)
+	if err != nil {
+		return p, 0, nil, err
+	}
+	ch, err := ParseChannel(q.Get("channel"))
+	if err != nil {
+		return p, 0, nil, err
+	}
+	v, err := githubsrc.ParseVersion(r.PathValue("version"))
+	if err != nil {
+		return p, 0, nil, fmt.Errorf("current version: %w", err)
+	}
+	return p, ch, v, nil
+}
+
+// parsePlatform reads {target}/{arch}[/{bundle}]. A custom target that is
+// a platform key ("darwin-universal", "windows-x86_64-nsis") stands for
+// itself, as Tauri then substitutes it for {{target}}.
+func parsePlatform(target, arch, bundle string) (githubsrc.Platform, error) {
+	installer, err := githubsrc.ParseInstaller(bundle)
+	if err != nil {
+		return githubsrc.Platform{}, err
+	}
+	var p githubsrc.Platform
+	if strings.Contains(target, "-") {
+		if p, err = githubsrc.ParsePlatform(target); err != nil {
+			return p, fmt.Errorf("target: %w", err)
+		}
+		if p.Installer == "" {
+			p.Installer = installer
+		}
+	} else {
+		if p.OS, err = githubsrc.ParseOS(target); err != nil {
+			return p, err
+		}
+		if p.Arch, err = githubsrc.ParseArch(arch); err != nil {
+			return p, err
+		}
+		p.Installer = installer
+	}
+	return p, p.Validate()
+}
+
+func (s *Server) handleLatest(w http.ResponseWriter, r *http.Request) {
+	a := s.appOf(w, r)
+	if a == nil {
+		return
+	}
+	ch, err := ParseChannel(r.URL.Query().Get("channel"))
+	if err != nil {
+		s.writeError(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	snap, _, err := s.current(r.Context(), a)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	body := snap.LatestJSON(ch)
+	if body == nil {
+		s.writeError(w, r, http.StatusNotFound, fmt.Sprintf("no published %s release with a signed updater payload", ch))
+		return
+	}
+	w.Header()["Cache-Control"] = s.checkCacheControl
+	writeBody(w, r, body)
+}
+
+func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
+	a := s.appOf(w, r)
+	if a == nil {
+		return
+	}
+	snap, _, err := s.current(r.Context(), a)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	tag, name := r.PathValue("tag"), r.PathValue("asset")
+	rel, asset, ok := snap.Asset(tag, name)
+	if !ok {
+		s.writeError(w, r, http.StatusNotFound, fmt.Sprintf("no asset %q in a published release %q", name, tag))
+		return
+	}
+	key := downloadKey{a, asset.ID}
+	now := s.cfg.Now()
+	d, ok := s.dls.Get(key)
+	if !ok || now.After(d.until) {
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.UpstreamTimeout)
+		defer cancel()
+		dl, err := a.Source.Download(ctx, rel, asset)
+		if err != nil {
+			s.fail(w, r, a, err)
+			return
+		}
+		d = cachedDownload{d: dl, until: now.Add(dl.Reuse)}
+		if dl.URL != "" && dl.Reuse > 0 {
+			s.dls.Add(key, d)
+		}
+	}
+	switch {
+	case d.d.URL != "":
+		if d.d.Cacheable > 0 {
+			w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(d.d.Cacheable.Seconds())))
+		} else {
+			w.Header().Set("Cache-Control", "no-store") // a signed URL: for this client, now
+		}
+		http.Redirect(w, r, d.d.URL, http.StatusFound)
+	case d.d.File != "":
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Time{}) // large files take long
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		serveFile(w, r, d.d.File, asset.Name)
+	case d.d.Body != nil:
+		defer d.d.Body.Close()
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Content-Type", "application/octet-stream")
+		if d.d.Size >= 0 {
+			w.Header().Set("Content-Length", strconv.FormatInt(d.d.Size, 10))
+		}
+		_, _ = io.Copy(w, d.d.Body)
+	}
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header()["Content-Type"] = jsonType
+	_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+}
+
+// maxWebhookBody bounds a webhook delivery; GitHub caps payloads at 25 MB
+// but release events are a few KiB.
+const maxWebhookBody = 1 << 20
+
+func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.WebhookSecret == "" {
+		s.writeError(w, r, http.StatusNotFound, "webhooks are off: start otapub serve with --webhook-secret")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			s.writeError(w, r, http.StatusRequestEntityTooLarge, "webhook body over 1 MiB")
+			return
+		}
+		s.writeError(w, r, http.StatusBadRequest, "read webhook body: "+err.Error())
+		return
+	}
+	ev, err := githubsrc.ParseWebhook(r.Header, body, []byte(s.cfg.WebhookSecret))
+	switch {
+	case errors.Is(err, githubsrc.ErrBadSignature):
+		s.writeError(w, r, http.StatusUnauthorized, err.Error())
+		return
+	case err != nil:
+		s.writeError(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	if ev.Type != "release" {
+		w.WriteHeader(http.StatusNoContent) // ping and anything else: acknowledged
+		return
+	}
+	apps := s.byRepo[strings.ToLower(ev.Repo.String())]
+	if len(apps) == 0 {
+		s.writeError(w, r, http.StatusNotFound, fmt.Sprintf("no app serves %s", ev.Repo))
+		return
+	}
+	for _, a := range apps {
+		// GitHub may list the change a moment after it sends the event:
+		// refresh now, and again soon after.
+		a.expireAt.Store(s.cfg.Now().Add(10 * time.Second).UnixNano())
+		a.mu.Lock()
+		a.blocked = time.Time{}
+		a.mu.Unlock()
+		if err := s.refreshNow(a); err != nil {
+			s.fail(w, r, a, err)
+			return
+		}
+		a.expireAt.Store(s.cfg.Now().Add(10 * time.Second).UnixNano())
+	}
+	s.log.Info("webhook refreshed", "repo", ev.Repo.String(), "action", ev.Action, "tag", ev.Tag, "delivery", ev.DeliveryID)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) handleUnknown(w http.ResponseWriter, r *http.Request) {
+	s.writeError(w, r, http.StatusNotFound, "no such route: see the README for "+
+		s.cfg.BasePath+"/{target}/{arch}/{current_version}, /latest.json, /download/{tag}/{asset}, /healthz and /metrics")
+}
+
+// appOf finds the app a request is for, answering 404 when there is none.
+func (s *Server) appOf(w http.ResponseWriter, r *http.Request) *app {
+	if s.single != nil {
+		return s.single
+	}
+	if a := s.apps[r.PathValue("app")]; a != nil {
+		return a
+	}
+	s.writeError(w, r, http.StatusNotFound, fmt.Sprintf("no app %q on this server", r.PathValue("app")))
+	return nil
+}
+
+// fail answers for an error from a source: 503 with Retry-After while
+// GitHub cannot be asked, 404 for a repository that does not exist, 502
+// otherwise. Never a 200 with a wrong answer.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, a *app, err error) {
+	status, retry := http.StatusBadGateway, 0
+	var rl *githubsrc.RateLimitError
+	switch {
+	case errors.Is(err, errColdTimeout):
+		status, retry = http.StatusServiceUnavailable, 5
+	case errors.Is(err, errTooStale):
+		status, retry = http.StatusServiceUnavailable, 60
+	case errors.As(err, &rl):
+		status, retry = http.StatusServiceUnavailable, max(1, int(time.Until(rl.Reset).Seconds()))
+	case errors.Is(err, githubsrc.ErrNotFound):
+		status = http.StatusNotFound
+	case errors.Is(err, context.DeadlineExceeded):
+		status, retry = http.StatusGatewayTimeout, 5
+	case errors.Is(err, context.Canceled):
+		return // the client left
+	}
+	if retry > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(retry))
+	}
+	if rec, ok := w.(*recorder); ok {
+		rec.err = err
+	}
+	msg := err.Error()
+	if status == http.StatusBadGateway {
+		msg = "the release source failed: " + msg
+	}
+	s.writeError(w, r, status, msg)
+}
+
+// writeError answers with a JSON error, which Tauri treats as "try the next endpoint".
+func (s *Server) writeError(w http.ResponseWriter, _ *http.Request, status int, msg string) {
+	h := w.Header()
+	h["Content-Type"] = jsonType
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(encode(map[string]string{"error": msg}))
+}
+
+// --- middleware ---
+
+// maxPath bounds request paths; real ones are under 200 bytes.
+const maxPath = 1024
+
+// recorder notes the status of a response for logs and metrics.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+	err    error
+}
+
+func (w *recorder) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *recorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+var recorders = sync.Pool{New: func() any { return new(recorder) }}
+
+// instrument counts, times and logs every request of a route, one line each.
+func (s *Server) instrument(route string, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		if len(r.URL.Path) > maxPath {
+			s.writeError(w, r, http.StatusRequestURITooLong, "path too long")
+			return
+		}
+		rec := recorders.Get().(*recorder)
+		*rec = recorder{ResponseWriter: w}
+		h(rec, r)
+		status := rec.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		dur := time.Since(start)
+		m := s.metrics.request(route, status)
+		m.count.Inc()
+		m.latency.Observe(dur.Seconds())
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelWarn
+		}
+		if s.log.Enabled(r.Context(), level) {
+			attrs := []slog.Attr{
+				slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route),
+				slog.Int("status", status), slog.Int64("bytes", rec.bytes), slog.Duration("dur", dur),
+			}
+			if rec.err != nil {
+				attrs = append(attrs, slog.String("err", rec.err.Error()))
+			}
+			s.log.LogAttrs(r.Context(), level, "request", attrs...)
+		}
+		rec.ResponseWriter = nil
+		recorders.Put(rec)
+	})
+}
+
+// Serve answers requests on ln until ctx ends, then shuts down gracefully:
+// in-flight requests finish (for up to grace), new ones are refused.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second, // downloads of local files lift it for themselves
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return s.base },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down", "grace", grace)
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	s.stop()
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// serveFile answers with a local file, ranges and conditional requests included.
+func serveFile(w http.ResponseWriter, r *http.Request, path, name string) {
+	f, err := os.Open(path)
+	if err != nil {
+		http.Error(w, "file gone", http.StatusNotFound)
+		return
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		http.Error(w, "file gone", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	http.ServeContent(w, r, name, fi.ModTime(), f)
+}

@@ -1,0 +1,499 @@
+package proxy_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/otapub/ota-action/githubsrc/githubsrctest"
+	"github.com/otapub/ota-action/proxy"
+)
+
+// answer is the dynamic update answer as clients decode it.
+type answer struct {
+	Version   string  `json:"version"`
+	Notes     string  `json:"notes"`
+	PubDate   string  `json:"pub_date"`
+	URL       string  `json:"url"`
+	Signature string  `json:"signature"`
+	Format    *string `json:"format"`
+}
+
+func TestCheckRoutes(t *testing.T) {
+	e := newEnv(t, nil)
+	seedReleases(t, e.gh)
+	dl := publicURL + "/download/"
+	v2sig := func(name string) string { return fixtureFile(t, "tauri-v2/v1.2.0/"+name+".sig") }
+	v1sig := func(name string) string { return fixtureFile(t, "tauri-v1/v1.1.0/"+name+".sig") }
+	tests := []struct {
+		name       string
+		method     string
+		path       string
+		wantStatus int
+		wantURL    string // download URL of the answer
+		wantSig    string
+		wantFormat string // "" means the field must be absent
+		wantVer    string
+		wantErr    string
+	}{
+		{name: "windows nsis by default", path: "/windows/x86_64/1.0.0", wantStatus: 200, wantURL: dl + "v1.2.0/DemoApp_1.2.0_x64-setup.exe", wantSig: v2sig("DemoApp_1.2.0_x64-setup.exe"), wantFormat: "nsis", wantVer: "1.2.0"},
+		{name: "up to date", path: "/windows/x86_64/1.2.0", wantStatus: 204},
+		{name: "ahead of the newest", path: "/windows/x86_64/1.3.0", wantStatus: 204},
+		{name: "prerelease of the newest", path: "/windows/x86_64/1.2.0-rc.1", wantStatus: 200, wantURL: dl + "v1.2.0/DemoApp_1.2.0_x64-setup.exe", wantSig: v2sig("DemoApp_1.2.0_x64-setup.exe"), wantFormat: "nsis", wantVer: "1.2.0"},
+		{name: "build metadata, percent-encoded plus", path: "/windows/x86_64/1.1.0%2B7", wantStatus: 200, wantURL: dl + "v1.2.0/DemoApp_1.2.0_x64-setup.exe", wantSig: v2sig("DemoApp_1.2.0_x64-setup.exe"), wantFormat: "nsis", wantVer: "1.2.0"},
+		{name: "leading v in current version", path: "/windows/x86_64/v1.0.0", wantStatus: 200, wantURL: dl + "v1.2.0/DemoApp_1.2.0_x64-setup.exe", wantSig: v2sig("DemoApp_1.2.0_x64-setup.exe"), wantFormat: "nsis", wantVer: "1.2.0"},
+		{name: "msi in the path", path: "/windows/x86_64/msi/1.0.0", wantStatus: 200, wantURL: dl + "v1.2.0/DemoApp_1.2.0_x64_en-US.msi", wantSig: v2sig("DemoApp_1.2.0_x64_en-US.msi"), wantFormat: "wix", wantVer: "1.2.0"},
+		{name: "msi in the query", path: "/windows/x86_64/1.0.0?bundle_type=msi", wantStatus: 200, wantURL: dl + "v1.2.0/DemoApp_1.2.0_x64_en-US.msi", wantSig: v2sig("DemoApp_1.2.0_x64_en-US.msi"), wantFormat: "wix", wantVer: "1.2.0"},
+		{name: "wix spelling", path: "/windows/x64/wix/1.0.0", wantStatus: 200, wantURL: dl + "v1.2.0/DemoApp_1.2.0_x64_en-US.msi", wantSig: v2sig("DemoApp_1.2.0_x64_en-US.msi"), wantFormat: "wix", wantVer: "1.2.0"},
+		{name: "nsis in the path", path: "/windows/x86_64/nsis/1.0.0", wantStatus: 200, wantURL: dl + "v1.2.0/DemoApp_1.2.0_x64-setup.exe", wantSig: v2sig("DemoApp_1.2.0_x64-setup.exe"), wantFormat: "nsis", wantVer: "1.2.0"},
+		{name: "unknown bundle type means not said", path: "/windows/x86_64/unknown/1.0.0", wantStatus: 200, wantURL: dl + "v1.2.0/DemoApp_1.2.0_x64-setup.exe", wantSig: v2sig("DemoApp_1.2.0_x64-setup.exe"), wantFormat: "nsis", wantVer: "1.2.0"},
+		{name: "windows arm64", path: "/windows/aarch64/1.0.0", wantStatus: 200, wantURL: dl + "v1.2.0/DemoApp_1.2.0_arm64-setup.exe", wantSig: v2sig("DemoApp_1.2.0_arm64-setup.exe"), wantFormat: "nsis", wantVer: "1.2.0"},
+		{name: "windows arm64 msi does not exist", path: "/windows/aarch64/msi/1.0.0", wantStatus: 204},
+		{name: "cargo-packager macos spelling", path: "/macos/aarch64/1.0.0", wantStatus: 200, wantURL: dl + "v1.2.0/DemoApp_aarch64.app.tar.gz", wantSig: v2sig("DemoApp_aarch64.app.tar.gz"), wantFormat: "app", wantVer: "1.2.0"},
+		{name: "darwin x86_64 app", path: "/darwin/x86_64/app/1.0.0", wantStatus: 200, wantURL: dl + "v1.2.0/DemoApp_x64.app.tar.gz", wantSig: v2sig("DemoApp_x64.app.tar.gz"), wantFormat: "app", wantVer: "1.2.0"},
+		{name: "linux appimage by default", path: "/linux/x86_64/1.0.0", wantStatus: 200, wantURL: dl + "v1.2.0/DemoApp_1.2.0_amd64.AppImage", wantSig: v2sig("DemoApp_1.2.0_amd64.AppImage"), wantFormat: "appimage", wantVer: "1.2.0"},
+		{name: "linux deb has no cargo-packager format", path: "/linux/x86_64/deb/1.0.0", wantStatus: 200, wantURL: dl + "v1.2.0/DemoApp_1.2.0_amd64.deb", wantSig: v2sig("DemoApp_1.2.0_amd64.deb"), wantVer: "1.2.0"},
+		{name: "linux rpm", path: "/linux/amd64/1.0.0?bundle_type=rpm", wantStatus: 200, wantURL: dl + "v1.2.0/DemoApp-1.2.0-1.x86_64.rpm", wantSig: v2sig("DemoApp-1.2.0-1.x86_64.rpm"), wantVer: "1.2.0"},
+		{name: "no aarch64 deb anywhere", path: "/linux/aarch64/deb/1.0.0", wantStatus: 204},
+		{name: "custom target that is a key", path: "/windows-x86_64-msi/x86_64/1.0.0", wantStatus: 200, wantURL: dl + "v1.2.0/DemoApp_1.2.0_x64_en-US.msi", wantSig: v2sig("DemoApp_1.2.0_x64_en-US.msi"), wantFormat: "wix", wantVer: "1.2.0"},
+		{name: "an old client on 1.0.0 between releases", path: "/linux/x86_64/appimage/1.1.5", wantStatus: 200, wantURL: dl + "v1.2.0/DemoApp_1.2.0_amd64.AppImage", wantSig: v2sig("DemoApp_1.2.0_amd64.AppImage"), wantFormat: "appimage", wantVer: "1.2.0"},
+		{name: "HEAD", method: http.MethodHead, path: "/windows/x86_64/1.0.0", wantStatus: 200},
+		{name: "HEAD up to date", method: http.MethodHead, path: "/windows/x86_64/1.2.0", wantStatus: 204},
+		{name: "version not semver", path: "/windows/x86_64/1.2", wantStatus: 400, wantErr: "not semver"},
+		{name: "version garbage", path: "/windows/x86_64/latest", wantStatus: 400, wantErr: "not semver"},
+		{name: "unknown target", path: "/freebsd/x86_64/1.0.0", wantStatus: 400, wantErr: "unknown target"},
+		{name: "unknown arch", path: "/linux/sparc/1.0.0", wantStatus: 400, wantErr: "unknown arch"},
+		{name: "installer of another OS", path: "/windows/x86_64/appimage/1.0.0", wantStatus: 400, wantErr: "appimage installer is for linux"},
+		{name: "unknown bundle type", path: "/linux/x86_64/snap/1.0.0", wantStatus: 400, wantErr: "unknown bundle type"},
+		{name: "unknown channel", path: "/linux/x86_64/1.0.0?channel=nightly", wantStatus: 400, wantErr: "unknown channel"},
+		{name: "no such route", path: "/a/b/c/d/e/f", wantStatus: 404, wantErr: "no such route"},
+		{name: "POST to a check", method: http.MethodPost, path: "/windows/x86_64/1.0.0", wantStatus: 405},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			method := tt.method
+			if method == "" {
+				method = http.MethodGet
+			}
+			rec := e.get(method, tt.path)
+			if rec.Code != tt.wantStatus {
+				t.Fatalf("%s %s = %d %s, want %d", method, tt.path, rec.Code, rec.Body, tt.wantStatus)
+			}
+			switch {
+			case tt.wantErr != "":
+				var body struct{ Error string }
+				check(t, json.Unmarshal(rec.Body.Bytes(), &body))
+				if !strings.Contains(body.Error, tt.wantErr) {
+					t.Errorf("error %q, want it to contain %q", body.Error, tt.wantErr)
+				}
+			case rec.Code == 204 || method == http.MethodHead:
+				if rec.Body.Len() != 0 {
+					t.Errorf("body %q, want none", rec.Body)
+				}
+			case rec.Code == 200:
+				var a answer
+				check(t, json.Unmarshal(rec.Body.Bytes(), &a))
+				if a.Version != tt.wantVer || a.URL != tt.wantURL || a.Signature != tt.wantSig {
+					t.Errorf("answer version %q url %q sig %.30q…; want %q %q %.30q…", a.Version, a.URL, a.Signature, tt.wantVer, tt.wantURL, tt.wantSig)
+				}
+				if got := deref(a.Format); got != tt.wantFormat || (tt.wantFormat == "") != (a.Format == nil) {
+					t.Errorf("format %v, want %q", got, tt.wantFormat)
+				}
+				if _, err := time.Parse(time.RFC3339, a.PubDate); err != nil || a.PubDate != "2026-11-20T10:00:00Z" {
+					t.Errorf("pub_date %q: want RFC 3339 UTC of published_at", a.PubDate)
+				}
+				if a.Notes != "Demo release" {
+					t.Errorf("notes %q", a.Notes)
+				}
+				if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+					t.Errorf("Content-Type %q", ct)
+				}
+			}
+			if rec.Code < 300 && !strings.HasPrefix(rec.Header().Get("Cache-Control"), "public, max-age=60") {
+				t.Errorf("Cache-Control %q", rec.Header().Get("Cache-Control"))
+			}
+		})
+	}
+	_ = v1sig
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func TestTauriV1Archives(t *testing.T) {
+	gh := githubsrctest.NewServer(t)
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.1.0", Assets: fixture(t, "tauri-v1/v1.1.0")})
+	e := newEnv(t, gh)
+	for path, want := range map[string]string{
+		"/windows/x86_64/1.0.0":      "DemoApp_1.1.0_x64-setup.nsis.zip",
+		"/windows/x86_64/msi/1.0.0":  "DemoApp_1.1.0_x64_en-US.msi.zip",
+		"/linux/x86_64/1.0.0":        "DemoApp_1.1.0_amd64.AppImage.tar.gz",
+		"/darwin/x86_64/1.0.0":       "DemoApp.app.tar.gz", // arch from the x64 dmg beside it
+		"/darwin/aarch64/1.0.0":      "",
+		"/linux/x86_64/deb/1.0.0":    "",
+		"/windows/x86_64/nsis/1.1.0": "",
+	} {
+		rec := e.get("GET", path)
+		if want == "" {
+			if rec.Code != 204 {
+				t.Errorf("%s = %d %s, want 204", path, rec.Code, rec.Body)
+			}
+			continue
+		}
+		var a answer
+		if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &a) != nil || !strings.HasSuffix(a.URL, "/v1.1.0/"+want) {
+			t.Errorf("%s = %d %s, want %s", path, rec.Code, rec.Body, want)
+			continue
+		}
+		if a.Signature != fixtureFile(t, "tauri-v1/v1.1.0/"+want+".sig") {
+			t.Errorf("%s: signature is not the .sig verbatim", path)
+		}
+	}
+}
+
+func TestLatestJSON(t *testing.T) {
+	e := newEnv(t, nil)
+	seedReleases(t, e.gh)
+	rec := e.get("GET", "/latest.json")
+	if rec.Code != 200 {
+		t.Fatalf("latest.json = %d %s", rec.Code, rec.Body)
+	}
+	golden(t, "proxy/latest.json", rec.Body.Bytes())
+	var m struct {
+		Version   string
+		Platforms map[string]struct{ URL, Signature string }
+	}
+	check(t, json.Unmarshal(rec.Body.Bytes(), &m))
+	for _, key := range []string{"darwin-aarch64", "darwin-aarch64-app", "darwin-x86_64", "linux-x86_64", "linux-x86_64-appimage",
+		"linux-x86_64-deb", "linux-x86_64-rpm", "windows-x86_64", "windows-x86_64-nsis", "windows-x86_64-msi", "windows-aarch64", "windows-aarch64-nsis"} {
+		p, ok := m.Platforms[key]
+		if !ok || p.URL == "" || p.Signature == "" {
+			t.Errorf("latest.json: %s = %+v, want url and signature", key, p)
+		}
+	}
+	if rec := e.get("GET", "/latest.json?channel=beta"); rec.Code != 200 {
+		t.Errorf("beta latest.json = %d", rec.Code)
+	}
+}
+
+func TestDownloads(t *testing.T) {
+	t.Run("public", func(t *testing.T) {
+		e := newEnv(t, nil)
+		seedReleases(t, e.gh)
+		rec := e.get("GET", "/download/v1.2.0/DemoApp_1.2.0_x64-setup.exe")
+		if rec.Code != http.StatusFound {
+			t.Fatalf("download = %d %s", rec.Code, rec.Body)
+		}
+		loc := rec.Header().Get("Location")
+		if loc != e.gh.URL+"/demo-org/demo-app/releases/download/v1.2.0/DemoApp_1.2.0_x64-setup.exe" {
+			t.Errorf("Location %s, want the browser_download_url", loc)
+		}
+		if cc := rec.Header().Get("Cache-Control"); !strings.HasPrefix(cc, "public") {
+			t.Errorf("Cache-Control %q", cc)
+		}
+		before := e.gh.APICalls()
+		e.get("GET", "/download/v1.2.0/DemoApp_1.2.0_x64-setup.exe")
+		if e.gh.APICalls() != before {
+			t.Error("a public download cost an API call")
+		}
+	})
+	t.Run("private", func(t *testing.T) {
+		gh := githubsrctest.NewServer(t)
+		gh.AddRepo(repo, githubsrctest.RepoOptions{Private: true})
+		seedReleases(t, gh)
+		e := newEnv(t, gh, func(c *proxy.Config) { c.Token = githubsrctest.Token })
+		if rec := e.get("GET", "/windows/x86_64/1.0.0"); rec.Code != 200 {
+			t.Fatalf("check on a private repo = %d %s", rec.Code, rec.Body)
+		}
+		rec := e.get("GET", "/download/v1.2.0/DemoApp_1.2.0_x64-setup.exe")
+		loc := rec.Header().Get("Location")
+		if rec.Code != http.StatusFound || !strings.HasPrefix(loc, gh.URL+"/storage/") {
+			t.Fatalf("download = %d, Location %q; want a 302 to a signed URL", rec.Code, loc)
+		}
+		if rec.Header().Get("Cache-Control") != "no-store" {
+			t.Errorf("Cache-Control %q, want no-store for a signed URL", rec.Header().Get("Cache-Control"))
+		}
+		if strings.Contains(loc, githubsrctest.Token) || strings.Contains(rec.Body.String(), githubsrctest.Token) {
+			t.Error("the token reached the client")
+		}
+		resp, err := http.Get(loc) // no credentials, as an updater
+		check(t, err)
+		if body := readBody(t, resp); resp.StatusCode != 200 || body != string(fixture(t, "tauri-v2/v1.2.0")["DemoApp_1.2.0_x64-setup.exe"]) {
+			t.Errorf("fetching the signed URL: %d", resp.StatusCode)
+		}
+		// Within its reuse window the signed URL is not resolved again.
+		calls := gh.Count("GET /api/v3/repos/{owner}/{repo}/releases/assets/{id}")
+		e.get("GET", "/download/v1.2.0/DemoApp_1.2.0_x64-setup.exe")
+		if gh.Count("GET /api/v3/repos/{owner}/{repo}/releases/assets/{id}") != calls {
+			t.Error("resolved the signed URL again within 30s")
+		}
+		e.clock.Advance(time.Minute)
+		e.get("GET", "/download/v1.2.0/DemoApp_1.2.0_x64-setup.exe")
+		if gh.Count("GET /api/v3/repos/{owner}/{repo}/releases/assets/{id}") != calls+1 {
+			t.Error("reused a signed URL past 30s")
+		}
+	})
+	t.Run("unknown assets", func(t *testing.T) {
+		e := newEnv(t, nil)
+		seedReleases(t, e.gh)
+		e.gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v9.0.0", Draft: true, Assets: map[string][]byte{"secret.exe": []byte("x")}})
+		for _, p := range []string{"/download/v1.2.0/nope.exe", "/download/v0.0.1/DemoApp_1.2.0_x64-setup.exe", "/download/v9.0.0/secret.exe"} {
+			if rec := e.get("GET", p); rec.Code != 404 {
+				t.Errorf("%s = %d, want 404", p, rec.Code)
+			}
+		}
+	})
+	t.Run("direct downloads", func(t *testing.T) {
+		e := newEnv(t, nil, func(c *proxy.Config) { c.Apps[0].DirectDownloads = true })
+		seedReleases(t, e.gh)
+		var a answer
+		check(t, json.Unmarshal(e.get("GET", "/windows/x86_64/1.0.0").Body.Bytes(), &a))
+		if !strings.HasPrefix(a.URL, e.gh.URL+"/demo-org/demo-app/releases/download/v1.2.0/") {
+			t.Errorf("url %s, want GitHub's browser URL", a.URL)
+		}
+	})
+}
+
+func TestSelection(t *testing.T) {
+	v2 := func(t *testing.T) map[string][]byte { return fixture(t, "tauri-v2/v1.2.0") }
+	only := func(assets map[string][]byte, names ...string) map[string][]byte {
+		out := map[string][]byte{}
+		for _, n := range names {
+			out[n] = assets[n]
+		}
+		return out
+	}
+	checkVersion := func(t *testing.T, e *env, path, want string) {
+		t.Helper()
+		rec := e.get("GET", path)
+		if want == "" {
+			if rec.Code != 204 {
+				t.Errorf("%s = %d %s, want 204", path, rec.Code, rec.Body)
+			}
+			return
+		}
+		var a answer
+		if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &a) != nil || a.Version != want {
+			t.Errorf("%s = %d %s, want version %s", path, rec.Code, rec.Body, want)
+		}
+	}
+
+	t.Run("a newer release without a platform does not strand it", func(t *testing.T) {
+		gh := githubsrctest.NewServer(t)
+		gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Assets: v2(t)})
+		a := v2(t)
+		gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.1", Assets: only(a, "DemoApp_1.2.0_x64-setup.exe", "DemoApp_1.2.0_x64-setup.exe.sig")})
+		e := newEnv(t, gh)
+		// The .sig is bound to 1.2.0, so the 1.2.1 copy is withheld (Tauri would refuse it)...
+		checkVersion(t, e, "/windows/x86_64/1.0.0", "1.2.0")
+		// ...and Linux, absent from 1.2.1, still gets 1.2.0.
+		checkVersion(t, e, "/linux/x86_64/1.0.0", "1.2.0")
+	})
+	t.Run("a payload without its .sig is never advertised", func(t *testing.T) {
+		gh := githubsrctest.NewServer(t)
+		a := v2(t)
+		delete(a, "DemoApp_1.2.0_amd64.AppImage.sig")
+		gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Assets: a})
+		gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.1.0", Assets: fixture(t, "tauri-v1/v1.1.0")})
+		e := newEnv(t, gh)
+		checkVersion(t, e, "/linux/x86_64/1.0.0", "1.1.0")
+		checkVersion(t, e, "/linux/x86_64/1.1.0", "")
+		checkVersion(t, e, "/windows/x86_64/1.1.0", "1.2.0")
+	})
+	t.Run("an asset stuck mid-upload is not offered", func(t *testing.T) {
+		gh := githubsrctest.NewServer(t)
+		gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Assets: v2(t), States: map[string]string{"DemoApp_1.2.0_x64-setup.exe": "starter"}})
+		e := newEnv(t, gh)
+		checkVersion(t, e, "/windows/x86_64/1.0.0", "")
+		checkVersion(t, e, "/windows/x86_64/msi/1.0.0", "1.2.0")
+	})
+	t.Run("only an msi: the bare key takes it", func(t *testing.T) {
+		gh := githubsrctest.NewServer(t)
+		a := v2(t)
+		gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Assets: only(a, "DemoApp_1.2.0_x64_en-US.msi", "DemoApp_1.2.0_x64_en-US.msi.sig")})
+		e := newEnv(t, gh)
+		checkVersion(t, e, "/windows/x86_64/1.0.0", "1.2.0")
+		checkVersion(t, e, "/windows/x86_64/nsis/1.0.0", "")
+	})
+	t.Run("--windows-installer msi", func(t *testing.T) {
+		gh := githubsrctest.NewServer(t)
+		gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Assets: v2(t)})
+		e := newEnv(t, gh, func(c *proxy.Config) { c.Apps[0].WindowsInstaller = "msi" })
+		var a answer
+		check(t, json.Unmarshal(e.get("GET", "/windows/x86_64/1.0.0").Body.Bytes(), &a))
+		if !strings.HasSuffix(a.URL, ".msi") || deref(a.Format) != "wix" {
+			t.Errorf("bare windows key gave %s (%s), want the MSI", a.URL, deref(a.Format))
+		}
+	})
+	t.Run("universal macOS serves both arches", func(t *testing.T) {
+		gh := githubsrctest.NewServer(t)
+		a := v2(t)
+		gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Assets: map[string][]byte{
+			"DemoApp_universal.app.tar.gz": a["DemoApp_aarch64.app.tar.gz"], "DemoApp_universal.app.tar.gz.sig": a["DemoApp_aarch64.app.tar.gz.sig"],
+		}})
+		e := newEnv(t, gh)
+		for _, p := range []string{"/darwin/aarch64/1.0.0", "/darwin/x86_64/1.0.0", "/darwin-universal/aarch64/1.0.0", "/darwin/x86_64/app/1.0.0"} {
+			rec := e.get("GET", p)
+			var ans answer
+			if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &ans) != nil || !strings.HasSuffix(ans.URL, "DemoApp_universal.app.tar.gz") {
+				t.Errorf("%s = %d %s, want the universal build", p, rec.Code, rec.Body)
+			}
+		}
+	})
+	t.Run("a native build beats the universal one", func(t *testing.T) {
+		gh := githubsrctest.NewServer(t)
+		a := v2(t)
+		a["DemoApp_universal.app.tar.gz"], a["DemoApp_universal.app.tar.gz.sig"] = a["DemoApp_x64.app.tar.gz"], a["DemoApp_x64.app.tar.gz.sig"]
+		gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Assets: a})
+		e := newEnv(t, gh)
+		var ans answer
+		check(t, json.Unmarshal(e.get("GET", "/darwin/aarch64/1.0.0").Body.Bytes(), &ans))
+		if !strings.HasSuffix(ans.URL, "DemoApp_aarch64.app.tar.gz") {
+			t.Errorf("darwin-aarch64 got %s", ans.URL)
+		}
+	})
+	t.Run("channels", func(t *testing.T) {
+		gh := githubsrctest.NewServer(t)
+		a := v2(t)
+		gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.1.0", Assets: fixture(t, "tauri-v1/v1.1.0")})
+		// A prerelease whose payloads carry no version binding (v1 fixture).
+		gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.3.0-beta.1", Prerelease: true, Assets: fixture(t, "tauri-v1/v1.1.0")})
+		e := newEnv(t, gh)
+		checkVersion(t, e, "/windows/x86_64/1.0.0", "1.1.0")
+		checkVersion(t, e, "/windows/x86_64/1.0.0?channel=stable", "1.1.0")
+		checkVersion(t, e, "/windows/x86_64/1.0.0?channel=beta", "1.3.0-beta.1")
+		checkVersion(t, e, "/windows/x86_64/1.3.0-beta.1?channel=beta", "")
+		// A stable release newer than the beta wins on the beta channel too.
+		gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Assets: a})
+		e2 := newEnv(t, gh)
+		checkVersion(t, e2, "/windows/x86_64/1.0.0?channel=beta", "1.3.0-beta.1")
+		gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.3.0", Assets: fixture(t, "tauri-v1/v1.1.0")})
+		e3 := newEnv(t, gh)
+		checkVersion(t, e3, "/windows/x86_64/1.3.0-beta.1?channel=beta", "1.3.0")
+		checkVersion(t, e3, "/windows/x86_64/1.0.0", "1.3.0")
+	})
+	t.Run("tag prefix", func(t *testing.T) {
+		gh := githubsrctest.NewServer(t)
+		gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "desktop-v1.2.0", Assets: v2(t)})
+		gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "cli-v9.0.0", Assets: v2(t)})
+		e := newEnv(t, gh, func(c *proxy.Config) { c.Apps[0].TagPrefix = "desktop-" })
+		checkVersion(t, e, "/windows/x86_64/1.0.0", "1.2.0")
+		if rec := e.get("GET", "/download/desktop-v1.2.0/DemoApp_1.2.0_x64-setup.exe"); rec.Code != 302 {
+			t.Errorf("download with a prefixed tag = %d", rec.Code)
+		}
+	})
+	t.Run("--pubkey withholds payloads of another key", func(t *testing.T) {
+		gh := githubsrctest.NewServer(t)
+		gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Assets: v2(t)})
+		right := newEnv(t, gh, func(c *proxy.Config) { c.Apps[0].PubKey = fixtureFile(t, "keys/test.key.pub") })
+		checkVersion(t, right, "/windows/x86_64/1.0.0", "1.2.0")
+		wrong := newEnv(t, gh, func(c *proxy.Config) { c.Apps[0].PubKey = fixtureFile(t, "keys/other.key.pub") })
+		checkVersion(t, wrong, "/windows/x86_64/1.0.0", "")
+	})
+	t.Run("a malformed .sig is withheld", func(t *testing.T) {
+		gh := githubsrctest.NewServer(t)
+		a := v2(t)
+		a["DemoApp_1.2.0_amd64.AppImage.sig"] = []byte("not a signature")
+		gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Assets: a})
+		e := newEnv(t, gh)
+		checkVersion(t, e, "/linux/x86_64/1.0.0", "")
+		checkVersion(t, e, "/linux/x86_64/deb/1.0.0", "1.2.0")
+	})
+	t.Run("drafts are never served", func(t *testing.T) {
+		gh := githubsrctest.NewServer(t)
+		gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Draft: true, Assets: v2(t)})
+		e := newEnv(t, gh, func(c *proxy.Config) { c.Token = githubsrctest.Token })
+		checkVersion(t, e, "/windows/x86_64/1.0.0", "")
+	})
+}
+
+func TestMultiApp(t *testing.T) {
+	gh := githubsrctest.NewServer(t)
+	seedReleases(t, gh)
+	gh.AddRelease("demo-org/other", githubsrctest.ReleaseSpec{Tag: "v2.0.0", Assets: fixture(t, "tauri-v1/v1.1.0")})
+	e := newEnv(t, gh, func(c *proxy.Config) {
+		c.BasePath = "/api/sync/ota"
+		c.Apps = []proxy.AppConfig{{Slug: "demo", Repo: repo}, {Slug: "other", Repo: "demo-org/other"}}
+	})
+	var a answer
+	rec := e.get("GET", "/api/sync/ota/demo/windows/x86_64/1.0.0")
+	check(t, json.Unmarshal(rec.Body.Bytes(), &a))
+	if rec.Code != 200 || a.Version != "1.2.0" || a.URL != publicURL+"/api/sync/ota/demo/download/v1.2.0/DemoApp_1.2.0_x64-setup.exe" {
+		t.Errorf("demo: %d %+v", rec.Code, a)
+	}
+	rec = e.get("GET", "/api/sync/ota/other/windows/x86_64/1.0.0")
+	check(t, json.Unmarshal(rec.Body.Bytes(), &a))
+	if rec.Code != 200 || a.Version != "2.0.0" {
+		t.Errorf("other: %d %+v", rec.Code, a)
+	}
+	for path, want := range map[string]int{
+		"/api/sync/ota/nope/windows/x86_64/1.0.0":                        404,
+		"/api/sync/ota/demo/latest.json":                                 200,
+		"/api/sync/ota/demo/download/v1.2.0/DemoApp_1.2.0_x64-setup.exe": 302,
+		"/api/sync/ota/healthz":                                          200,
+		"/windows/x86_64/1.0.0":                                          404,
+	} {
+		if rec := e.get("GET", path); rec.Code != want {
+			t.Errorf("%s = %d, want %d", path, rec.Code, want)
+		}
+	}
+}
+
+func TestHealthAndMetrics(t *testing.T) {
+	e := newEnv(t, nil)
+	seedReleases(t, e.gh)
+	if rec := e.get("GET", "/healthz"); rec.Code != 200 || !strings.Contains(rec.Body.String(), "ok") {
+		t.Errorf("healthz = %d %s", rec.Code, rec.Body)
+	}
+	e.get("GET", "/windows/x86_64/1.0.0")
+	e.get("GET", "/windows/x86_64/1.2.0")
+	rec := e.get("GET", "/metrics")
+	for _, want := range []string{
+		`otapub_requests_total{route="check",status="200"} 1`,
+		`otapub_requests_total{route="check",status="204"} 1`,
+		`otapub_cache_misses_total 1`,
+		`otapub_cache_hits_total 1`,
+		`otapub_upstream_requests_total{status="200"}`,
+		`otapub_github_rate_limit_remaining{token="default"}`,
+		`otapub_refresh_duration_seconds_count 1`,
+		`otapub_request_duration_seconds_bucket{route="check"`,
+	} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	gh := githubsrctest.NewServer(t)
+	for name, tt := range map[string]struct {
+		cfg  proxy.Config
+		want string
+	}{
+		"no public url":  {proxy.Config{Apps: []proxy.AppConfig{{Repo: repo}}}, "no public URL"},
+		"relative url":   {proxy.Config{PublicURL: "updates.example.com", Apps: []proxy.AppConfig{{Repo: repo}}}, "absolute http(s) URL"},
+		"no apps":        {proxy.Config{PublicURL: publicURL}, "no app to serve"},
+		"bad repo":       {proxy.Config{PublicURL: publicURL, Apps: []proxy.AppConfig{{Repo: "nope"}}}, "want owner/name"},
+		"repo and dir":   {proxy.Config{PublicURL: publicURL, Apps: []proxy.AppConfig{{Repo: repo, Dir: "."}}}, "exactly one of repo"},
+		"bad slug":       {proxy.Config{PublicURL: publicURL, Apps: []proxy.AppConfig{{Slug: "Bad Slug", Repo: repo}, {Slug: "b", Repo: repo}}}, "slug must be"},
+		"reserved slug":  {proxy.Config{PublicURL: publicURL, Apps: []proxy.AppConfig{{Slug: "metrics", Repo: repo}, {Slug: "b", Repo: repo}}}, "route of its own"},
+		"bad installer":  {proxy.Config{PublicURL: publicURL, Apps: []proxy.AppConfig{{Repo: repo, WindowsInstaller: "exe"}}}, "use nsis or msi"},
+		"bad pubkey":     {proxy.Config{PublicURL: publicURL, Apps: []proxy.AppConfig{{Repo: repo, PubKey: "nope"}}}, "invalid public key"},
+		"private anon":   {proxy.Config{PublicURL: publicURL, APIURL: gh.APIURL, Apps: []proxy.AppConfig{{Repo: repo, Private: true}}}, "needs a token"},
+		"private direct": {proxy.Config{PublicURL: publicURL, Apps: []proxy.AppConfig{{Repo: repo, Private: true, DirectDownloads: true}}}, "need a public repository"},
+		"missing dir":    {proxy.Config{PublicURL: publicURL, Apps: []proxy.AppConfig{{Dir: "/nonexistent/releases"}}}, "releases folder"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := proxy.New(tt.cfg, nil)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("New = %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
