@@ -29,8 +29,9 @@ type app struct {
 	mu      sync.Mutex // guards what refresh keeps between runs
 	prev    any        // the source's token for a conditional read
 	sigs    map[int64][]byte
-	blocked time.Time // no upstream calls before this (rate limit, negative cache)
+	blocked time.Time // no upstream calls before this (rate limit, negative cache, backoff)
 	lastErr error
+	backoff time.Duration // after consecutive failures: 5s, 10s, ... up to a minute
 }
 
 // errTooStale says the last good snapshot is older than --max-stale.
@@ -149,10 +150,13 @@ func (a *app) validate(now time.Time) {
 	a.expireAt.Store(0)
 	a.blocked = time.Time{}
 	a.lastErr = nil
+	a.backoff = 0
 }
 
-// block stops upstream calls after err: until a rate limit resets, or
-// briefly after "not found" (negative caching).
+// block stops upstream calls after err: until a rate limit resets, briefly
+// after "not found" (negative caching), and with a growing pause after
+// other failures, so that an outage costs GitHub a few calls a minute
+// however many clients ask.
 func (a *app) block(err error, now time.Time) {
 	var rl *githubsrc.RateLimitError
 	switch {
@@ -160,11 +164,20 @@ func (a *app) block(err error, now time.Time) {
 		a.blocked = rl.Reset
 	case errors.Is(err, githubsrc.ErrNotFound):
 		a.blocked = now.Add(negativeTTL)
+	default:
+		a.backoff = min(max(2*a.backoff, minBackoff), maxBackoff)
+		a.blocked = now.Add(a.backoff)
 	}
 }
 
 // negativeTTL is how long "repository not found" is remembered.
 const negativeTTL = 30 * time.Second
+
+// minBackoff and maxBackoff bound the pause after a failed refresh.
+const (
+	minBackoff = 5 * time.Second
+	maxBackoff = time.Minute
+)
 
 // build makes a snapshot, fetching the .sig contents it needs. Signatures
 // are immutable per asset ID, so each is fetched once for the app's life.

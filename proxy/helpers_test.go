@@ -70,7 +70,7 @@ type clock struct{ ns atomic.Int64 }
 
 func newClock() *clock {
 	c := &clock{}
-	c.ns.Store(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC).UnixNano())
+	c.ns.Store(time.Now().UnixNano()) // near real time: rate-limit resets come from the fake in real time
 	return c
 }
 

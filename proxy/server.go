@@ -431,25 +431,22 @@ func (s *Server) appOf(w http.ResponseWriter, r *http.Request) *app {
 	return nil
 }
 
-// fail answers for an error from a source: 503 with Retry-After while
-// GitHub cannot be asked, 404 for a repository that does not exist, 502
-// otherwise. Never a 200 with a wrong answer.
+// fail answers for an error from a source: 404 for a repository or asset
+// that does not exist, else 503 with Retry-After (GitHub down, rate
+// limited, first read still running). Never a 200 with a wrong answer;
+// Tauri moves on to its next endpoint.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, a *app, err error) {
-	status, retry := http.StatusBadGateway, 0
+	status, retry := http.StatusServiceUnavailable, int(minBackoff.Seconds())
 	var rl *githubsrc.RateLimitError
 	switch {
-	case errors.Is(err, errColdTimeout):
-		status, retry = http.StatusServiceUnavailable, 5
-	case errors.Is(err, errTooStale):
-		status, retry = http.StatusServiceUnavailable, 60
-	case errors.As(err, &rl):
-		status, retry = http.StatusServiceUnavailable, max(1, int(time.Until(rl.Reset).Seconds()))
-	case errors.Is(err, githubsrc.ErrNotFound):
-		status = http.StatusNotFound
-	case errors.Is(err, context.DeadlineExceeded):
-		status, retry = http.StatusGatewayTimeout, 5
-	case errors.Is(err, context.Canceled):
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		return // the client left
+	case errors.Is(err, githubsrc.ErrNotFound):
+		status, retry = http.StatusNotFound, 0
+	case errors.Is(err, errTooStale):
+		retry = 60
+	case errors.As(err, &rl):
+		retry = max(1, int(rl.Reset.Sub(s.cfg.Now()).Seconds()))
 	}
 	if retry > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(retry))
@@ -458,8 +455,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, a *app, err error)
 		rec.err = err
 	}
 	msg := err.Error()
-	if status == http.StatusBadGateway {
-		msg = "the release source failed: " + msg
+	if status == http.StatusServiceUnavailable && !errors.Is(err, errColdTimeout) {
+		msg = "the release source cannot be read: " + msg
 	}
 	s.writeError(w, r, status, msg)
 }

@@ -63,8 +63,8 @@ func (s *Server) apiRoute(h http.HandlerFunc) http.HandlerFunc {
 			delay += f.Delay
 		}
 		s.mu.Unlock()
-		if delay > 0 {
-			time.Sleep(delay)
+		if !sleepCtx(r, delay) {
+			return // the client gave up
 		}
 
 		ok, bad := s.checkAuth(r)
@@ -110,12 +110,38 @@ func (s *Server) apiRoute(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
+// counted wraps the download routes: counted, and subject to faults.
 func (s *Server) counted(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.counts[r.Pattern]++
+		f := s.takeFault(r)
 		s.mu.Unlock()
+		if f != nil {
+			if !sleepCtx(r, f.Delay) {
+				return
+			}
+			if f.Status != 0 || f.RetryAfter != 0 {
+				s.writeFault(w, f)
+				return
+			}
+		}
 		h(w, r)
+	}
+}
+
+// sleepCtx waits d unless the request ends first; it reports whether it waited.
+func sleepCtx(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
 	}
 }
 
