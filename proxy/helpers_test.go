@@ -93,6 +93,17 @@ type option func(*proxy.Config)
 
 func newEnv(t *testing.T, gh *githubsrctest.Server, opts ...option) *env {
 	t.Helper()
+	return newEnvTB(t, gh, slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})), opts...)
+}
+
+// newBenchEnv is a proxy over the seeded fake that logs nothing.
+func newBenchEnv(b *testing.B) *env {
+	gh := githubsrctest.NewServer(b)
+	seedReleases(b, gh)
+	return newEnvTB(b, gh, slog.New(slog.DiscardHandler))
+}
+
+func newEnvTB(t testing.TB, gh *githubsrctest.Server, log *slog.Logger, opts ...option) *env {
 	clk := newClock()
 	if gh == nil {
 		gh = githubsrctest.NewServer(t)
@@ -107,7 +118,7 @@ func newEnv(t *testing.T, gh *githubsrctest.Server, opts ...option) *env {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	srv, err := proxy.New(cfg, slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	srv, err := proxy.New(cfg, log)
 	check(t, err)
 	t.Cleanup(srv.Close)
 	return &env{gh: gh, srv: srv, h: srv.Handler(), clock: clk}
@@ -128,7 +139,7 @@ func (w testWriter) Write(b []byte) (int, error) {
 }
 
 // seedTauriV2 publishes the Tauri v2 fixture as v1.2.0 and the v1 one as v1.1.0.
-func seedReleases(t *testing.T, gh *githubsrctest.Server) {
+func seedReleases(t testing.TB, gh *githubsrctest.Server) {
 	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.1.0", Notes: "v1 notes", PublishedAt: time.Date(2026, 10, 1, 9, 0, 0, 0, time.UTC), Assets: fixture(t, "tauri-v1/v1.1.0")})
 	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Notes: "Demo release", PublishedAt: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC), Assets: fixture(t, "tauri-v2/v1.2.0")})
 }

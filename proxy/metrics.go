@@ -2,7 +2,7 @@ package proxy
 
 import (
 	"strconv"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,7 +19,6 @@ type metrics struct {
 
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
-	resolved sync.Map // requestKey -> *requestMetrics
 
 	cacheHits, cacheMisses, cacheStale prometheus.Counter
 	refreshErrors, notModified         prometheus.Counter
@@ -29,11 +28,6 @@ type metrics struct {
 	upstreamErrors prometheus.Counter
 	upstream304    prometheus.Counter
 	rateRemaining  *prometheus.GaugeVec
-}
-
-type requestKey struct {
-	route  string
-	status int
 }
 
 type requestMetrics struct {
@@ -92,18 +86,29 @@ func newMetrics() *metrics {
 	return m
 }
 
-// request returns the counters for one (route, status), resolving them once.
-func (m *metrics) request(route string, status int) *requestMetrics {
-	k := requestKey{route, status}
-	if v, ok := m.resolved.Load(k); ok {
-		return v.(*requestMetrics)
+// routeMetrics resolves one route's counters per status once, so the
+// request path reads an atomic pointer instead of hashing labels.
+type routeMetrics struct {
+	m        *metrics
+	name     string
+	latency  prometheus.Observer
+	byStatus [600]atomic.Pointer[requestMetrics]
+}
+
+func (m *metrics) route(name string) *routeMetrics {
+	return &routeMetrics{m: m, name: name, latency: m.latency.WithLabelValues(name)}
+}
+
+func (rm *routeMetrics) status(code int) *requestMetrics {
+	if code < 100 || code >= len(rm.byStatus) {
+		code = 599
 	}
-	rm := &requestMetrics{
-		count:   m.requests.WithLabelValues(route, strconv.Itoa(status)),
-		latency: m.latency.WithLabelValues(route),
+	if p := rm.byStatus[code].Load(); p != nil {
+		return p
 	}
-	v, _ := m.resolved.LoadOrStore(k, rm)
-	return v.(*requestMetrics)
+	p := &requestMetrics{count: rm.m.requests.WithLabelValues(rm.name, strconv.Itoa(code)), latency: rm.latency}
+	rm.byStatus[code].CompareAndSwap(nil, p)
+	return rm.byStatus[code].Load()
 }
 
 // observe is the githubsrc.Options.Observe of the client for token (named

@@ -15,14 +15,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/Masterminds/semver/v3"
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -41,9 +39,13 @@ type Server struct {
 	dls     *lru.Cache[downloadKey, cachedDownload]
 	base    context.Context
 	stop    context.CancelFunc
-	handler http.Handler
+	mux     *http.ServeMux
+	prefix  string // BasePath + "/"
 
 	checkCacheControl []string
+	checkMetrics      *routeMetrics
+	unknownMetrics    *routeMetrics
+	versions          versionCache
 }
 
 type downloadKey struct {
@@ -106,7 +108,8 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	s.checkCacheControl = []string{fmt.Sprintf("public, max-age=%d, stale-while-revalidate=%d",
 		int(cfg.CacheTTL.Seconds()), int(min(cfg.MaxStale, time.Hour).Seconds()))}
-	s.handler = s.routes()
+	s.prefix = cfg.BasePath + "/"
+	s.mux = s.routes()
 	return s, nil
 }
 
@@ -145,7 +148,26 @@ func (a *app) prefix() string {
 }
 
 // Handler returns the server's routes.
-func (s *Server) Handler() http.Handler { return s.handler }
+func (s *Server) Handler() http.Handler { return s }
+
+// ServeHTTP answers the check route itself when the path has its plain
+// shape (the hot path: no mux walk, no allocation), and hands everything
+// else to the mux, whose patterns in routes are the full route table.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if len(r.URL.Path) > maxPath {
+		rec, start := s.begin(w)
+		s.writeError(rec, r, http.StatusRequestURITooLong, "path too long")
+		s.end(rec, r, s.unknownMetrics, start)
+		return
+	}
+	if a, c, ok := s.matchCheck(r); ok {
+		rec, start := s.begin(w)
+		s.serveCheck(rec, r, a, c)
+		s.end(rec, r, s.checkMetrics, start)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 // Warm starts every app's first refresh in the background, so the first
 // update check does not wait for GitHub.
@@ -158,8 +180,9 @@ func (s *Server) Warm() {
 // Close stops background refreshes.
 func (s *Server) Close() { s.stop() }
 
-func (s *Server) routes() http.Handler {
+func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
+	s.checkMetrics, s.unknownMetrics = s.metrics.route("check"), s.metrics.route("unknown")
 	p := s.cfg.BasePath
 	app := ""
 	if s.single == nil {
@@ -174,6 +197,7 @@ func (s *Server) routes() http.Handler {
 	handle("POST /webhook", "webhook", s.handleWebhook)
 	handle("GET "+app+"/latest.json", "latest", s.handleLatest)
 	handle("GET "+app+"/download/{tag}/{asset}", "download", s.handleDownload)
+	// Checks of the plain shape never reach these two patterns (see ServeHTTP).
 	handle("GET "+app+"/{target}/{arch}/{version}", "check", s.handleCheck)
 	handle("GET "+app+"/{target}/{arch}/{bundle}/{version}", "check", s.handleCheck)
 	mux.Handle("GET "+p+"/", s.instrument("unknown", s.handleUnknown))
@@ -181,70 +205,6 @@ func (s *Server) routes() http.Handler {
 }
 
 // --- handlers ---
-
-func (s *Server) handleCheck(w http.ResponseWriter, r *http.Request) {
-	a := s.appOf(w, r)
-	if a == nil {
-		return
-	}
-	p, ch, cur, err := parseCheck(r)
-	if err != nil {
-		s.writeError(w, r, http.StatusBadRequest, err.Error())
-		return
-	}
-	snap, _, err := s.current(r.Context(), a)
-	if err != nil {
-		s.fail(w, r, a, err)
-		return
-	}
-	h := w.Header()
-	h["Cache-Control"] = s.checkCacheControl
-	ans := snap.Answer(ch, p)
-	if ans == nil || !ans.Version.GreaterThan(cur) {
-		w.WriteHeader(http.StatusNoContent) // Tauri and cargo-packager: up to date
-		return
-	}
-	writeBody(w, r, ans.Body)
-}
-
-// writeBody writes a pre-encoded JSON body (only its length for HEAD).
-func writeBody(w http.ResponseWriter, r *http.Request, body []byte) {
-	h := w.Header()
-	h["Content-Type"] = jsonType
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
-	if r.Method == http.MethodHead {
-		w.WriteHeader(http.StatusOK)
-		return
-	}
-	_, _ = w.Write(body)
-}
-
-var jsonType = []string{"application/json"}
-
-// parseCheck reads platform, channel and current version from a check URL.
-func parseCheck(r *http.Request) (githubsrc.Platform, Channel, *semver.Version, error) {
-	var q url.Values
-	if r.URL.RawQuery != "" {
-		q = r.URL.Query()
-	}
-	bundle := r.PathValue("bundle")
-	if bundle == "" {
-		bundle = cmp.Or(q.Get("bundle_type"), q.Get("bundle"))
-	}
-	p, err := parsePlatform(r.PathValue("target"), r.PathValue("arch"), bundle)
-	if err != nil {
-		return p, 0, nil, err
-	}
-	ch, err := ParseChannel(q.Get("channel"))
-	if err != nil {
-		return p, 0, nil, err
-	}
-	v, err := githubsrc.ParseVersion(r.PathValue("version"))
-	if err != nil {
-		return p, 0, nil, fmt.Errorf("current version: %w", err)
-	}
-	return p, ch, v, nil
-}
 
 // parsePlatform reads {target}/{arch}[/{bundle}]. A custom target that is
 // a platform key ("darwin-universal", "windows-x86_64-nsis") stands for
@@ -289,13 +249,13 @@ func (s *Server) handleLatest(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, a, err)
 		return
 	}
-	body := snap.LatestJSON(ch)
+	body, length := snap.latestJSON(ch)
 	if body == nil {
 		s.writeError(w, r, http.StatusNotFound, fmt.Sprintf("no published %s release with a signed updater payload", ch))
 		return
 	}
 	w.Header()["Cache-Control"] = s.checkCacheControl
-	writeBody(w, r, body)
+	writeBody(w, r, body, length)
 }
 
 func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
@@ -461,6 +421,20 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, a *app, err error)
 	s.writeError(w, r, status, msg)
 }
 
+var jsonType = []string{"application/json"}
+
+// writeBody writes a pre-encoded JSON body (only its length for HEAD).
+func writeBody(w http.ResponseWriter, r *http.Request, body []byte, length []string) {
+	h := w.Header()
+	h["Content-Type"] = jsonType
+	h["Content-Length"] = length
+	if r.Method == http.MethodHead {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	_, _ = w.Write(body)
+}
+
 // writeError answers with a JSON error, which Tauri treats as "try the next endpoint".
 func (s *Server) writeError(w http.ResponseWriter, _ *http.Request, status int, msg string) {
 	h := w.Header()
@@ -505,49 +479,60 @@ var recorders = sync.Pool{New: func() any { return new(recorder) }}
 
 // instrument counts, times and logs every request of a route, one line each.
 func (s *Server) instrument(route string, h http.HandlerFunc) http.Handler {
+	m := s.metrics.route(route)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		if len(r.URL.Path) > maxPath {
-			s.writeError(w, r, http.StatusRequestURITooLong, "path too long")
-			return
-		}
-		rec := recorders.Get().(*recorder)
-		*rec = recorder{ResponseWriter: w}
+		rec, start := s.begin(w)
 		h(rec, r)
-		status := rec.status
-		if status == 0 {
-			status = http.StatusOK
-		}
-		dur := time.Since(start)
-		m := s.metrics.request(route, status)
-		m.count.Inc()
-		m.latency.Observe(dur.Seconds())
-		level := slog.LevelInfo
-		if status >= 500 {
-			level = slog.LevelWarn
-		}
-		if s.log.Enabled(r.Context(), level) {
-			attrs := []slog.Attr{
-				slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route),
-				slog.Int("status", status), slog.Int64("bytes", rec.bytes), slog.Duration("dur", dur),
-			}
-			if rec.err != nil {
-				attrs = append(attrs, slog.String("err", rec.err.Error()))
-			}
-			s.log.LogAttrs(r.Context(), level, "request", attrs...)
-		}
-		rec.ResponseWriter = nil
-		recorders.Put(rec)
+		s.end(rec, r, m, start)
 	})
+}
+
+// begin starts observing a request.
+func (s *Server) begin(w http.ResponseWriter) (*recorder, time.Time) {
+	rec := recorders.Get().(*recorder)
+	*rec = recorder{ResponseWriter: w}
+	return rec, time.Now()
+}
+
+// end counts, times and logs a request.
+func (s *Server) end(rec *recorder, r *http.Request, m *routeMetrics, start time.Time) {
+	status := rec.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	now := time.Now()
+	dur := now.Sub(start)
+	rm := m.status(status)
+	rm.count.Inc()
+	rm.latency.Observe(dur.Seconds())
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelWarn
+	}
+	// The handler directly, with the time already taken and no caller
+	// lookup: one access line costs half of what Logger.LogAttrs does.
+	if h := s.log.Handler(); h.Enabled(r.Context(), level) {
+		line := slog.NewRecord(now, level, "request", 0)
+		line.AddAttrs(slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", status),
+			slog.Int64("bytes", rec.bytes), slog.Duration("dur", dur))
+		if rec.err != nil {
+			line.AddAttrs(slog.String("err", rec.err.Error()))
+		}
+		_ = h.Handle(r.Context(), line)
+	}
+	rec.ResponseWriter = nil
+	recorders.Put(rec)
 }
 
 // Serve answers requests on ln until ctx ends, then shuts down gracefully:
 // in-flight requests finish (for up to grace), new ones are refused.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
 	srv := &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
+		Handler: s,
+		// Equal read timeouts cost one deadline per request instead of two;
+		// bodies here are small (webhooks, at most 1 MiB).
+		ReadHeaderTimeout: 15 * time.Second,
+		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second, // downloads of local files lift it for themselves
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    32 << 10,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,9 +64,10 @@ type SnapshotOptions struct {
 // Snapshot is one immutable view of an app's published releases with every
 // answer encoded in advance: a check is a map lookup and one comparison.
 type Snapshot struct {
-	answers [numChannels]map[githubsrc.Platform]*Answer
-	latest  [numChannels][]byte // Tauri static manifest; nil when no release qualifies
-	assets  map[string]map[string]assetRef
+	answers      [numChannels]map[githubsrc.Platform]*Answer
+	latest       [numChannels][]byte // Tauri static manifest; nil when no release qualifies
+	latestLength [numChannels][]string
+	assets       map[string]map[string]assetRef
 	// Releases is how many published releases the snapshot read.
 	Releases int
 	// Withheld says, per payload, why it is not offered (no .sig, bad .sig, ...).
@@ -78,7 +80,8 @@ type Answer struct {
 	Tag     string
 	Asset   string
 	// Body is the JSON Tauri and cargo-packager read, encoded once.
-	Body []byte
+	Body   []byte
+	length []string // Content-Length, ready for the header map
 }
 
 type assetRef struct {
@@ -91,6 +94,8 @@ func (s *Snapshot) Answer(c Channel, p githubsrc.Platform) *Answer { return s.an
 
 // LatestJSON returns the Tauri static manifest for channel c, or nil.
 func (s *Snapshot) LatestJSON(c Channel) []byte { return s.latest[c] }
+
+func (s *Snapshot) latestJSON(c Channel) ([]byte, []string) { return s.latest[c], s.latestLength[c] }
 
 // Asset finds a downloadable asset by tag and name.
 func (s *Snapshot) Asset(tag, name string) (githubsrc.Release, githubsrc.Asset, bool) {
@@ -186,6 +191,7 @@ func BuildSnapshot(rels []githubsrc.Release, sigs SignatureLookup, opts Snapshot
 		}
 		if newest != nil {
 			snap.latest[c] = newest.staticManifest(opts)
+			snap.latestLength[c] = []string{strconv.Itoa(len(snap.latest[c]))}
 		}
 	}
 	return snap, missing

@@ -20,6 +20,7 @@ package proxy
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 
 	"github.com/otapub/ota-action/githubsrc"
 )
@@ -56,7 +57,7 @@ func (c *candidate) answer(p githubsrc.Platform, opts SnapshotOptions) *Answer {
 		Signature: c.sigText,
 		Format:    githubsrc.CargoPackagerFormat(c.payload.Platform.Installer),
 	})
-	return &Answer{Version: c.rel.version, Tag: c.rel.gh.Tag, Asset: c.asset.Name, Body: body}
+	return &Answer{Version: c.rel.version, Tag: c.rel.gh.Tag, Asset: c.asset.Name, Body: body, length: []string{strconv.Itoa(len(body))}}
 }
 
 // staticManifest encodes r as Tauri's latest.json: every key r has, bare

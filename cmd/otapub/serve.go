@@ -60,7 +60,9 @@ func serveCommand() *cli.Command {
 			if !c.IsSet("listen") && os.Getenv("PORT") != "" {
 				cfg.listen = ":" + os.Getenv("PORT")
 			}
-			log, err := newLogger(c.App.ErrWriter, cfg.logFormat, cfg.logLevel)
+			logOut := newBufferedWriter(c.App.ErrWriter)
+			defer logOut.Close()
+			log, err := newLogger(logOut, cfg.logFormat, cfg.logLevel)
 			if err != nil {
 				return err
 			}

@@ -1,0 +1,276 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// The load benchmark runs `otapub serve` as its own process on loopback
+// beside a minimal net/http server (this test binary, re-executed) that
+// answers every request with a fixed body of the same size, loads both
+// alike, and prints requests/s for each, their ratio, and otapub's peak
+// RSS. Run it with:
+//
+//	go test ./cmd/otapub -run '^$' -bench ServeLoad -benchtime 1x
+//
+// OTAPUB_LOAD_SECONDS (default 5), OTAPUB_LOAD_ROUNDS (default 3),
+// OTAPUB_LOAD_CONNS (default 64) and OTAPUB_LOAD_FLAGS (extra serve flags)
+// tune it.
+
+const minimalEnv = "OTAPUB_BENCH_MINIMAL_SERVER"
+
+func TestMain(m *testing.M) {
+	if addr := os.Getenv(minimalEnv); addr != "" {
+		runMinimalServer(addr)
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// runMinimalServer is the baseline: net/http and a fixed body, nothing else.
+func runMinimalServer(addr string) {
+	body := []byte(os.Getenv(minimalEnv + "_BODY"))
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	})
+	if err := http.ListenAndServe(addr, h); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+func BenchmarkServeLoad(b *testing.B) {
+	seconds := envInt("OTAPUB_LOAD_SECONDS", 5)
+	conns := envInt("OTAPUB_LOAD_CONNS", 64)
+	dir := b.TempDir()
+	bin := filepath.Join(dir, "otapub")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	releases := filepath.Join(dir, "releases")
+	for _, src := range []string{"tauri-v2/v1.2.0", "tauri-v1/v1.1.0"} {
+		copyDir(b, filepath.Join("../../testdata/fixtures", src), filepath.Join(releases, filepath.Base(src)))
+	}
+
+	otapubAddr := freeAddr(b)
+	otapub := start(b, exec.Command(bin, append([]string{"serve", "--dir", releases, "--listen", otapubAddr, "--public-url", "http://" + otapubAddr}, strings.Fields(os.Getenv("OTAPUB_LOAD_FLAGS"))...)...))
+	path := "/windows/x86_64/1.0.0"
+	body := waitFor(b, "http://"+otapubAddr+path)
+
+	minimalAddr := freeAddr(b)
+	minimal := exec.Command(os.Args[0])
+	minimal.Env = append(os.Environ(), minimalEnv+"="+minimalAddr, minimalEnv+"_BODY="+string(body))
+	start(b, minimal)
+	pids := [2]int{minimal.Process.Pid, otapub.Process.Pid}
+	waitFor(b, "http://"+minimalAddr+path)
+
+	// Rounds pair the two servers back to back, so that drift in the
+	// machine's speed hits both alike; the median round is reported.
+	rounds := envInt("OTAPUB_LOAD_ROUNDS", 3)
+	type round struct{ minimal, otapub, cpuMinimal, cpuOtapub float64 }
+	var rs []round
+	measure := func(i int, addr string) (rps, cpuPerReq float64) {
+		before := cpuSeconds(b, pids[i])
+		begin := time.Now()
+		rps = load(b, "http://"+addr+path, conns, time.Duration(seconds)*time.Second)
+		requests := rps * time.Since(begin).Seconds()
+		return rps, (cpuSeconds(b, pids[i]) - before) / requests
+	}
+	for range rounds {
+		var r round
+		r.minimal, r.cpuMinimal = measure(0, minimalAddr)
+		r.otapub, r.cpuOtapub = measure(1, otapubAddr)
+		rs = append(rs, r)
+	}
+	slices.SortFunc(rs, func(x, y round) int { return cmp.Compare(x.otapub/x.minimal, y.otapub/y.minimal) })
+	med := rs[len(rs)/2]
+	rss := peakRSS(b, otapub.Process.Pid)
+	b.ReportMetric(med.otapub, "otapub-req/s")
+	b.ReportMetric(med.minimal, "minimal-req/s")
+	b.ReportMetric(med.otapub/med.minimal, "ratio")
+	b.ReportMetric(rss/(1<<20), "otapub-peak-RSS-MiB")
+	gen := "Go client"
+	if _, err := exec.LookPath("wrk"); err == nil {
+		gen = "wrk"
+	}
+	fmt.Printf("load (%s) %s, %d connections, %d rounds of %ds per server:\n", gen, path, conns, rounds, seconds)
+	for _, r := range rs {
+		fmt.Printf("  round: minimal %.0f req/s (%.1f µs CPU each), otapub %.0f req/s (%.1f µs CPU each), ratio %.2f\n",
+			r.minimal, r.cpuMinimal*1e6, r.otapub, r.cpuOtapub*1e6, r.otapub/r.minimal)
+	}
+	fmt.Printf("  median: minimal net/http %.0f req/s, otapub serve %.0f req/s, ratio %.2f\n  otapub peak RSS: %.1f MiB\n",
+		med.minimal, med.otapub, med.otapub/med.minimal, rss/(1<<20))
+}
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+func freeAddr(b *testing.B) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func start(b *testing.B, cmd *exec.Cmd) *exec.Cmd {
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+	})
+	return cmd
+}
+
+// waitFor polls url until it answers 200 and returns the body.
+func waitFor(b *testing.B, url string) []byte {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(url); err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return body
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	b.Fatalf("%s did not answer 200", url)
+	return nil
+}
+
+// load sends GETs to url from conns keep-alive connections for d and
+// returns the rate of 200 answers. It uses wrk when it is installed (Debian
+// package wrk: a C load generator that leaves more CPU to the servers), a
+// Go client otherwise. Its request loops end with d.
+func load(b *testing.B, url string, conns int, d time.Duration) float64 {
+	if wrk, err := exec.LookPath("wrk"); err == nil {
+		return loadWrk(b, wrk, url, conns, d)
+	}
+	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var ok, failed atomic.Int64
+	var wg sync.WaitGroup
+	begin := time.Now()
+	for range conns {
+		wg.Go(func() {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			for ctx.Err() == nil {
+				resp, err := client.Do(req)
+				if err != nil {
+					if ctx.Err() == nil {
+						failed.Add(1)
+					}
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					ok.Add(1)
+				} else {
+					failed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := failed.Load(); n > 0 {
+		b.Errorf("%s: %d requests failed", url, n)
+	}
+	return float64(ok.Load()) / time.Since(begin).Seconds()
+}
+
+func loadWrk(b *testing.B, wrk, url string, conns int, d time.Duration) float64 {
+	out, err := exec.Command(wrk, "-t2", "-c"+strconv.Itoa(conns), "-d"+strconv.Itoa(int(d.Seconds()))+"s", url).CombinedOutput()
+	if err != nil {
+		b.Fatalf("wrk: %v\n%s", err, out)
+	}
+	if strings.Contains(string(out), "Non-2xx") || strings.Contains(string(out), "Socket errors") {
+		b.Errorf("wrk saw errors:\n%s", out)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "Requests/sec:"); ok {
+			rps, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return rps
+		}
+	}
+	b.Fatalf("wrk printed no rate:\n%s", out)
+	return 0
+}
+
+// cpuSeconds reads a process's user+system CPU time from /proc.
+func cpuSeconds(b *testing.B, pid int) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the ")" that ends the command name: utime is the 12th, stime the 13th.
+	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseFloat(f[11], 64)
+	s, _ := strconv.ParseFloat(f[12], 64)
+	return (u + s) / 100 // USER_HZ is 100 on Linux
+}
+
+// peakRSS reads a process's high-water resident set (VmHWM) in bytes.
+func peakRSS(b *testing.B, pid int) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Logf("no /proc: peak RSS unknown: %v", err)
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+func copyDir(b *testing.B, from, to string) {
+	if err := os.MkdirAll(to, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	entries, err := os.ReadDir(from)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(from, e.Name()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(to, e.Name()), data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,43 @@
+package proxy_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// discardWriter is a ResponseWriter that keeps nothing, so the benchmark
+// measures the handler and not the recorder.
+type discardWriter struct{ h http.Header }
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *discardWriter) WriteHeader(int)             {}
+
+func benchmarkCheck(b *testing.B, path string) {
+	e := newBenchEnv(b)
+	req := httptest.NewRequest("GET", path, nil)
+	w := &discardWriter{h: http.Header{}}
+	e.h.ServeHTTP(w, req) // warm: the first refresh
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		w := &discardWriter{h: http.Header{}}
+		req := httptest.NewRequest("GET", path, nil)
+		for pb.Next() {
+			clear(w.h)
+			e.h.ServeHTTP(w, req)
+		}
+	})
+}
+
+// BenchmarkCheckUpdate is the hot path answering "there is an update".
+func BenchmarkCheckUpdate(b *testing.B) { benchmarkCheck(b, "/windows/x86_64/1.0.0") }
+
+// BenchmarkCheckUpToDate is the hot path answering 204.
+func BenchmarkCheckUpToDate(b *testing.B) { benchmarkCheck(b, "/windows/x86_64/1.2.0") }
+
+// BenchmarkCheckBundleChannel adds a bundle type and a channel query.
+func BenchmarkCheckBundleChannel(b *testing.B) {
+	benchmarkCheck(b, "/linux/x86_64/1.0.0?bundle_type=appimage&channel=stable")
+}
