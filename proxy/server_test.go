@@ -3,6 +3,7 @@ package proxy_test
 import (
 	"encoding/json"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -495,5 +496,24 @@ func TestConfigErrors(t *testing.T) {
 				t.Errorf("New = %v, want an error containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestREADMEDocumentsEveryMetric keeps the README's metrics table true.
+func TestREADMEDocumentsEveryMetric(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	check(t, err)
+	e := newEnv(t, nil)
+	seedReleases(t, e.gh)
+	e.get("GET", "/windows/x86_64/1.0.0")
+	for _, line := range strings.Split(e.get("GET", "/metrics").Body.String(), "\n") {
+		name, ok := strings.CutPrefix(line, "# TYPE ")
+		if !ok || !strings.HasPrefix(name, "otapub_") {
+			continue
+		}
+		name, _, _ = strings.Cut(name, " ")
+		if !strings.Contains(string(readme), "`"+name) {
+			t.Errorf("README.md does not document metric %s", name)
+		}
 	}
 }
