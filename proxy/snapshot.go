@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"cmp"
 	"fmt"
 	"net/url"
 	"slices"
@@ -106,12 +105,10 @@ func (s *Snapshot) Asset(tag, name string) (githubsrc.Release, githubsrc.Asset, 
 	return *ref.rel, ref.asset, true
 }
 
-// candidate is a signed payload of one release.
+// candidate is a signed payload of one release, fit to offer.
 type candidate struct {
-	rel     *release
-	payload githubsrc.Artifact
-	asset   githubsrc.Asset
-	sig     githubsrc.Asset
+	rel *release
+	githubsrc.Payload
 	sigText string // the .sig contents, surrounding whitespace trimmed
 }
 
@@ -119,16 +116,8 @@ type release struct {
 	gh         *githubsrc.Release
 	version    *semver.Version
 	prerelease bool
-	entries    map[githubsrc.Platform]*candidate // full and derived keys
-	// shipped is every payload key the release has, offered or not
-	// (unsigned, mid-upload): what its users may have installed.
-	shipped map[githubsrc.Platform]bool
+	entries    map[githubsrc.Platform]*candidate // every key clients look up
 }
-
-// formatPreference orders payload containers per installer when a release
-// has several for one key: raw installers first (Tauri v2, cargo-packager,
-// which cannot apply a tar.gz AppImage), v1 archives after.
-var formatPreference = map[string]int{"exe": 0, "msi": 0, "appimage": 0, "deb": 0, "rpm": 0, "tar.gz": 1, "zip": 1}
 
 // SignatureLookup returns the .sig contents of a signature asset, or false
 // when they are not at hand yet.
@@ -160,10 +149,8 @@ func BuildSnapshot(rels []githubsrc.Release, sigs SignatureLookup, opts Snapshot
 			snap.Withheld = append(snap.Withheld, fmt.Sprintf("release %s: %v", gh.Tag, err))
 			continue
 		}
-		r := &release{gh: gh, version: v, prerelease: gh.Prerelease || v.Prerelease() != "",
-			entries: map[githubsrc.Platform]*candidate{}, shipped: map[githubsrc.Platform]bool{}}
-		snap.collect(r, byName, sigs, opts, &missing)
-		r.derive(opts.WindowsInstaller)
+		r := &release{gh: gh, version: v, prerelease: gh.Prerelease || v.Prerelease() != ""}
+		snap.collect(r, sigs, opts, &missing)
 		parsed = append(parsed, r)
 	}
 	// Newest version first; the same version twice (v1.2.0 and 1.2.0): the later publication.
@@ -197,105 +184,52 @@ func BuildSnapshot(rels []githubsrc.Release, sigs SignatureLookup, opts Snapshot
 	return snap, missing
 }
 
-// collect finds r's signed payloads and files them under their full keys.
-func (snap *Snapshot) collect(r *release, byName map[string]assetRef, sigs SignatureLookup, opts SnapshotOptions, missing *[]githubsrc.Asset) {
-	var arts []githubsrc.Artifact
-	for _, a := range r.gh.Assets {
-		arts = append(arts, githubsrc.Classify(a.Name))
+// collect finds r's payloads fit to offer and files them under every key
+// clients look up.
+func (snap *Snapshot) collect(r *release, sigs SignatureLookup, opts SnapshotOptions, missing *[]githubsrc.Asset) {
+	withhold := func(name, why string) {
+		snap.Withheld = append(snap.Withheld, fmt.Sprintf("release %s: %s: %s", r.gh.Tag, name, why))
 	}
-	for _, art := range githubsrc.InferArch(arts) {
-		if !art.ClientCompatible() {
-			continue
-		}
-		r.shipped[art.Platform] = true
-		if _, ok := byName[art.Name]; !ok {
-			withhold := fmt.Sprintf("release %s: %s: not fully uploaded", r.gh.Tag, art.Name)
-			snap.Withheld = append(snap.Withheld, withhold)
-			continue
-		}
-		withhold := func(why string) {
-			snap.Withheld = append(snap.Withheld, fmt.Sprintf("release %s: %s: %s", r.gh.Tag, art.Name, why))
-		}
-		sig, ok := byName[art.Name+".sig"]
+	found := githubsrc.FindPayloads(r.gh.Assets)
+	for _, a := range found.Incomplete {
+		withhold(a.Name, "not fully uploaded")
+	}
+	for _, a := range found.Unsigned {
+		withhold(a.Name, "no .sig beside it")
+	}
+	fit := map[githubsrc.Platform]githubsrc.Payload{}
+	sigText := map[int64]string{}
+	for key, p := range found.ByKey {
+		text, ok := sigs(p.Sig)
 		if !ok {
-			withhold("no .sig beside it")
-			continue
-		}
-		text, ok := sigs(sig.asset)
-		if !ok {
-			*missing = append(*missing, sig.asset)
+			*missing = append(*missing, p.Sig)
 			continue
 		}
 		s, err := taurisig.ParseSignature(text)
 		switch {
 		case err != nil:
-			withhold(err.Error())
+			withhold(p.Asset.Name, err.Error())
 			continue
 		case opts.PubKeyID != 0 && s.KeyID != opts.PubKeyID:
-			withhold(fmt.Sprintf("signed by key %s, not the configured %s", taurisig.KeyID(s.KeyID), taurisig.KeyID(opts.PubKeyID)))
+			withhold(p.Asset.Name, fmt.Sprintf("signed by key %s, not the configured %s", taurisig.KeyID(s.KeyID), taurisig.KeyID(opts.PubKeyID)))
 			continue
 		}
 		if signed, bad := s.VersionMismatch(r.version.String()); bad {
-			withhold(fmt.Sprintf("its signature is bound to version %s, and Tauri refuses it for %s", signed, r.version))
+			withhold(p.Asset.Name, fmt.Sprintf("its signature is bound to version %s, and Tauri refuses it for %s", signed, r.version))
 			continue
 		}
-		cand := &candidate{rel: r, payload: art, asset: byName[art.Name].asset, sig: sig.asset, sigText: strings.TrimSpace(string(text))}
-		if old, ok := r.entries[art.Platform]; ok && !old.preferTo(cand) {
-			continue
+		fit[key] = p
+		sigText[p.Sig.ID] = strings.TrimSpace(string(text))
+	}
+	r.entries = map[githubsrc.Platform]*candidate{}
+	byAsset := map[int64]*candidate{}
+	for key, p := range githubsrc.UpdaterKeys(fit, found.Shipped, opts.WindowsInstaller) {
+		c := byAsset[p.Asset.ID]
+		if c == nil {
+			c = &candidate{rel: r, Payload: p, sigText: sigText[p.Sig.ID]}
+			byAsset[p.Asset.ID] = c
 		}
-		r.entries[art.Platform] = cand
-	}
-}
-
-// preferTo reports whether c should stay over other for the same key.
-func (c *candidate) preferTo(other *candidate) bool {
-	return cmp.Or(
-		cmp.Compare(formatPreference[c.payload.Format], formatPreference[other.payload.Format]),
-		cmp.Compare(len(c.asset.Name), len(other.asset.Name)),
-		strings.Compare(c.asset.Name, other.asset.Name),
-	) <= 0
-}
-
-// derive adds the keys clients ask for without an installer, and lets a
-// universal macOS build serve both arches where no native one exists.
-func (r *release) derive(windows githubsrc.Installer) {
-	if windows == "" {
-		windows = githubsrc.NSIS
-	}
-	full := make([]githubsrc.Platform, 0, len(r.entries))
-	for p := range r.entries {
-		full = append(full, p)
-	}
-	if u, ok := r.entries[githubsrc.Platform{OS: githubsrc.Darwin, Arch: githubsrc.Universal, Installer: githubsrc.App}]; ok {
-		for _, arch := range []githubsrc.Arch{githubsrc.AArch64, githubsrc.X86_64} {
-			p := githubsrc.Platform{OS: githubsrc.Darwin, Arch: arch, Installer: githubsrc.App}
-			if _, native := r.entries[p]; !native {
-				r.entries[p] = u
-				full = append(full, p)
-			}
-		}
-	}
-	for _, p := range full {
-		bare := p.Bare()
-		switch p.Installer {
-		case githubsrc.App, githubsrc.AppImage:
-			// The bare macOS key is the .app; the bare Linux key is the
-			// AppImage, never a .deb or .rpm (Tauri applies those only to
-			// package installs, which say so with {{bundle_type}}).
-			r.entries[bare] = r.entries[p]
-		case githubsrc.NSIS, githubsrc.MSI:
-			// The configured installer; else, when the release ships only
-			// the other kind, that one (every install is of that kind).
-			// Never a guess between two: an NSIS install fed an MSI
-			// installs a second copy.
-			other := githubsrc.MSI
-			if p.Installer == githubsrc.MSI {
-				other = githubsrc.NSIS
-			}
-			if p.Installer == windows || !r.shipped[githubsrc.Platform{OS: githubsrc.Windows, Arch: p.Arch, Installer: other}] {
-				r.entries[bare] = r.entries[p]
-			}
-		}
+		r.entries[key] = c
 	}
 }
 

@@ -53,11 +53,11 @@ func (c *candidate) answer(p githubsrc.Platform, opts SnapshotOptions) *Answer {
 		Version:   c.rel.version.String(),
 		Notes:     c.rel.gh.Notes,
 		PubDate:   c.rel.pubDate(),
-		URL:       DownloadURL(opts, c.rel.gh.Tag, c.asset),
+		URL:       DownloadURL(opts, c.rel.gh.Tag, c.Asset),
 		Signature: c.sigText,
-		Format:    githubsrc.CargoPackagerFormat(c.payload.Platform.Installer),
+		Format:    githubsrc.CargoPackagerFormat(c.Artifact.Platform.Installer),
 	})
-	return &Answer{Version: c.rel.version, Tag: c.rel.gh.Tag, Asset: c.asset.Name, Body: body, length: []string{strconv.Itoa(len(body))}}
+	return &Answer{Version: c.rel.version, Tag: c.rel.gh.Tag, Asset: c.Asset.Name, Body: body, length: []string{strconv.Itoa(len(body))}}
 }
 
 // staticManifest encodes r as Tauri's latest.json: every key r has, bare
@@ -67,8 +67,8 @@ func (r *release) staticManifest(opts SnapshotOptions) []byte {
 	for p, c := range r.entries {
 		m.Platforms[p.Key()] = platformEntry{
 			Signature: c.sigText,
-			URL:       DownloadURL(opts, r.gh.Tag, c.asset),
-			Format:    githubsrc.CargoPackagerFormat(c.payload.Platform.Installer),
+			URL:       DownloadURL(opts, r.gh.Tag, c.Asset),
+			Format:    githubsrc.CargoPackagerFormat(c.Artifact.Platform.Installer),
 		}
 	}
 	return encode(m)
