@@ -293,3 +293,28 @@ func (c *Client) Repository(ctx context.Context, repo Repo) (RepoInfo, error) {
 	}
 	return RepoInfo{Private: raw.Private}, nil
 }
+
+// RenameAsset renames an asset; GitHub applies its own renaming to name.
+func (c *Client) RenameAsset(ctx context.Context, repo Repo, assetID int64, name string) (Asset, error) {
+	var raw ghAsset
+	op := fmt.Sprintf("rename asset %d of %s to %s", assetID, repo, name)
+	body := map[string]string{"name": name}
+	if _, err := c.do(ctx, op, true, c.newRequest(http.MethodPatch, repoPath(repo, "releases/assets/"+strconv.FormatInt(assetID, 10)), body), &raw); err != nil {
+		return Asset{}, err
+	}
+	return raw.asset(), nil
+}
+
+// ImmutableReleases reports whether repo makes releases immutable when
+// published. Reading the setting needs admin rights; callers treat an
+// error as "unknown".
+func (c *Client) ImmutableReleases(ctx context.Context, repo Repo) (bool, error) {
+	var raw struct {
+		Enabled bool `json:"enabled"`
+	}
+	_, err := c.do(ctx, "read the immutable-releases setting of "+repo.String(), true, c.get(repoPath(repo, "immutable-releases")), &raw)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil // GitHub answers 404 when the setting is off
+	}
+	return raw.Enabled, err
+}

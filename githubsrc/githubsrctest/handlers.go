@@ -90,7 +90,7 @@ func (s *Server) apiRoute(h http.HandlerFunc) http.HandlerFunc {
 			writeError(w, rateStatus, "API rate limit exceeded for 127.0.0.1. (But here's the good news: Authenticated requests get a higher rate limit.)", nil)
 			return
 		}
-		if f != nil && f.Apply == false && f.DropAfter == 0 {
+		if f != nil && !f.Apply && f.DropAfter == 0 && f.StallAfter == 0 {
 			s.writeFault(w, f)
 			return
 		}
@@ -421,6 +421,20 @@ func (s *Server) getRepo(w http.ResponseWriter, r *http.Request) {
 	if rp := s.repoFor(w, r); rp != nil {
 		writeJSON(w, http.StatusOK, map[string]any{"full_name": rp.owner + "/" + rp.name, "private": rp.private})
 	}
+}
+
+func (s *Server) immutableReleases(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rp := s.repoFor(w, r)
+	if rp == nil || !requireAuth(w, r) {
+		return
+	}
+	if !rp.immutable {
+		writeError(w, http.StatusNotFound, "Not Found", nil)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"enabled": true, "enforced_by_owner": false})
 }
 
 func (s *Server) listReleases(w http.ResponseWriter, r *http.Request) {
@@ -788,6 +802,11 @@ func (s *Server) uploadAsset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if f != nil && f.StallAfter > 0 {
+		_, _ = io.CopyN(io.Discard, r.Body, f.StallAfter)
+		<-r.Context().Done() // the asset stays "starter"
+		return
+	}
 	if f != nil && f.DropAfter > 0 {
 		_, _ = io.CopyN(io.Discard, r.Body, f.DropAfter)
 		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {

@@ -111,6 +111,7 @@ func NewServer(t testing.TB) *Server {
 		mux.HandleFunc(method+" /api/v3"+path, s.apiRoute(h))
 	}
 	api("GET /repos/{owner}/{repo}", s.getRepo)
+	api("GET /repos/{owner}/{repo}/immutable-releases", s.immutableReleases)
 	api("GET /repos/{owner}/{repo}/releases", s.listReleases)
 	api("POST /repos/{owner}/{repo}/releases", s.createRelease)
 	api("GET /repos/{owner}/{repo}/releases/latest", s.latestRelease)
@@ -157,6 +158,9 @@ type Fault struct {
 	// DropAfter, for uploads, reads this many bytes of the body and then
 	// cuts the connection, leaving the asset in state "starter".
 	DropAfter int64
+	// StallAfter, for uploads, reads this many bytes of the body and then
+	// stops reading, as a wedged connection does, until the client gives up.
+	StallAfter int64
 	// Delay holds the request this long first.
 	Delay time.Duration
 }

@@ -1,0 +1,173 @@
+// Package publisher puts a desktop app's build outputs on a GitHub draft
+// release, proves the draft complete and correctly signed, and publishes
+// it: plan (pure) -> upload (I/O) -> verify (pure over a release) ->
+// publish.
+//
+// Start with Collect and NewPlan for the files, Upload, Verify and Publish
+// for the three commands. Releases is all it needs from GitHub.
+package publisher
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/otapub/ota-action/githubsrc"
+)
+
+// File is a local file to publish.
+type File struct {
+	Path string // on disk
+	// Name is the asset name GitHub will give it (spaces become dots).
+	Name     string
+	Size     int64
+	SHA256   string // hex; set by Hash
+	Artifact githubsrc.Artifact
+	data     []byte // contents of an in-memory file (a manifest)
+}
+
+// Collect turns paths (files, or folders walked for their files) into
+// Files. Hidden files inside folders are skipped. Empty files, files over
+// 2 GiB and two files that would get one asset name are errors.
+func Collect(paths []string) ([]File, error) {
+	var files []File
+	byName := map[string]string{}
+	add := func(path string, info fs.FileInfo) error {
+		name := githubsrc.AssetName(filepath.Base(path))
+		switch {
+		case info.Size() == 0:
+			return fmt.Errorf("%s is empty: GitHub rejects empty assets; leave it out", path)
+		case info.Size() > githubsrc.MaxAssetSize:
+			return fmt.Errorf("%s is %d bytes: GitHub takes at most 2 GiB per asset", path, info.Size())
+		}
+		if other, dup := byName[name]; dup {
+			return fmt.Errorf("%s and %s would both be the asset %s: rename one", other, path, name)
+		}
+		byName[name] = path
+		files = append(files, File{Path: path, Name: name, Size: info.Size(), Artifact: githubsrc.Classify(name)})
+		return nil
+	}
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("no files: name the files or folders to upload")
+	}
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("upload %s: %w", p, err)
+		}
+		if !info.IsDir() {
+			if err := add(p, info); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		before := len(files)
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if path != p && strings.HasPrefix(d.Name(), ".") {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() || !d.Type().IsRegular() {
+				return nil
+			}
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			return add(path, info)
+		})
+		if err != nil {
+			return nil, err
+		}
+		if len(files) == before {
+			return nil, fmt.Errorf("folder %s has no files to upload", p)
+		}
+	}
+	electronNames(files)
+	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
+	return files, nil
+}
+
+// electronNames gives files the names the latest*.yml among them refer to.
+// electron-builder names its installer "App Setup 1.2.0.exe", writes
+// "App-Setup-1.2.0.exe" into latest.yml and uploads it under that name;
+// GitHub alone would store "App.Setup.1.2.0.exe", which electron-updater
+// would not find.
+func electronNames(files []File) {
+	wanted := map[string]bool{}
+	for _, f := range files {
+		if !isYML(f.Name) {
+			continue
+		}
+		data, err := os.ReadFile(f.Path)
+		if err != nil {
+			continue
+		}
+		if info, err := parseYML(data); err == nil {
+			for _, e := range info.Files {
+				wanted[ymlAssetName(e.URL)] = true
+			}
+		}
+	}
+	for i, f := range files {
+		dashed := githubsrc.AssetName(strings.ReplaceAll(filepath.Base(f.Path), " ", "-"))
+		if !wanted[f.Name] && (wanted[dashed] || wanted[strings.TrimSuffix(dashed, ".blockmap")]) {
+			files[i].Name = dashed
+			files[i].Artifact = githubsrc.Classify(dashed)
+		}
+	}
+}
+
+// Hash computes every file's SHA-256 while streaming it, workers at a time.
+func Hash(ctx context.Context, files []File, workers int) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(workers, 1))
+	for i := range files {
+		g.Go(func() error {
+			sum, err := hashFile(ctx, files[i].Path)
+			files[i].SHA256 = sum
+			return err
+		})
+	}
+	return g.Wait()
+}
+
+// hashBufSize is the read size for hashing: large reads keep syscalls few.
+const hashBufSize = 1 << 20
+
+func hashFile(ctx context.Context, path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	buf := make([]byte, hashBufSize)
+	for {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
+		n, err := f.Read(buf)
+		h.Write(buf[:n])
+		if err == io.EOF {
+			return hex.EncodeToString(h.Sum(nil)), nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("hash %s: %w", path, err)
+		}
+	}
+}

@@ -1,0 +1,255 @@
+package publisher
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/otapub/ota-action/githubsrc"
+)
+
+// LatestJSON is the name of the Tauri static manifest publish writes.
+const LatestJSON = "latest.json"
+
+// PublishOptions configure Publish.
+type PublishOptions struct {
+	VerifyOptions
+	// WindowsInstaller is what latest.json's bare windows keys point at:
+	// NSIS unless MSI.
+	WindowsInstaller githubsrc.Installer
+	// MakeLatest is GitHub's make_latest: "true", "false" or "legacy"; "" leaves GitHub's default.
+	MakeLatest string
+	// Prerelease, when set, marks the release as a prerelease or not.
+	Prerelease *bool
+	Now        func() time.Time
+	Log        *slog.Logger
+}
+
+// PublishReport says what Publish did.
+type PublishReport struct {
+	Verify           VerifyReport `json:"verify"`
+	AlreadyPublished bool         `json:"already_published"`
+	// Immutable is true when the repository makes published releases
+	// immutable: this one can no longer change.
+	Immutable bool              `json:"immutable"`
+	URL       string            `json:"url"`
+	Assets    []string          `json:"assets"`
+	Release   githubsrc.Release `json:"-"`
+}
+
+// Publish verifies the draft for the tag and refuses on any problem; then
+// writes latest.json and a combined SHA256SUMS from the draft's actual
+// assets (once, after every job uploaded: no race drops a platform), and
+// flips the draft public. A failure before the flip leaves a draft; running
+// it again is safe.
+func Publish(ctx context.Context, gh Releases, opts PublishOptions) (PublishReport, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	var rep PublishReport
+	v, err := Verify(ctx, gh, opts.VerifyOptions)
+	rep.Verify = v
+	if err != nil {
+		return rep, err
+	}
+	rel := v.release
+	if !rel.Draft {
+		rep.AlreadyPublished, rep.Release, rep.URL = true, rel, rel.HTMLURL
+		rep.Assets = browserURLs(rel.Tag, v.assets)
+		return rep, nil
+	}
+	repo := opts.Repo
+	if immutable, err := gh.ImmutableReleases(ctx, repo); err == nil {
+		rep.Immutable = immutable
+	} else {
+		opts.Log.Debug("could not read the immutable-releases setting", "err", err)
+	}
+
+	sigs, err := readSigs(ctx, gh, repo, v)
+	if err != nil {
+		return rep, err
+	}
+	version, err := githubsrc.ParseTag(rel.Tag, opts.TagPrefix)
+	if err != nil {
+		return rep, err
+	}
+	var files []File
+	if len(githubsrc.FindPayloads(v.assets).ByKey) > 0 { // Electron-only releases have latest*.yml instead
+		latest, err := BuildLatestJSON(rel, v.assets, sigs, version.String(), opts.WindowsInstaller, opts.Now())
+		if err != nil {
+			return rep, err
+		}
+		files = append(files, memFile(LatestJSON, latest))
+	}
+	var latest []byte
+	if len(files) > 0 {
+		latest = files[0].data
+	}
+	sums, err := combinedManifest(ctx, gh, repo, v.assets, latest)
+	if err != nil {
+		return rep, err
+	}
+	files = append(files, memFile(CombinedManifest, sums))
+	u := &uploader{gh: gh, opts: UploadOptions{Repo: repo}, plan: Plan{Tag: rel.Tag}}
+	u.opts.defaults()
+	u.opts.Log = opts.Log
+	for _, f := range files {
+		if err := u.put(ctx, rel, f, v.assets); err != nil {
+			return rep, fmt.Errorf("publish %s@%s: write %s (the release stays a draft): %w", repo, rel.Tag, f.Name, err)
+		}
+	}
+	edit := githubsrc.ReleaseEdit{Draft: new(false), MakeLatest: opts.MakeLatest, Prerelease: opts.Prerelease}
+	if _, err := gh.EditRelease(ctx, repo, rel.ID, edit); err != nil {
+		return rep, fmt.Errorf("publish %s@%s (the release stays a draft): %w", repo, rel.Tag, err)
+	}
+	final, err := gh.Release(ctx, repo, rel.ID)
+	if err != nil {
+		return rep, fmt.Errorf("published %s@%s, but reading it back failed: %w", repo, rel.Tag, err)
+	}
+	rep.Release, rep.URL = final, final.HTMLURL
+	rep.Immutable = rep.Immutable || final.Immutable
+	rep.Assets = browserURLs(final.Tag, final.Assets)
+	opts.Log.Info("published", "repo", repo.String(), "tag", final.Tag, "url", final.HTMLURL)
+	return rep, nil
+}
+
+// put writes an in-memory file to the release, replacing an asset of the
+// same name with other bytes.
+func (u *uploader) put(ctx context.Context, rel githubsrc.Release, f File, assets []githubsrc.Asset) error {
+	for _, a := range assets {
+		if a.Name != f.Name {
+			continue
+		}
+		if same, err := u.sameBytes(ctx, a, f); err != nil {
+			return err
+		} else if same && a.Uploaded() {
+			return nil
+		}
+		if err := u.gh.DeleteAsset(ctx, u.opts.Repo, a.ID); err != nil {
+			return err
+		}
+	}
+	_, _, err := u.uploadOne(ctx, rel, f, f.Name)
+	return err
+}
+
+func readSigs(ctx context.Context, gh Releases, repo githubsrc.Repo, v VerifyReport) (map[string]string, error) {
+	out := map[string]string{}
+	for _, p := range githubsrc.FindPayloads(v.assets).ByKey {
+		text, ok := v.texts[p.Sig.Name]
+		if !ok {
+			rc, err := gh.OpenAsset(ctx, repo, p.Sig.ID)
+			if err != nil {
+				return nil, err
+			}
+			text, err = io.ReadAll(io.LimitReader(rc, maxText))
+			rc.Close()
+			if err != nil {
+				return nil, fmt.Errorf("read %s: %w", p.Sig.Name, err)
+			}
+		}
+		out[p.Sig.Name] = strings.TrimSpace(string(text))
+	}
+	return out, nil
+}
+
+// BuildLatestJSON writes the Tauri static manifest of a release: every key
+// clients look up (bare and installer-suffixed, by githubsrc.UpdaterKeys),
+// each with the URL its asset will have once the release is published and
+// the contents of its .sig. It does no I/O.
+func BuildLatestJSON(rel githubsrc.Release, assets []githubsrc.Asset, sigs map[string]string, version string, windows githubsrc.Installer, now time.Time) ([]byte, error) {
+	found := githubsrc.FindPayloads(assets)
+	keys := githubsrc.UpdaterKeys(found.ByKey, found.Shipped, windows)
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("release %s has no signed updater payload to put in latest.json", rel.Tag)
+	}
+	type entry struct {
+		Signature string `json:"signature"`
+		URL       string `json:"url"`
+		Format    string `json:"format,omitempty"`
+	}
+	m := struct {
+		Version   string           `json:"version"`
+		Notes     string           `json:"notes"`
+		PubDate   string           `json:"pub_date"`
+		Platforms map[string]entry `json:"platforms"`
+	}{Version: version, Notes: rel.Notes, PubDate: now.UTC().Format(time.RFC3339), Platforms: map[string]entry{}}
+	for key, p := range keys {
+		sig, ok := sigs[p.Sig.Name]
+		if !ok || sig == "" {
+			return nil, fmt.Errorf("no signature text for %s", p.Asset.Name)
+		}
+		m.Platforms[key.Key()] = entry{Signature: sig, URL: publishedURL(p.Asset, rel.Tag), Format: githubsrc.CargoPackagerFormat(p.Artifact.Platform.Installer)}
+	}
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// publishedURL is an asset's browser URL once its release is published: a
+// draft's URLs carry an "untagged-…" placeholder where the tag will be.
+func publishedURL(a githubsrc.Asset, tag string) string {
+	u := a.BrowserURL
+	i := strings.Index(u, "/releases/download/")
+	if i < 0 {
+		return u
+	}
+	rest := u[i+len("/releases/download/"):]
+	_, name, ok := strings.Cut(rest, "/")
+	if !ok {
+		return u
+	}
+	return u[:i] + "/releases/download/" + url.PathEscape(tag) + "/" + name
+}
+
+func browserURLs(tag string, assets []githubsrc.Asset) []string {
+	out := make([]string, 0, len(assets))
+	for _, a := range assets {
+		out = append(out, publishedURL(a, tag))
+	}
+	return out
+}
+
+// combinedManifest lists every asset but the manifests themselves, plus
+// latest.json when there is one, from GitHub's digests (hashing a download
+// where there is none).
+func combinedManifest(ctx context.Context, gh Releases, repo githubsrc.Repo, assets []githubsrc.Asset, latest []byte) ([]byte, error) {
+	var lines []ManifestLine
+	if latest != nil {
+		sum := sha256.Sum256(latest)
+		lines = append(lines, ManifestLine{SHA256: hex.EncodeToString(sum[:]), Name: LatestJSON})
+	}
+	for _, a := range assets {
+		if a.Name == LatestJSON && latest != nil || githubsrc.Classify(a.Name).Role == githubsrc.RoleChecksums {
+			continue
+		}
+		d := a.SHA256()
+		if d == "" {
+			rc, err := gh.OpenAsset(ctx, repo, a.ID)
+			if err != nil {
+				return nil, err
+			}
+			h := sha256.New()
+			_, err = io.Copy(h, rc)
+			rc.Close()
+			if err != nil {
+				return nil, fmt.Errorf("hash %s: %w", a.Name, err)
+			}
+			d = hex.EncodeToString(h.Sum(nil))
+		}
+		lines = append(lines, ManifestLine{SHA256: d, Name: a.Name})
+	}
+	return FormatManifest(lines), nil
+}

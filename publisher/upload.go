@@ -1,0 +1,604 @@
+package publisher
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/otapub/ota-action/githubsrc"
+)
+
+// UploadOptions configure Upload.
+type UploadOptions struct {
+	Repo githubsrc.Repo
+	// Target is the commit the tag will point at when the draft is
+	// published (GITHUB_SHA in Actions); used when the draft is created.
+	Target     string
+	Name       string // release title for a new draft; default the tag
+	Notes      string
+	Prerelease bool
+	// Concurrency is how many files upload at once (default 4).
+	Concurrency int
+	// Replace lets an asset whose bytes differ from the local file be
+	// replaced (atomically: the new one is uploaded first).
+	Replace bool
+	// AllowPublished lets files go onto a release that is already public.
+	AllowPublished bool
+	// StallTimeout aborts and retries an upload that sends nothing for this long (default 60s).
+	StallTimeout time.Duration
+	// Attempts per file (default 5); RetryDelay the first backoff (default 2s).
+	Attempts   int
+	RetryDelay time.Duration
+	// SettleDelay is how long to wait after creating a draft before looking
+	// for drafts other jobs made at the same moment (default 2s).
+	SettleDelay time.Duration
+	// DryRun decides everything and changes nothing.
+	DryRun   bool
+	Progress Progress
+	Log      *slog.Logger
+}
+
+// Progress hears about each file's upload.
+type Progress interface {
+	Start(name string, size int64)
+	Advance(name string, n int64)
+	Finish(name string, action Action, err error)
+}
+
+// Action is what Upload does with a file.
+type Action string
+
+// Actions.
+const (
+	ActionUpload  Action = "upload"  // not on the release yet
+	ActionSkip    Action = "skip"    // already there, same size and digest
+	ActionReplace Action = "replace" // there with other bytes, and --replace given
+	ActionRepair  Action = "repair"  // there but not fully uploaded: deleted and uploaded
+)
+
+// FileResult is what happened to one file.
+type FileResult struct {
+	Name     string `json:"name"`
+	Size     int64  `json:"size"`
+	SHA256   string `json:"sha256"`
+	Action   Action `json:"action"`
+	Attempts int    `json:"attempts,omitempty"`
+	Error    string `json:"error,omitempty"`
+}
+
+// UploadReport says what Upload did.
+type UploadReport struct {
+	Release  githubsrc.Release `json:"-"`
+	Created  bool              `json:"created"`
+	Manifest string            `json:"manifest"`
+	Files    []FileResult      `json:"files"`
+	DryRun   bool              `json:"dry_run,omitempty"`
+}
+
+// Count returns how many files got action a.
+func (r UploadReport) Count(a Action) int {
+	n := 0
+	for _, f := range r.Files {
+		if f.Action == a && f.Error == "" {
+			n++
+		}
+	}
+	return n
+}
+
+func (o *UploadOptions) defaults() {
+	if o.Concurrency <= 0 {
+		o.Concurrency = 4
+	}
+	if o.StallTimeout <= 0 {
+		o.StallTimeout = time.Minute
+	}
+	if o.Attempts <= 0 {
+		o.Attempts = 5
+	}
+	if o.RetryDelay <= 0 {
+		o.RetryDelay = 2 * time.Second
+	}
+	if o.SettleDelay < 0 {
+		o.SettleDelay = 0
+	}
+	if o.Progress == nil {
+		o.Progress = nopProgress{}
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+}
+
+type nopProgress struct{}
+
+func (nopProgress) Start(string, int64)          {}
+func (nopProgress) Advance(string, int64)        {}
+func (nopProgress) Finish(string, Action, error) {}
+
+// errStalled aborts an attempt that stopped sending.
+var errStalled = errors.New("upload stalled")
+
+// tmpPrefix marks the temporary asset of an atomic replacement.
+const tmpPrefix = "otapub-tmp-"
+
+type uploader struct {
+	gh   Releases
+	opts UploadOptions
+	plan Plan
+}
+
+// Upload puts plan's files on the draft release for plan.Tag, creating the
+// draft if needed, plus a manifest of them (RunManifestName). It is safe to
+// run again: files already there with the same size and digest are
+// skipped, broken leftovers of interrupted uploads are repaired, and
+// several jobs uploading to one tag at once converge on one draft.
+func Upload(ctx context.Context, gh Releases, plan Plan, opts UploadOptions) (UploadReport, error) {
+	opts.defaults()
+	u := &uploader{gh: gh, opts: opts, plan: plan}
+	files := slices.Clone(plan.Files)
+	names := make([]string, len(files))
+	var lines []ManifestLine
+	for i, f := range files {
+		if f.SHA256 == "" {
+			return UploadReport{}, fmt.Errorf("upload %s: not hashed (call Hash first)", f.Name)
+		}
+		names[i] = f.Name
+		lines = append(lines, ManifestLine{SHA256: f.SHA256, Name: f.Name})
+	}
+	manifest := memFile(RunManifestName(names), FormatManifest(lines))
+	report := UploadReport{Manifest: manifest.Name, DryRun: opts.DryRun}
+
+	rel, created, err := u.draft(ctx)
+	if err != nil {
+		return report, err
+	}
+	report.Release, report.Created = rel, created
+	var assets []githubsrc.Asset
+	if rel.ID != 0 {
+		if assets, err = gh.Assets(ctx, opts.Repo, rel.ID); err != nil {
+			return report, err
+		}
+	}
+	all := append(files, manifest)
+	decisions, err := u.decide(ctx, all, assets)
+	for _, d := range decisions {
+		report.Files = append(report.Files, FileResult{Name: d.file.Name, Size: d.file.Size, SHA256: d.file.SHA256, Action: d.action})
+	}
+	if err != nil || opts.DryRun {
+		return report, err
+	}
+	if err := u.cleanup(ctx, decisions, assets); err != nil {
+		return report, err
+	}
+
+	// The files first, in parallel; the manifest last, once they are all there.
+	results := make([]FileResult, len(decisions))
+	run := func(i int) {
+		d := decisions[i]
+		results[i] = FileResult{Name: d.file.Name, Size: d.file.Size, SHA256: d.file.SHA256, Action: d.action}
+		if d.action == ActionSkip {
+			opts.Progress.Finish(d.file.Name, d.action, nil)
+			return
+		}
+		attempts, err := u.apply(ctx, rel, d)
+		results[i].Attempts = attempts
+		if err != nil {
+			results[i].Error = err.Error()
+		}
+		opts.Progress.Finish(d.file.Name, d.action, err)
+	}
+	var g errgroup.Group
+	g.SetLimit(opts.Concurrency)
+	for i := range decisions[:len(decisions)-1] {
+		g.Go(func() error { run(i); return nil })
+	}
+	_ = g.Wait()
+	var failed []string
+	for _, r := range results[:len(results)-1] {
+		if r.Error != "" {
+			failed = append(failed, r.Name+": "+r.Error)
+		}
+	}
+	if len(failed) == 0 {
+		run(len(decisions) - 1)
+		if r := results[len(results)-1]; r.Error != "" {
+			failed = append(failed, r.Name+": "+r.Error)
+		}
+	} else {
+		results[len(results)-1].Error = "not written: other files failed"
+	}
+	report.Files = results
+	if final, err := gh.Release(ctx, opts.Repo, rel.ID); err == nil {
+		report.Release = final
+	}
+	if err := ctx.Err(); err != nil {
+		return report, fmt.Errorf("upload to %s@%s interrupted: run the same command again to finish: %w", opts.Repo, plan.Tag, err)
+	}
+	if len(failed) > 0 {
+		return report, fmt.Errorf("upload to %s@%s: %d of %d files failed (run the same command again; what landed is kept):\n  %s",
+			opts.Repo, plan.Tag, len(failed), len(decisions), strings.Join(failed, "\n  "))
+	}
+	return report, nil
+}
+
+// memFile is an in-memory file, such as the run's manifest.
+func memFile(name string, data []byte) File {
+	sum := sha256.Sum256(data)
+	return File{Name: name, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), Artifact: githubsrc.Classify(name), data: data}
+}
+
+func (f File) open() (io.ReadCloser, error) {
+	if f.data != nil {
+		return io.NopCloser(bytes.NewReader(f.data)), nil
+	}
+	return os.Open(f.Path)
+}
+
+// draft finds the release to upload to, creating a draft when there is
+// none. Several jobs may create drafts for one tag at the same moment; all
+// converge on the draft with the lowest ID (the first created), and a job
+// whose own draft lost deletes it.
+func (u *uploader) draft(ctx context.Context) (githubsrc.Release, bool, error) {
+	repo, tag := u.opts.Repo, u.plan.Tag
+	rels, err := u.gh.ReleasesByTag(ctx, repo, tag)
+	if err != nil {
+		return githubsrc.Release{}, false, err
+	}
+	for _, r := range rels {
+		if r.Draft {
+			continue
+		}
+		switch {
+		case r.Immutable:
+			return r, false, fmt.Errorf("release %s of %s is published and immutable: its assets can no longer change; release a new version", tag, repo)
+		case !u.opts.AllowPublished:
+			return r, false, fmt.Errorf("release %s of %s is already published: uploading would change a public release; pass --allow-published if that is what you want", tag, repo)
+		}
+		return r, false, nil
+	}
+	if d, ok := firstDraft(rels); ok {
+		return d, false, nil
+	}
+	if u.opts.DryRun {
+		return githubsrc.Release{Tag: tag, Draft: true}, true, nil
+	}
+	name := u.opts.Name
+	if name == "" {
+		name = tag
+	}
+	created, err := u.gh.CreateDraft(ctx, repo, githubsrc.NewRelease{Tag: tag, Target: u.opts.Target, Name: name, Notes: u.opts.Notes, Prerelease: u.opts.Prerelease})
+	if err != nil {
+		// The request may have landed before the failure: look again rather
+		// than create a second draft.
+		if again, lerr := u.gh.ReleasesByTag(ctx, repo, tag); lerr == nil {
+			if d, ok := firstDraft(again); ok {
+				return d, false, nil
+			}
+		}
+		return githubsrc.Release{}, false, err
+	}
+	u.opts.Log.Info("created draft", "repo", repo.String(), "tag", tag, "id", created.ID, "target", u.opts.Target)
+	if err := sleepCtx(ctx, u.opts.SettleDelay); err != nil {
+		return created, true, err
+	}
+	again, err := u.gh.ReleasesByTag(ctx, repo, tag)
+	if err != nil {
+		return created, true, nil // ours stands; verify refuses two drafts if one appears
+	}
+	winner, ok := firstDraft(again)
+	if !ok || winner.ID == created.ID {
+		return created, true, nil
+	}
+	u.opts.Log.Info("another job created a draft first; using it", "tag", tag, "ours", created.ID, "theirs", winner.ID)
+	if err := u.gh.DeleteRelease(ctx, repo, created.ID); err != nil {
+		u.opts.Log.Warn("could not delete the duplicate draft", "id", created.ID, "err", err)
+	}
+	return winner, false, nil
+}
+
+// firstDraft returns the draft with the lowest ID.
+func firstDraft(rels []githubsrc.Release) (githubsrc.Release, bool) {
+	var best githubsrc.Release
+	for _, r := range rels {
+		if r.Draft && (best.ID == 0 || r.ID < best.ID) {
+			best = r
+		}
+	}
+	return best, best.ID != 0
+}
+
+// decision is what to do with one file.
+type decision struct {
+	file     File
+	action   Action
+	existing githubsrc.Asset // for skip, replace, repair
+}
+
+// decide compares files with the assets already on the release. A file
+// whose asset has other bytes is a conflict unless --replace; conflicts
+// fail the whole upload before anything is sent.
+func (u *uploader) decide(ctx context.Context, files []File, assets []githubsrc.Asset) ([]decision, error) {
+	byName := map[string]githubsrc.Asset{}
+	for _, a := range assets {
+		byName[a.Name] = a
+	}
+	var out []decision
+	var conflicts []string
+	for _, f := range files {
+		a, ok := byName[f.Name]
+		d := decision{file: f, action: ActionUpload, existing: a}
+		switch {
+		case !ok:
+		case !a.Uploaded():
+			d.action = ActionRepair
+		default:
+			same, err := u.sameBytes(ctx, a, f)
+			if err != nil {
+				return nil, err
+			}
+			switch {
+			case same:
+				d.action = ActionSkip
+			case u.opts.Replace:
+				d.action = ActionReplace
+			default:
+				conflicts = append(conflicts, fmt.Sprintf("%s: the release has %s (%d bytes, %s), the local file differs (%d bytes, sha256:%.12s…)",
+					f.Name, a.Name, a.Size, shortDigest(a.Digest), f.Size, f.SHA256))
+			}
+		}
+		out = append(out, d)
+	}
+	if len(conflicts) > 0 {
+		return out, fmt.Errorf("%d files differ from the assets already on %s@%s; nothing was uploaded. Pass --replace to replace them:\n  %s",
+			len(conflicts), u.opts.Repo, u.plan.Tag, strings.Join(conflicts, "\n  "))
+	}
+	return out, nil
+}
+
+func shortDigest(d string) string {
+	if d == "" {
+		return "no digest"
+	}
+	if len(d) > 19 {
+		return d[:19] + "…"
+	}
+	return d
+}
+
+// sameBytes compares an asset with a local file by size and digest,
+// downloading the asset only when GitHub gives no digest.
+func (u *uploader) sameBytes(ctx context.Context, a githubsrc.Asset, f File) (bool, error) {
+	if a.Size != f.Size {
+		return false, nil
+	}
+	if d := a.SHA256(); d != "" {
+		return d == f.SHA256, nil
+	}
+	rc, err := u.gh.OpenAsset(ctx, u.opts.Repo, a.ID)
+	if err != nil {
+		return false, err
+	}
+	defer rc.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, rc); err != nil {
+		return false, fmt.Errorf("read back %s: %w", a.Name, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)) == f.SHA256, nil
+}
+
+// cleanup deletes what interrupted runs left behind for this run's files:
+// assets stuck mid-upload, and temporary assets of replacements that are
+// not reusable.
+func (u *uploader) cleanup(ctx context.Context, ds []decision, assets []githubsrc.Asset) error {
+	mine := map[string]bool{}
+	for _, d := range ds {
+		mine[d.file.Name] = true
+		if d.action == ActionRepair {
+			if err := u.gh.DeleteAsset(ctx, u.opts.Repo, d.existing.ID); err != nil {
+				return err
+			}
+		}
+	}
+	for _, a := range assets {
+		if rest, ok := strings.CutPrefix(a.Name, tmpPrefix); ok && len(rest) > 13 && mine[rest[13:]] && !a.Uploaded() {
+			if err := u.gh.DeleteAsset(ctx, u.opts.Repo, a.ID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// apply uploads one file (or replaces its asset) and returns the attempts it took.
+func (u *uploader) apply(ctx context.Context, rel githubsrc.Release, d decision) (int, error) {
+	if d.action != ActionReplace {
+		_, n, err := u.uploadOne(ctx, rel, d.file, d.file.Name)
+		return n, err
+	}
+	// Atomic replacement: the new bytes go up under a temporary name first,
+	// so a failure leaves the old asset in place (gh --clobber loses it).
+	tmp := tmpPrefix + d.file.SHA256[:12] + "-" + d.file.Name
+	a, n, err := u.uploadOne(ctx, rel, d.file, tmp)
+	if err != nil {
+		return n, err
+	}
+	if err := u.gh.DeleteAsset(ctx, u.opts.Repo, d.existing.ID); err != nil {
+		return n, fmt.Errorf("replace %s: delete the old asset: %w (the new bytes wait as %s; run again)", d.file.Name, err, tmp)
+	}
+	if _, err := u.gh.RenameAsset(ctx, u.opts.Repo, a.ID, d.file.Name); err != nil {
+		return n, fmt.Errorf("replace %s: rename %s into place: %w (run again)", d.file.Name, tmp, err)
+	}
+	return n, nil
+}
+
+// uploadOne uploads f as name with retries. After an ambiguous failure (a
+// 5xx, a timeout, a stall, a 422 already_exists after a lost answer) it
+// reads the asset back: GitHub sometimes fails an upload that landed.
+func (u *uploader) uploadOne(ctx context.Context, rel githubsrc.Release, f File, name string) (githubsrc.Asset, int, error) {
+	for attempt := 1; ; attempt++ {
+		a, err := u.attempt(ctx, rel, f, name)
+		if err == nil {
+			if a.Size == f.Size && (a.SHA256() == "" || a.SHA256() == f.SHA256) {
+				return a, attempt, nil
+			}
+			err = fmt.Errorf("GitHub stored %d bytes with %s, not what was sent", a.Size, shortDigest(a.Digest))
+			_ = u.gh.DeleteAsset(ctx, u.opts.Repo, a.ID)
+		}
+		if ctx.Err() != nil {
+			return githubsrc.Asset{}, attempt, ctx.Err()
+		}
+		retry, wait := u.retryable(err, attempt)
+		if !retry {
+			return githubsrc.Asset{}, attempt, err
+		}
+		if landed, ok, rerr := u.readBack(ctx, rel, f, name); rerr != nil {
+			return githubsrc.Asset{}, attempt, rerr
+		} else if ok {
+			u.opts.Log.Info("upload failed but landed", "asset", name, "attempt", attempt, "err", err)
+			return landed, attempt, nil
+		}
+		if attempt >= u.opts.Attempts {
+			return githubsrc.Asset{}, attempt, fmt.Errorf("gave up after %d attempts: %w", attempt, err)
+		}
+		u.opts.Log.Warn("upload failed, retrying", "asset", name, "attempt", attempt, "wait", wait.Round(time.Millisecond), "err", err)
+		if err := sleepCtx(ctx, wait); err != nil {
+			return githubsrc.Asset{}, attempt, err
+		}
+	}
+}
+
+// retryable says whether an upload error may pass on another attempt, and
+// how long to wait first.
+func (u *uploader) retryable(err error, attempt int) (bool, time.Duration) {
+	base := u.opts.RetryDelay << (attempt - 1)
+	wait := base/2 + rand.N(base/2+1)
+	var rl *githubsrc.RateLimitError
+	var api *githubsrc.APIError
+	switch {
+	case errors.As(err, &rl):
+		return true, max(time.Until(rl.Reset)+time.Second, wait)
+	case errors.Is(err, githubsrc.ErrAlreadyExists):
+		return true, 0 // read back: it may be ours, landed after a lost answer
+	case errors.As(err, &api):
+		return api.Status >= 500, wait
+	}
+	return true, wait // network errors, timeouts, stalls
+}
+
+// readBack looks for name on the release: complete and equal to f means
+// the upload landed; a broken one is deleted; another file under the name
+// is an error.
+func (u *uploader) readBack(ctx context.Context, rel githubsrc.Release, f File, name string) (githubsrc.Asset, bool, error) {
+	assets, err := u.gh.Assets(ctx, u.opts.Repo, rel.ID)
+	if err != nil {
+		return githubsrc.Asset{}, false, nil // cannot tell; the next attempt will
+	}
+	want := githubsrc.AssetName(name)
+	for _, a := range assets {
+		if a.Name != want {
+			continue
+		}
+		if !a.Uploaded() {
+			return githubsrc.Asset{}, false, u.gh.DeleteAsset(ctx, u.opts.Repo, a.ID)
+		}
+		same, err := u.sameBytes(ctx, a, f)
+		if err != nil {
+			return githubsrc.Asset{}, false, err
+		}
+		if same {
+			return a, true, nil
+		}
+		return githubsrc.Asset{}, false, fmt.Errorf("%s appeared on the release with other bytes while uploading: another job uploads the same name", want)
+	}
+	return githubsrc.Asset{}, false, nil
+}
+
+// attempt makes one upload, aborting it when no bytes move for StallTimeout.
+func (u *uploader) attempt(ctx context.Context, rel githubsrc.Release, f File, name string) (githubsrc.Asset, error) {
+	rc, err := f.open()
+	if err != nil {
+		return githubsrc.Asset{}, err
+	}
+	defer rc.Close()
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	pr := &progressReader{r: rc, name: f.Name, progress: u.opts.Progress}
+	pr.touch()
+	u.opts.Progress.Start(f.Name, f.Size)
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Go(func() {
+		t := time.NewTicker(max(u.opts.StallTimeout/8, 10*time.Millisecond))
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				if !pr.done.Load() && time.Since(time.Unix(0, pr.last.Load())) > u.opts.StallTimeout {
+					cancel(fmt.Errorf("%w: no progress for %v", errStalled, u.opts.StallTimeout))
+					return
+				}
+			}
+		}
+	})
+	a, err := u.gh.Upload(actx, u.opts.Repo, rel, name, pr, f.Size)
+	close(stop)
+	wg.Wait()
+	if cause := context.Cause(actx); err != nil && cause != nil && ctx.Err() == nil {
+		err = cause
+	}
+	return a, err
+}
+
+// progressReader reports bytes read and when the last ones moved.
+type progressReader struct {
+	r        io.Reader
+	name     string
+	progress Progress
+	last     atomic.Int64 // unix nanoseconds of the last progress
+	done     atomic.Bool  // the body is all sent: now waiting for GitHub's answer
+}
+
+func (p *progressReader) touch() { p.last.Store(time.Now().UnixNano()) }
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.touch()
+		p.progress.Advance(p.name, int64(n))
+	}
+	if err == io.EOF {
+		p.done.Store(true)
+	}
+	return n, err
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
