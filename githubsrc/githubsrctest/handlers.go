@@ -803,8 +803,15 @@ func (s *Server) uploadAsset(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if f != nil && f.StallAfter > 0 {
+		// Stop reading for StallFor (the client cannot be seen leaving
+		// without reading), then drain what it sent; the asset stays "starter".
 		_, _ = io.CopyN(io.Discard, r.Body, f.StallAfter)
-		<-r.Context().Done() // the asset stays "starter"
+		stall := f.StallFor
+		if stall <= 0 {
+			stall = 2 * time.Second
+		}
+		sleepCtx(r, stall)
+		_, _ = io.Copy(io.Discard, r.Body)
 		return
 	}
 	if f != nil && f.DropAfter > 0 {

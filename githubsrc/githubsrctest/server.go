@@ -161,6 +161,8 @@ type Fault struct {
 	// StallAfter, for uploads, reads this many bytes of the body and then
 	// stops reading, as a wedged connection does, until the client gives up.
 	StallAfter int64
+	// StallFor is how long the stall lasts (default 2s).
+	StallFor time.Duration
 	// Delay holds the request this long first.
 	Delay time.Duration
 }

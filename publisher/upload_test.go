@@ -1,0 +1,377 @@
+package publisher_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/otapub/ota-action/githubsrc"
+	"github.com/otapub/ota-action/githubsrc/githubsrctest"
+	"github.com/otapub/ota-action/publisher"
+)
+
+// requireConverged checks the repository holds exactly one draft for tag
+// with every file of p, each complete and byte-identical, and no strays.
+func requireConverged(t *testing.T, gh *githubsrctest.Server, tag string, p publisher.Plan) {
+	t.Helper()
+	var drafts []githubsrc.Release
+	for _, r := range gh.Releases(fullName) {
+		if r.Tag == tag {
+			drafts = append(drafts, r)
+		}
+	}
+	if len(drafts) != 1 {
+		t.Fatalf("%d releases for %s, want one draft", len(drafts), tag)
+	}
+	names := map[string]bool{}
+	for _, a := range drafts[0].Assets {
+		if names[a.Name] {
+			t.Errorf("asset %s twice", a.Name)
+		}
+		names[a.Name] = true
+		if !a.Uploaded() {
+			t.Errorf("asset %s in state %q", a.Name, a.State)
+		}
+	}
+	for _, f := range p.Files {
+		a, ok := drafts[0].Asset(f.Name)
+		if !ok {
+			t.Errorf("%s missing", f.Name)
+			continue
+		}
+		data, _ := gh.AssetData(a.ID)
+		want, _ := os.ReadFile(f.Path)
+		if !bytes.Equal(data, want) {
+			t.Errorf("%s: stored bytes differ", f.Name)
+		}
+	}
+}
+
+func TestUploadFaults(t *testing.T) {
+	tests := []struct {
+		name   string
+		faults []githubsrctest.Fault
+	}{
+		{"dropped uploads", []githubsrctest.Fault{{Match: "POST /api/uploads", DropAfter: 1000, Times: 3}}},
+		{"502 that succeeded anyway", []githubsrctest.Fault{{Match: "POST /api/uploads", Status: http.StatusBadGateway, Apply: true, Times: 3}}},
+		{"502 that failed", []githubsrctest.Fault{{Match: "POST /api/uploads", Status: http.StatusBadGateway, Times: 3}}},
+		{"secondary rate limit", []githubsrctest.Fault{{Match: "POST /api/uploads", RetryAfter: time.Second, Status: http.StatusForbidden, Times: 2}}},
+		{"5xx on listing and creating", []githubsrctest.Fault{
+			{Match: "GET /api/v3/repos/demo-org/demo-app/releases", Status: http.StatusServiceUnavailable},
+			{Match: "POST /api/v3/repos/demo-org/demo-app/releases", Status: http.StatusBadGateway},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gh := githubsrctest.NewServer(t)
+			gh.AddRepo(fullName, githubsrctest.RepoOptions{})
+			for _, f := range tt.faults {
+				gh.Inject(f)
+			}
+			c := client(t, gh)
+			p := plan(t, "v1.2.0", fixtureCopy(t, "tauri-v2/v1.2.0", "latest.json"))
+			_, err := publisher.Upload(t.Context(), c, p, uploadOpts())
+			if err != nil {
+				// A failure must leave what a re-run repairs.
+				t.Logf("first run: %v", err)
+				_, err = publisher.Upload(t.Context(), c, p, uploadOpts())
+			}
+			check(t, err)
+			requireConverged(t, gh, "v1.2.0", p)
+			if _, err := publisher.Verify(t.Context(), c, verifyOpts(t, "v1.2.0", nil, allTauriV2...)); err != nil {
+				t.Errorf("verify after the faults: %v", err)
+			}
+		})
+	}
+}
+
+// TestUploadStall feeds a connection that stops reading: the upload is
+// aborted after --stall-timeout and retried.
+func TestUploadStall(t *testing.T) {
+	gh := githubsrctest.NewServer(t)
+	gh.AddRepo(fullName, githubsrctest.RepoOptions{})
+	dir := t.TempDir()
+	big := make([]byte, 16<<20) // larger than the socket buffers, so the stall reaches the reader
+	_, _ = rand.Read(big)
+	check(t, os.WriteFile(filepath.Join(dir, "DemoApp_1.2.0_amd64.AppImage"), big, 0o644))
+	gh.Inject(githubsrctest.Fault{Match: "POST /api/uploads", StallAfter: 1 << 20})
+	c := client(t, gh)
+	p := plan(t, "v1.2.0", dir)
+	opts := uploadOpts()
+	opts.StallTimeout = 300 * time.Millisecond
+	start := time.Now()
+	rep, err := publisher.Upload(t.Context(), c, p, opts)
+	check(t, err)
+	if rep.Files[0].Attempts != 2 {
+		t.Errorf("attempts %d, want 2 (one stalled)", rep.Files[0].Attempts)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("took %v: the stall was not detected", took)
+	}
+	requireConverged(t, gh, "v1.2.0", p)
+}
+
+// TestUploadKilledMidway cancels a run while uploads are in flight, as
+// Ctrl-C or a CI timeout would; the next run repairs everything.
+func TestUploadKilledMidway(t *testing.T) {
+	gh := githubsrctest.NewServer(t)
+	gh.AddRepo(fullName, githubsrctest.RepoOptions{})
+	gh.Inject(githubsrctest.Fault{Match: "POST /api/uploads", StallAfter: 100, Times: 4})
+	c := client(t, gh)
+	p := plan(t, "v1.2.0", fixtureCopy(t, "tauri-v2/v1.2.0", "latest.json"))
+	ctx, cancel := context.WithCancel(t.Context())
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		cancel()
+	}()
+	opts := uploadOpts()
+	_, err := publisher.Upload(ctx, c, p, opts)
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "run the same command again") {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	stuck := 0
+	for _, a := range gh.Releases(fullName)[0].Assets {
+		if !a.Uploaded() {
+			stuck++
+		}
+	}
+	if stuck == 0 {
+		t.Fatal("the interruption left no broken asset; the test does not test repair")
+	}
+	if _, err := publisher.Verify(t.Context(), c, verifyOpts(t, "v1.2.0", nil)); err == nil {
+		t.Fatal("verify passed a half-uploaded draft")
+	}
+	rep, err := publisher.Upload(t.Context(), c, p, opts)
+	check(t, err)
+	if rep.Count(publisher.ActionRepair) == 0 {
+		t.Error("no asset was repaired")
+	}
+	requireConverged(t, gh, "v1.2.0", p)
+}
+
+// TestConcurrentJobsConverge runs a CI matrix: four jobs upload their own
+// platform's files to the same new tag at the same moment.
+func TestConcurrentJobsConverge(t *testing.T) {
+	gh := githubsrctest.NewServer(t)
+	gh.AddRepo(fullName, githubsrctest.RepoOptions{})
+	gh.SetLatency(20 * time.Millisecond)
+	dir := fixtureCopy(t, "tauri-v2/v1.2.0", "latest.json")
+	jobs := [][]string{
+		{"DemoApp_1.2.0_x64-setup.exe", "DemoApp_1.2.0_x64-setup.exe.sig", "DemoApp_1.2.0_x64_en-US.msi", "DemoApp_1.2.0_x64_en-US.msi.sig"},
+		{"DemoApp_1.2.0_arm64-setup.exe", "DemoApp_1.2.0_arm64-setup.exe.sig"},
+		{"DemoApp_1.2.0_amd64.AppImage", "DemoApp_1.2.0_amd64.AppImage.sig", "DemoApp_1.2.0_amd64.deb", "DemoApp_1.2.0_amd64.deb.sig", "DemoApp-1.2.0-1.x86_64.rpm", "DemoApp-1.2.0-1.x86_64.rpm.sig"},
+		{"DemoApp_aarch64.app.tar.gz", "DemoApp_aarch64.app.tar.gz.sig", "DemoApp_x64.app.tar.gz", "DemoApp_x64.app.tar.gz.sig", "DemoApp_1.2.0_x64.dmg", "DemoApp_1.2.0_aarch64.dmg"},
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(jobs))
+	var all []publisher.File
+	for i, names := range jobs {
+		var paths []string
+		for _, n := range names {
+			paths = append(paths, filepath.Join(dir, n))
+		}
+		p := plan(t, "v1.2.0", paths...)
+		all = append(all, p.Files...)
+		wg.Go(func() {
+			opts := uploadOpts()
+			opts.SettleDelay = 100 * time.Millisecond
+			_, errs[i] = publisher.Upload(t.Context(), client(t, gh), p, opts)
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("job %d: %v", i, err)
+		}
+	}
+	requireConverged(t, gh, "v1.2.0", publisher.Plan{Files: all})
+	manifests := 0
+	for _, a := range gh.Releases(fullName)[0].Assets {
+		if strings.HasPrefix(a.Name, "SHA256SUMS-") {
+			manifests++
+		}
+	}
+	if manifests != len(jobs) {
+		t.Errorf("%d job manifests, want %d (one per job, no collisions)", manifests, len(jobs))
+	}
+	pub := pubkey(t, "test.key.pub")
+	if _, err := publisher.Publish(t.Context(), client(t, gh), publisher.PublishOptions{VerifyOptions: verifyOpts(t, "v1.2.0", &pub, allTauriV2...)}); err != nil {
+		t.Errorf("publish after the matrix: %v", err)
+	}
+}
+
+func TestUploadReplace(t *testing.T) {
+	gh := githubsrctest.NewServer(t)
+	gh.AddRepo(fullName, githubsrctest.RepoOptions{})
+	c := client(t, gh)
+	dir := fixtureCopy(t, "tauri-v2/v1.2.0", "latest.json")
+	p := plan(t, "v1.2.0", dir)
+	_, err := publisher.Upload(t.Context(), c, p, uploadOpts())
+	check(t, err)
+
+	// A rebuilt file: without --replace nothing is uploaded.
+	path := filepath.Join(dir, "DemoApp_1.2.0_amd64.deb")
+	check(t, os.WriteFile(path, []byte("a rebuilt deb"), 0o644))
+	p2 := plan(t, "v1.2.0", dir)
+	uploads := gh.Count(uploadRoute)
+	_, err = publisher.Upload(t.Context(), c, p2, uploadOpts())
+	if err == nil || !strings.Contains(err.Error(), "--replace") || !strings.Contains(err.Error(), "DemoApp_1.2.0_amd64.deb") {
+		t.Fatalf("upload of a changed file = %v, want a refusal naming it and --replace", err)
+	}
+	if gh.Count(uploadRoute) != uploads {
+		t.Error("a refused upload sent files")
+	}
+
+	// With --replace, the new bytes land first; a failure keeps the old.
+	gh.Inject(githubsrctest.Fault{Match: "POST /api/uploads", Status: http.StatusUnprocessableEntity, Times: 1})
+	opts := uploadOpts()
+	opts.Replace = true
+	if _, err := publisher.Upload(t.Context(), c, p2, opts); err == nil {
+		t.Fatal("replacement succeeded through a 422")
+	}
+	old := assetByName(t, gh, "v1.2.0", "DemoApp_1.2.0_amd64.deb")
+	if data, _ := gh.AssetData(old.ID); string(data) == "a rebuilt deb" || len(data) == 0 {
+		t.Fatal("a failed replacement lost the old asset")
+	}
+	rep, err := publisher.Upload(t.Context(), c, p2, opts)
+	check(t, err)
+	if rep.Count(publisher.ActionReplace) != 2 { // the file and the job's manifest
+		t.Errorf("%d replaced, want 2", rep.Count(publisher.ActionReplace))
+	}
+	requireConverged(t, gh, "v1.2.0", p2)
+}
+
+func TestUploadRefusals(t *testing.T) {
+	t.Run("published", func(t *testing.T) {
+		gh := githubsrctest.NewServer(t)
+		gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.1.0"})
+		_, err := publisher.Upload(t.Context(), client(t, gh), plan(t, "v1.1.0", fixtureCopy(t, "tauri-v1/v1.1.0")), uploadOpts())
+		if err == nil || !strings.Contains(err.Error(), "--allow-published") {
+			t.Errorf("upload to a published release = %v", err)
+		}
+	})
+	t.Run("immutable", func(t *testing.T) {
+		gh := githubsrctest.NewServer(t)
+		gh.AddRepo(fullName, githubsrctest.RepoOptions{Immutable: true})
+		gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.1.0"})
+		opts := uploadOpts()
+		opts.AllowPublished = true
+		_, err := publisher.Upload(t.Context(), client(t, gh), plan(t, "v1.1.0", fixtureCopy(t, "tauri-v1/v1.1.0")), opts)
+		if err == nil || !strings.Contains(err.Error(), "immutable") {
+			t.Errorf("upload to an immutable release = %v", err)
+		}
+	})
+	t.Run("dry run changes nothing", func(t *testing.T) {
+		gh := githubsrctest.NewServer(t)
+		gh.AddRepo(fullName, githubsrctest.RepoOptions{})
+		opts := uploadOpts()
+		opts.DryRun = true
+		rep, err := publisher.Upload(t.Context(), client(t, gh), plan(t, "v1.1.0", fixtureCopy(t, "tauri-v1/v1.1.0")), opts)
+		check(t, err)
+		if !rep.Created || rep.Count(publisher.ActionUpload) != 10 || len(gh.Releases(fullName)) != 0 {
+			t.Errorf("dry run: %+v; the fake has %d releases", rep, len(gh.Releases(fullName)))
+		}
+	})
+}
+
+func TestCheckSignatures(t *testing.T) {
+	pub := pubkey(t, "test.key.pub")
+	tests := []struct {
+		name  string
+		setup func(dir string)
+		want  string
+	}{
+		{"other key", func(dir string) {
+			sig, _ := readFixture("signatures/signed-by-other.bin.sig")
+			_ = os.WriteFile(filepath.Join(dir, "DemoApp_1.2.0_amd64.deb.sig"), sig, 0o644)
+		}, "DemoApp_1.2.0_amd64.deb: wrong key"},
+		{"tampered", func(dir string) {
+			_ = os.WriteFile(filepath.Join(dir, "DemoApp_1.2.0_amd64.deb"), []byte("changed"), 0o644)
+		}, "DemoApp_1.2.0_amd64.deb: tampered"},
+		{"not a signature", func(dir string) {
+			_ = os.WriteFile(filepath.Join(dir, "DemoApp_1.2.0_amd64.deb.sig"), []byte("hello"), 0o644)
+		}, "DemoApp_1.2.0_amd64.deb: not a signature"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := fixtureCopy(t, "tauri-v2/v1.2.0")
+			tt.setup(dir)
+			err := publisher.CheckSignatures(t.Context(), plan(t, "v1.2.0", dir), pub, 4)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "nothing was uploaded") {
+				t.Errorf("CheckSignatures = %v, want %q", err, tt.want)
+			}
+		})
+	}
+	t.Run("bound to another version", func(t *testing.T) {
+		dir := fixtureCopy(t, "tauri-v2/v1.2.0")
+		files, err := publisher.Collect([]string{dir})
+		check(t, err)
+		check(t, publisher.Hash(t.Context(), files, 2))
+		// The v1.2.0 build, tagged v1.2.1 with its names allowed to differ.
+		p, err := publisher.NewPlan("v1.2.1", files, publisher.PlanOptions{AllowVersionMismatch: true})
+		check(t, err)
+		if err := publisher.CheckSignatures(t.Context(), p, pub, 4); err == nil || !strings.Contains(err.Error(), "bound to version 1.2.0, but the tag is 1.2.1") {
+			t.Errorf("CheckSignatures = %v", err)
+		}
+	})
+}
+
+func TestNewPlan(t *testing.T) {
+	dir := fixtureCopy(t, "tauri-v2/v1.2.0")
+	files, err := publisher.Collect([]string{dir})
+	check(t, err)
+	for _, tt := range []struct {
+		tag, want string
+		files     []publisher.File
+	}{
+		{"v1.3.0", "names version 1.2.0, but the tag v1.3.0 is 1.3.0", files},
+		{"latest", "does not name a semver version", files},
+		{"v1.2.0", "signs DemoApp_1.2.0_amd64.deb, which is not among the files", withoutFile(files, "DemoApp_1.2.0_amd64.deb")},
+	} {
+		if _, err := publisher.NewPlan(tt.tag, tt.files, publisher.PlanOptions{}); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("NewPlan(%s) = %v, want %q", tt.tag, err, tt.want)
+		}
+	}
+	for _, tt := range []struct {
+		setup func(dir string) []string
+		want  string
+	}{
+		{func(dir string) []string { return []string{filepath.Join(dir, "nope")} }, "no such file"},
+		{func(dir string) []string {
+			_ = os.WriteFile(filepath.Join(dir, "empty.deb"), nil, 0o644)
+			return []string{filepath.Join(dir, "empty.deb")}
+		}, "is empty"},
+		{func(dir string) []string {
+			_ = os.WriteFile(filepath.Join(dir, "a b.exe"), []byte("1"), 0o644)
+			_ = os.WriteFile(filepath.Join(dir, "a.b.exe"), []byte("2"), 0o644)
+			return []string{filepath.Join(dir, "a b.exe"), filepath.Join(dir, "a.b.exe")}
+		}, "would both be the asset a.b.exe"},
+		{func(dir string) []string {
+			_ = os.Mkdir(filepath.Join(dir, "empty"), 0o755)
+			return []string{filepath.Join(dir, "empty")}
+		}, "has no files"},
+		{func(dir string) []string { return nil }, "no files"},
+	} {
+		if _, err := publisher.Collect(tt.setup(t.TempDir())); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Collect = %v, want %q", err, tt.want)
+		}
+	}
+}
+
+func withoutFile(files []publisher.File, name string) []publisher.File {
+	var out []publisher.File
+	for _, f := range files {
+		if f.Name != name {
+			out = append(out, f)
+		}
+	}
+	return out
+}
