@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -41,6 +42,11 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		// Errors are printed once, by run; never os.Exit inside the app.
 		ExitErrHandler: func(*cli.Context, error) {},
 		Commands: []*cli.Command{
+			uploadCommand(),
+			verifyCommand(),
+			publishCommand(),
+			keygenCommand(),
+			signCommand(),
 			serveCommand(),
 			versionCommand(),
 		},
@@ -122,7 +128,9 @@ func exitCode(err error) int {
 	var cliExit cli.ExitCoder
 	var rl *githubsrc.RateLimitError
 	var api *githubsrc.APIError
-	var netErr net.Error
+	var opErr *net.OpError
+	var dnsErr *net.DNSError
+	var urlErr *url.Error
 	switch {
 	case err == nil:
 		return exitOK
@@ -132,7 +140,7 @@ func exitCode(err error) int {
 		return es.ExitStatus()
 	case errors.As(err, &cliExit): // urfave/cli's own complaints, such as an unknown help topic
 		return exitUsage
-	case errors.As(err, &rl), errors.As(err, &netErr), errors.Is(err, context.DeadlineExceeded):
+	case errors.As(err, &rl), errors.As(err, &opErr), errors.As(err, &dnsErr), errors.As(err, &urlErr), errors.Is(err, context.DeadlineExceeded):
 		return exitUnreachable
 	case errors.As(err, &api) && (api.Status == 401 || api.Status == 403 || api.Status >= 500):
 		return exitUnreachable

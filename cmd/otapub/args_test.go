@@ -14,7 +14,7 @@ import (
 func testApp(got *parsed) *cli.App {
 	app := newApp(&bytes.Buffer{}, &bytes.Buffer{})
 	app.Commands = append(app.Commands, &cli.Command{
-		Name: "verify",
+		Name: "checkargs",
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "require"},
 			&cli.BoolFlag{Name: "json"},
@@ -38,12 +38,12 @@ type parsed struct {
 func TestFlagPlacement(t *testing.T) {
 	want := parsed{repo: "o/r", token: "t", require: []string{"linux-x86_64"}, json: true, args: []string{"v1.2.0"}}
 	for _, line := range []string{
-		"otapub --repo o/r --token t verify --require linux-x86_64 --json v1.2.0",
-		"otapub verify --repo o/r --token t --require linux-x86_64 --json v1.2.0",
-		"otapub verify v1.2.0 --repo o/r --token t --require linux-x86_64 --json",
-		"otapub verify v1.2.0 --require=linux-x86_64 --json --repo=o/r --token=t",
-		"otapub --token t verify v1.2.0 --json --require linux-x86_64 --repo o/r",
-		"otapub -repo o/r verify -json v1.2.0 -token t -require linux-x86_64",
+		"otapub --repo o/r --token t checkargs --require linux-x86_64 --json v1.2.0",
+		"otapub checkargs --repo o/r --token t --require linux-x86_64 --json v1.2.0",
+		"otapub checkargs v1.2.0 --repo o/r --token t --require linux-x86_64 --json",
+		"otapub checkargs v1.2.0 --require=linux-x86_64 --json --repo=o/r --token=t",
+		"otapub --token t checkargs v1.2.0 --json --require linux-x86_64 --repo o/r",
+		"otapub -repo o/r checkargs -json v1.2.0 -token t -require linux-x86_64",
 	} {
 		t.Run(line, func(t *testing.T) {
 			var got parsed
@@ -62,7 +62,7 @@ func TestFlagPlacement(t *testing.T) {
 func TestNormalizeArgsKeepsArgumentsThatLookLikeFlags(t *testing.T) {
 	var got parsed
 	app := testApp(&got)
-	args := []string{"otapub", "verify", "--json", "--", "-weird-tag", "--repo"}
+	args := []string{"otapub", "checkargs", "--json", "--", "-weird-tag", "--repo"}
 	if err := app.Run(normalizeArgs(app, args)); err != nil {
 		t.Fatal(err)
 	}

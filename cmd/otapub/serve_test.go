@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -76,6 +77,9 @@ func serveInProcess(t *testing.T, env map[string]string, args ...string) (addr s
 	stderr = &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
+	if _, set := env["OTAPUB_PUBLIC_URL"]; !set && !slices.Contains(args, "--public-url") && !slices.Contains(args, "--config") {
+		args = append(args, "--public-url", "http://"+addr)
+	}
 	go func() {
 		done <- run(ctx, append([]string{"otapub", "serve", "--listen", addr}, args...), io.Discard, stderr)
 	}()

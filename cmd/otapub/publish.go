@@ -1,0 +1,97 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/otapub/ota-action/githubsrc"
+	"github.com/otapub/ota-action/publisher"
+)
+
+func publishCommand() *cli.Command {
+	var cfg verifyConfig
+	var latest, windows string
+	return &cli.Command{
+		Name:      "publish",
+		Usage:     "verify the draft for TAG, write latest.json and SHA256SUMS from its assets, and make it public",
+		ArgsUsage: "TAG",
+		Description: "Refuses when verify finds any problem; a failure before the last step leaves the release a draft.\n" +
+			"Running it again on a published release changes nothing.",
+		Flags: append(cfg.flags(),
+			&cli.StringFlag{Name: "latest", Usage: "mark the release as the repository's latest: `true`, false or legacy (default: GitHub's choice, true)", EnvVars: env("LATEST"), Destination: &latest},
+			&cli.BoolFlag{Name: "prerelease", Usage: "publish as a prerelease (--prerelease=false publishes as a full release)", EnvVars: env("PRERELEASE")},
+			&cli.StringFlag{Name: "windows-installer", Value: "nsis", Usage: "what latest.json's bare windows keys point at: `nsis` or msi", EnvVars: env("WINDOWS_INSTALLER"), Destination: &windows},
+		),
+		Action: func(c *cli.Context) error {
+			vopts, err := cfg.options(c)
+			if err != nil {
+				return err
+			}
+			opts := publisher.PublishOptions{VerifyOptions: vopts}
+			switch latest {
+			case "", "true", "false", "legacy":
+				opts.MakeLatest = latest
+			default:
+				return usageError{fmt.Errorf("--latest %q: use true, false or legacy", latest)}
+			}
+			if c.IsSet("prerelease") {
+				pre := c.Bool("prerelease")
+				opts.Prerelease = &pre
+			}
+			switch strings.ToLower(windows) {
+			case "nsis":
+				opts.WindowsInstaller = githubsrc.NSIS
+			case "msi", "wix":
+				opts.WindowsInstaller = githubsrc.MSI
+			default:
+				return usageError{fmt.Errorf("--windows-installer %q: use nsis or msi", windows)}
+			}
+			gh := githubOf(c)
+			if gh.token == "" {
+				return usageError{fmt.Errorf("publish needs a token with contents: write: pass --token or set GITHUB_TOKEN")}
+			}
+			log, _ := newLogger(c.App.ErrWriter, "text", "warn")
+			opts.Log = log
+			client, err := gh.client(log, cliRetry, nil)
+			if err != nil {
+				return err
+			}
+			out := newReporter(c.App.Writer, c.App.ErrWriter, cfg.asJSON)
+			end := out.group("otapub publish " + vopts.Tag)
+			rep, err := publisher.Publish(c.Context, client, opts)
+			end()
+			if out.json {
+				if jerr := out.writeJSON(rep); jerr != nil && err == nil {
+					err = jerr
+				}
+			} else if rerr := reportVerify(out, rep.Verify, vopts.PubKey != nil); rerr != nil && err == nil {
+				err = rerr
+			}
+			if err != nil {
+				if ie, ok := err.(*publisher.IncompleteError); ok {
+					return fmt.Errorf("not published: %w", ie)
+				}
+				out.annotate("error", err.Error())
+				return err
+			}
+			if rep.AlreadyPublished {
+				out.printf("%s@%s is already published: nothing to do (%s)\n", vopts.Repo, vopts.Tag, rep.URL)
+				return out.setOutputs("release-id", fmt.Sprint(rep.Release.ID), "release-url", rep.URL)
+			}
+			if rep.Immutable {
+				out.printf("note: %s makes releases immutable: %s can no longer gain, lose or change assets, and its tag cannot move\n", vopts.Repo, vopts.Tag)
+				out.annotate("notice", "the release is immutable from now on")
+			}
+			out.printf("published %s@%s: %s\n", vopts.Repo, vopts.Tag, rep.URL)
+			for _, u := range rep.Assets {
+				out.printf("  %s\n", u)
+			}
+			if err := out.summary(fmt.Sprintf("Published [%s](%s).\n\n", vopts.Tag, rep.URL)); err != nil {
+				return err
+			}
+			return out.setOutputs("release-id", fmt.Sprint(rep.Release.ID), "release-url", rep.URL)
+		},
+	}
+}

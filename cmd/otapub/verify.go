@@ -1,0 +1,144 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/otapub/ota-action/publisher"
+)
+
+type verifyConfig struct {
+	pubkey, pubkeyFile, tagPrefix string
+	concurrency                   int
+	asJSON                        bool
+}
+
+func (cfg *verifyConfig) flags() []cli.Flag {
+	return append(pubkeyFlags(&cfg.pubkey, &cfg.pubkeyFile), requireFlag(),
+		&cli.StringFlag{Name: "tag-prefix", Usage: "the part of the tag before the version (`desktop-` for desktop-v1.2.0)", EnvVars: env("TAG_PREFIX"), Destination: &cfg.tagPrefix},
+		&cli.IntFlag{Name: "concurrency", Value: 4, Usage: "assets read at once", EnvVars: env("CONCURRENCY"), Destination: &cfg.concurrency},
+		&cli.BoolFlag{Name: "json", Usage: "print a JSON report instead of the table", Destination: &cfg.asJSON},
+	)
+}
+
+// options builds the verify options from the flags and the TAG argument.
+func (cfg *verifyConfig) options(c *cli.Context) (publisher.VerifyOptions, error) {
+	tag, rest, err := tagArg(c)
+	if err != nil {
+		return publisher.VerifyOptions{}, err
+	}
+	if len(rest) > 0 {
+		return publisher.VerifyOptions{}, usageError{fmt.Errorf("otapub %s takes one TAG, got also %q", c.Command.Name, rest)}
+	}
+	pub, err := loadPubkey(cfg.pubkey, cfg.pubkeyFile)
+	if err != nil {
+		return publisher.VerifyOptions{}, err
+	}
+	require, err := parseRequire(c.StringSlice("require"))
+	if err != nil {
+		return publisher.VerifyOptions{}, err
+	}
+	repo, err := githubOf(c).repository()
+	if err != nil {
+		return publisher.VerifyOptions{}, err
+	}
+	return publisher.VerifyOptions{Repo: repo, Tag: tag, TagPrefix: cfg.tagPrefix, Require: require, PubKey: pub, Concurrency: cfg.concurrency}, nil
+}
+
+func verifyCommand() *cli.Command {
+	var cfg verifyConfig
+	return &cli.Command{
+		Name:      "verify",
+		Usage:     "check that the draft (or published release) for TAG is complete and correctly signed",
+		ArgsUsage: "TAG",
+		Description: "Exit status: 0 complete; 1 incomplete or wrong (each problem named with its fix); 2 usage;\n" +
+			"3 could not check (network, authentication, rate limit).",
+		Flags: cfg.flags(),
+		Action: func(c *cli.Context) error {
+			opts, err := cfg.options(c)
+			if err != nil {
+				return err
+			}
+			gh := githubOf(c)
+			log, _ := newLogger(c.App.ErrWriter, "text", "warn")
+			client, err := gh.client(log, cliRetry, nil)
+			if err != nil {
+				return err
+			}
+			out := newReporter(c.App.Writer, c.App.ErrWriter, cfg.asJSON)
+			rep, err := publisher.Verify(c.Context, client, opts)
+			if rerr := reportVerify(out, rep, opts.PubKey != nil); rerr != nil && err == nil {
+				err = rerr
+			}
+			return err
+		},
+	}
+}
+
+// reportVerify prints the platform × check table and the problems.
+func reportVerify(out *reporter, rep publisher.VerifyReport, signatures bool) error {
+	for _, p := range rep.Problems {
+		out.annotate("error", p.String())
+	}
+	if out.json {
+		if rep.Problems == nil {
+			rep.Problems = []publisher.Problem{}
+		}
+		return out.writeJSON(rep)
+	}
+	state := "draft"
+	if !rep.Draft {
+		state = "published release"
+	}
+	if rep.ReleaseID != 0 {
+		out.printf("%s %s@%s (%s)\n\n", state, rep.Repo, rep.Tag, rep.ReleaseURL)
+	}
+	if len(rep.Platforms) > 0 {
+		tw := tabwriter.NewWriter(out.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(tw, "PLATFORM\t%s\tPAYLOAD\n", strings.ToUpper(strings.Join(publisher.Columns, "\t")))
+		for _, r := range rep.Platforms {
+			cells := make([]string, len(publisher.Columns))
+			for i, col := range publisher.Columns {
+				cells[i] = r.Checks[col]
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Key, strings.Join(cells, "\t"), r.Payload)
+		}
+		tw.Flush()
+		out.printf("\n")
+	}
+	for _, p := range rep.Problems {
+		out.printf("PROBLEM %s\n", p)
+	}
+	sigNote := "signatures not checked: pass --pubkey to check them against the bytes"
+	if signatures {
+		sigNote = fmt.Sprintf("%d signatures checked", rep.Signatures)
+	}
+	out.printf("%s; read %d bytes of payloads and %d of manifests\n", sigNote, rep.PayloadBytes, rep.MetadataBytes)
+	if len(rep.Problems) == 0 && rep.ReleaseID != 0 {
+		out.printf("complete: %s@%s is ready to publish\n", rep.Repo, rep.Tag)
+	}
+
+	var md strings.Builder
+	fmt.Fprintf(&md, "### otapub verify %s\n\n| Platform | %s | Payload |\n|---|%s---|\n", rep.Tag, strings.Join(publisher.Columns, " | "), strings.Repeat("---|", len(publisher.Columns)))
+	for _, r := range rep.Platforms {
+		cells := make([]string, len(publisher.Columns))
+		for i, col := range publisher.Columns {
+			cells[i] = r.Checks[col]
+		}
+		fmt.Fprintf(&md, "| %s | %s | `%s` |\n", r.Key, strings.Join(cells, " | "), r.Payload)
+	}
+	for _, p := range rep.Problems {
+		fmt.Fprintf(&md, "\n- **%s** %s", p.Check, p)
+	}
+	if err := out.summary(md.String() + "\n\n"); err != nil {
+		return err
+	}
+	lines := make([]string, len(rep.Problems))
+	for i, p := range rep.Problems {
+		lines[i] = p.String()
+	}
+	return out.setOutputs("release-id", fmt.Sprint(rep.ReleaseID), "release-url", rep.ReleaseURL, "problems", strings.Join(lines, "\n"))
+}
