@@ -168,8 +168,11 @@ func Upload(ctx context.Context, gh Releases, plan Plan, opts UploadOptions) (Up
 		return report, err
 	}
 	report.Release, report.Created = rel, created
-	var assets []githubsrc.Asset
-	if rel.ID != 0 {
+	// The listing that found the release embeds its assets; a page's worth
+	// may be cut short, so then list them. Even a short list is safe: an
+	// upload that meets a name already taken reads the asset back.
+	assets := rel.Assets
+	if rel.ID != 0 && len(assets) >= 100 {
 		if assets, err = gh.Assets(ctx, opts.Repo, rel.ID); err != nil {
 			return report, err
 		}
@@ -186,46 +189,42 @@ func Upload(ctx context.Context, gh Releases, plan Plan, opts UploadOptions) (Up
 		return report, err
 	}
 
-	// The files first, in parallel; the manifest last, once they are all there.
+	// The manifest depends only on the local files, so it goes up with them
+	// (if a file fails, verify finds it missing and a re-run sends it), and,
+	// a few KiB, beside the --concurrency files rather than in their place.
 	results := make([]FileResult, len(decisions))
-	run := func(i int) {
-		d := decisions[i]
+	var g errgroup.Group
+	g.SetLimit(opts.Concurrency)
+	var side sync.WaitGroup
+	for i, d := range decisions {
 		results[i] = FileResult{Name: d.file.Name, Size: d.file.Size, SHA256: d.file.SHA256, Action: d.action}
 		if d.action == ActionSkip {
 			opts.Progress.Finish(d.file.Name, d.action, nil)
-			return
+			continue
 		}
-		attempts, err := u.apply(ctx, rel, d)
-		results[i].Attempts = attempts
-		if err != nil {
-			results[i].Error = err.Error()
+		upload := func() {
+			attempts, err := u.apply(ctx, rel, d)
+			results[i].Attempts = attempts
+			if err != nil {
+				results[i].Error = err.Error()
+			}
+			opts.Progress.Finish(d.file.Name, d.action, err)
 		}
-		opts.Progress.Finish(d.file.Name, d.action, err)
-	}
-	var g errgroup.Group
-	g.SetLimit(opts.Concurrency)
-	for i := range decisions[:len(decisions)-1] {
-		g.Go(func() error { run(i); return nil })
+		if d.file.data != nil {
+			side.Go(upload)
+			continue
+		}
+		g.Go(func() error { upload(); return nil })
 	}
 	_ = g.Wait()
+	side.Wait()
 	var failed []string
-	for _, r := range results[:len(results)-1] {
+	for _, r := range results {
 		if r.Error != "" {
 			failed = append(failed, r.Name+": "+r.Error)
 		}
 	}
-	if len(failed) == 0 {
-		run(len(decisions) - 1)
-		if r := results[len(results)-1]; r.Error != "" {
-			failed = append(failed, r.Name+": "+r.Error)
-		}
-	} else {
-		results[len(results)-1].Error = "not written: other files failed"
-	}
 	report.Files = results
-	if final, err := gh.Release(ctx, opts.Repo, rel.ID); err == nil {
-		report.Release = final
-	}
 	if err := ctx.Err(); err != nil {
 		return report, fmt.Errorf("upload to %s@%s interrupted: run the same command again to finish: %w", opts.Repo, plan.Tag, err)
 	}

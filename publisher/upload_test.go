@@ -102,7 +102,7 @@ func TestUploadStall(t *testing.T) {
 	big := make([]byte, 16<<20) // larger than the socket buffers, so the stall reaches the reader
 	_, _ = rand.Read(big)
 	check(t, os.WriteFile(filepath.Join(dir, "DemoApp_1.2.0_amd64.AppImage"), big, 0o644))
-	gh.Inject(githubsrctest.Fault{Match: "POST /api/uploads", StallAfter: 1 << 20})
+	gh.Inject(githubsrctest.Fault{Match: "name=DemoApp_1.2.0_amd64.AppImage", StallAfter: 1 << 20})
 	c := client(t, gh)
 	p := plan(t, "v1.2.0", dir)
 	opts := uploadOpts()
@@ -231,7 +231,7 @@ func TestUploadReplace(t *testing.T) {
 	}
 
 	// With --replace, the new bytes land first; a failure keeps the old.
-	gh.Inject(githubsrctest.Fault{Match: "POST /api/uploads", Status: http.StatusUnprocessableEntity, Times: 1})
+	gh.Inject(githubsrctest.Fault{Match: "name=otapub-tmp-", Status: http.StatusUnprocessableEntity, Times: 2})
 	opts := uploadOpts()
 	opts.Replace = true
 	if _, err := publisher.Upload(t.Context(), c, p2, opts); err == nil {

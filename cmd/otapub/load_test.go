@@ -15,8 +15,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/otapub/ota-action/githubsrc/githubsrctest"
 )
 
 // The load benchmark runs `otapub serve` as its own process on loopback
@@ -273,4 +276,49 @@ func copyDir(b *testing.B, from, to string) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkUploadRSS uploads a 1 GiB file (OTAPUB_BENCH_UPLOAD_MIB) with
+// the real otapub binary to a fake GitHub that keeps only digests, and
+// prints otapub's peak RSS (goal: ≤ 64 MiB: memory must not grow with
+// file size).
+//
+//	go test ./cmd/otapub -run '^$' -bench UploadRSS -benchtime 1x
+func BenchmarkUploadRSS(b *testing.B) {
+	mib := envInt("OTAPUB_BENCH_UPLOAD_MIB", 1024)
+	dir := b.TempDir()
+	bin := filepath.Join(dir, "otapub")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	path := filepath.Join(dir, "DemoApp_1.0.0_amd64.AppImage")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	chunk := make([]byte, 1<<20)
+	for i := range chunk {
+		chunk[i] = byte(i)
+	}
+	for range mib {
+		if _, err := f.Write(chunk); err != nil {
+			b.Fatal(err)
+		}
+	}
+	f.Close()
+	gh := githubsrctest.NewServer(b)
+	gh.AddRepo("demo-org/demo-app", githubsrctest.RepoOptions{})
+	gh.SetDiscardUploads(true)
+	cmd := exec.Command(bin, "upload", "v1.0.0", path, "--repo", "demo-org/demo-app")
+	cmd.Env = append(os.Environ(), "GITHUB_API_URL="+gh.APIURL, "GITHUB_TOKEN="+githubsrctest.Token, "GITHUB_ACTIONS=", "GITHUB_OUTPUT=", "GITHUB_STEP_SUMMARY=")
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		b.Fatalf("otapub upload: %v\n%s", err, out)
+	}
+	took := time.Since(start)
+	rss := float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) / 1024 // KiB -> MiB
+	b.ReportMetric(rss, "peak-RSS-MiB")
+	b.ReportMetric(float64(mib)/took.Seconds(), "MiB/s")
+	fmt.Printf("otapub upload of %d MiB (hash, then upload): %v, peak RSS %.1f MiB\n", mib, took.Round(time.Millisecond), rss)
 }

@@ -1,6 +1,7 @@
 package githubsrctest
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -157,7 +158,7 @@ func (s *Server) setRateHeaders(h http.Header) {
 
 // takeFault returns the first queued fault matching r; s.mu is held.
 func (s *Server) takeFault(r *http.Request) *Fault {
-	key := r.Method + " " + r.URL.Path
+	key := r.Method + " " + r.URL.RequestURI()
 	for i, f := range s.faults {
 		if strings.Contains(key, f.Match) {
 			f.Times--
@@ -298,7 +299,7 @@ func (s *Server) assetJSON(rp *repo, rel *release, a *asset) assetJSON {
 	full := rp.owner + "/" + rp.name
 	j := assetJSON{
 		ID: a.id, Name: a.name, Label: a.label, State: a.state, ContentType: a.contentType,
-		Size: int64(len(a.data)), UpdatedAt: a.updatedAt,
+		Size: max(int64(len(a.data)), a.discardedSize), UpdatedAt: a.updatedAt,
 		URL:                fmt.Sprintf("%s/api/v3/repos/%s/releases/assets/%d", s.URL, full, a.id),
 		BrowserDownloadURL: fmt.Sprintf("%s/%s/releases/download/%s/%s", s.URL, full, rel.pathTag(), url.PathEscape(a.name)),
 	}
@@ -821,13 +822,25 @@ func (s *Server) uploadAsset(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	data, err := io.ReadAll(r.Body)
-	if err != nil || int64(len(data)) != r.ContentLength {
+	s.mu.Lock()
+	discard := s.discard
+	s.mu.Unlock()
+	h := sha256.New()
+	var buf bytes.Buffer
+	var dst io.Writer = io.MultiWriter(h, &buf)
+	if discard {
+		dst = h
+	}
+	n, err := io.Copy(dst, r.Body)
+	if err != nil || n != r.ContentLength {
 		return // the client went away mid-body: the asset stays "starter"
 	}
-	sum := sha256.Sum256(data)
+	data := buf.Bytes()
+	if discard {
+		data = make([]byte, 0) // sizes below come from the count
+	}
 	s.mu.Lock()
-	a.data, a.state, a.digest = data, "uploaded", "sha256:"+hex.EncodeToString(sum[:])
+	a.data, a.state, a.digest, a.discardedSize = data, "uploaded", "sha256:"+hex.EncodeToString(h.Sum(nil)), n
 	j := s.assetJSON(rp, rel, a)
 	s.mu.Unlock()
 	if f != nil && f.Apply {

@@ -52,6 +52,7 @@ type Server struct {
 	signedTTL   time.Duration
 	now         func() time.Time
 	uploadLimit int64
+	discard     bool
 }
 
 type repo struct {
@@ -83,6 +84,8 @@ type asset struct {
 	data        []byte
 	digest      string
 	updatedAt   time.Time
+	// discardedSize is the size of an upload whose bytes were not kept.
+	discardedSize int64
 }
 
 type rateLimit struct {
@@ -140,10 +143,10 @@ func NewServer(t testing.TB) *Server {
 
 // --- knobs ---
 
-// Fault makes the fake misbehave for requests whose "METHOD /path" contains Match.
+// Fault makes the fake misbehave for requests whose "METHOD /path?query" contains Match.
 type Fault struct {
-	// Match selects requests by substring of "METHOD /path", e.g.
-	// "POST /api/uploads" or "GET /api/v3/repos/o/r/releases"; "" matches all.
+	// Match selects requests by substring of "METHOD /path?query", e.g.
+	// "POST /api/uploads", "name=App.exe" or "GET /api/v3/repos/o/r/releases"; "" matches all.
 	Match string
 	// Times is how many matching requests it hits; 0 means 1.
 	Times int
@@ -222,6 +225,14 @@ func (s *Server) SetClock(now func() time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.now = now
+}
+
+// SetDiscardUploads makes the fake keep only the size and digest of
+// uploaded bytes, for benchmarks that upload gigabytes.
+func (s *Server) SetDiscardUploads(discard bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.discard = discard
 }
 
 // SetUploadLimit lowers the largest upload accepted (default 2 GiB), so
