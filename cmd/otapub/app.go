@@ -48,6 +48,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			keygenCommand(),
 			signCommand(),
 			serveCommand(),
+			healthcheckCommand(),
+			actionCommand(),
 			versionCommand(),
 		},
 	}

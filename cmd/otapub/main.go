@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -27,6 +28,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if err == nil {
 		return 0
+	}
+	var done exitError
+	if errors.As(err, &done) {
+		return done.code // reported already
 	}
 	fmt.Fprintf(stderr, "otapub: %v\n", err)
 	if hint := hintFor(err); hint != "" {

@@ -312,3 +312,16 @@ func copyTree(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+func TestHealthcheck(t *testing.T) {
+	addr, _ := serveInProcess(t, map[string]string{"OTAPUB_BASE_PATH": "/ota"}, "--dir", filepath.Join(testdata, "demo"))
+	_, port, _ := net.SplitHostPort(addr)
+	t.Setenv("PORT", port)
+	if code, stdout, stderr := otapub(t, "healthcheck"); code != 0 || !strings.Contains(stdout, "healthy") {
+		t.Errorf("healthcheck of a running server: exit %d %s %s", code, stdout, stderr)
+	}
+	t.Setenv("PORT", strings.TrimPrefix(freePort(t), "127.0.0.1:"))
+	if code, _, stderr := otapub(t, "healthcheck --timeout 1s"); code == 0 || !strings.Contains(stderr, "unhealthy") {
+		t.Errorf("healthcheck with nothing listening: exit %d %s", code, stderr)
+	}
+}
