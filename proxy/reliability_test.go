@@ -83,7 +83,9 @@ func TestOutageAfterWarmUp(t *testing.T) {
 			t.Fatalf("up-to-date check during the outage answered %d", rec.Code)
 		}
 	}
-	time.Sleep(100 * time.Millisecond) // let the one background refresh fail
+	eventually(t, "the background refresh to fail", func() bool {
+		return strings.Contains(e.get("GET", "/metrics").Body.String(), "otapub_refresh_errors_total 1")
+	})
 	// One refresh (with its retries) for 400 requests, then a pause.
 	if n := gh.Count(listRoute) - calls; n < 1 || n > 3 {
 		t.Errorf("the outage cost %d list calls for 400 checks, want one refresh's worth (1-3)", n)
