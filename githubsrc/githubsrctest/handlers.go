@@ -369,6 +369,24 @@ func (s *Server) assetFor(w http.ResponseWriter, r *http.Request, rp *repo) (*re
 	return nil, nil
 }
 
+// writableRepo is repoFor for requests that change something: they need a token. s.mu is held.
+func (s *Server) writableRepo(w http.ResponseWriter, r *http.Request) *repo {
+	rp := s.repoFor(w, r)
+	if rp == nil || !requireAuth(w, r) {
+		return nil
+	}
+	return rp
+}
+
+// decodeJSON reads a JSON request body into v, answering 400 when it is not JSON.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, "Problems parsing JSON", nil)
+		return false
+	}
+	return true
+}
+
 func requireAuth(w http.ResponseWriter, r *http.Request) bool {
 	if !authed(r) {
 		writeError(w, http.StatusUnauthorized, "Requires authentication", nil)
@@ -427,8 +445,8 @@ func (s *Server) getRepo(w http.ResponseWriter, r *http.Request) {
 func (s *Server) immutableReleases(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rp := s.repoFor(w, r)
-	if rp == nil || !requireAuth(w, r) {
+	rp := s.writableRepo(w, r)
+	if rp == nil {
 		return
 	}
 	if !rp.immutable {
@@ -477,14 +495,13 @@ func (s *Server) createRelease(w http.ResponseWriter, r *http.Request) {
 		Draft           bool   `json:"draft"`
 		Prerelease      bool   `json:"prerelease"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		writeError(w, http.StatusBadRequest, "Problems parsing JSON", nil)
+	if !decodeJSON(w, r, &in) {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rp := s.repoFor(w, r)
-	if rp == nil || !requireAuth(w, r) {
+	rp := s.writableRepo(w, r)
+	if rp == nil {
 		return
 	}
 	if in.TagName == "" {
@@ -579,14 +596,13 @@ func (s *Server) editRelease(w http.ResponseWriter, r *http.Request) {
 		Prerelease *bool   `json:"prerelease"`
 		MakeLatest *string `json:"make_latest"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		writeError(w, http.StatusBadRequest, "Problems parsing JSON", nil)
+	if !decodeJSON(w, r, &in) {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rp := s.repoFor(w, r)
-	if rp == nil || !requireAuth(w, r) {
+	rp := s.writableRepo(w, r)
+	if rp == nil {
 		return
 	}
 	rel := s.releaseFor(w, r, rp)
@@ -627,8 +643,8 @@ func (s *Server) editRelease(w http.ResponseWriter, r *http.Request) {
 func (s *Server) deleteRelease(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rp := s.repoFor(w, r)
-	if rp == nil || !requireAuth(w, r) {
+	rp := s.writableRepo(w, r)
+	if rp == nil {
 		return
 	}
 	rel := s.releaseFor(w, r, rp)
@@ -684,14 +700,13 @@ func (s *Server) editAsset(w http.ResponseWriter, r *http.Request) {
 		Label *string `json:"label"`
 		State *string `json:"state"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		writeError(w, http.StatusBadRequest, "Problems parsing JSON", nil)
+	if !decodeJSON(w, r, &in) {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rp := s.repoFor(w, r)
-	if rp == nil || !requireAuth(w, r) {
+	rp := s.writableRepo(w, r)
+	if rp == nil {
 		return
 	}
 	rel, a := s.assetFor(w, r, rp)
@@ -724,8 +739,8 @@ func (s *Server) editAsset(w http.ResponseWriter, r *http.Request) {
 func (s *Server) deleteAsset(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rp := s.repoFor(w, r)
-	if rp == nil || !requireAuth(w, r) {
+	rp := s.writableRepo(w, r)
+	if rp == nil {
 		return
 	}
 	rel, a := s.assetFor(w, r, rp)
