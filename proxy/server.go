@@ -320,6 +320,9 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 }
 
+// webhookWait is how long a webhook delivery waits for its refresh.
+const webhookWait = 8 * time.Second
+
 // maxWebhookBody bounds a webhook delivery; GitHub caps payloads at 25 MB
 // but release events are a few KiB.
 const maxWebhookBody = 1 << 20
@@ -357,6 +360,9 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, http.StatusNotFound, fmt.Sprintf("no app serves %s", ev.Repo))
 		return
 	}
+	// Refresh every app of the repository now; GitHub gives a delivery ten
+	// seconds, so answer 202 if the refresh takes longer and let it finish.
+	done := make(chan error, len(apps))
 	for _, a := range apps {
 		// GitHub may list the change a moment after it sends the event:
 		// refresh now, and again soon after.
@@ -364,11 +370,26 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		a.mu.Lock()
 		a.blocked = time.Time{}
 		a.mu.Unlock()
-		if err := s.refreshNow(a); err != nil {
-			s.fail(w, r, a, err)
+		go func() {
+			err := s.refreshNow(a)
+			a.expireAt.Store(s.cfg.Now().Add(10 * time.Second).UnixNano())
+			done <- err
+		}()
+	}
+	timeout := time.NewTimer(webhookWait)
+	defer timeout.Stop()
+	for range apps {
+		select {
+		case err := <-done:
+			if err != nil {
+				s.fail(w, r, nil, err)
+				return
+			}
+		case <-timeout.C:
+			s.log.Info("webhook refresh still running", "repo", ev.Repo.String(), "delivery", ev.DeliveryID)
+			w.WriteHeader(http.StatusAccepted)
 			return
 		}
-		a.expireAt.Store(s.cfg.Now().Add(10 * time.Second).UnixNano())
 	}
 	s.log.Info("webhook refreshed", "repo", ev.Repo.String(), "action", ev.Action, "tag", ev.Tag, "delivery", ev.DeliveryID)
 	w.WriteHeader(http.StatusNoContent)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -217,3 +218,56 @@ func TestKeygenSign(t *testing.T) {
 }
 
 func timeNowPlusHour() time.Time { return time.Now().Add(time.Hour) }
+
+// TestUploadSurvivesSIGKILL kills a real otapub process while it uploads;
+// running the same command again completes the draft.
+func TestUploadSurvivesSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "otapub")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	gh := githubsrctest.NewServer(t)
+	gh.AddRepo("demo-org/demo-app", githubsrctest.RepoOptions{})
+	// Every upload hangs after a little, so the process is surely mid-upload when killed.
+	gh.Inject(githubsrctest.Fault{Match: "POST /api/uploads", StallAfter: 100, StallFor: 3 * time.Second, Times: 4})
+	dir := copyFixture(t, "tauri-v2/v1.2.0")
+	cmd := exec.Command(bin, "upload", "v1.2.0", dir, "--repo", "demo-org/demo-app", "--github-api-url", gh.APIURL)
+	cmd.Env = append(os.Environ(), "GITHUB_TOKEN="+githubsrctest.Token)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for gh.Count("POST /api/uploads/repos/{owner}/{repo}/releases/{id}/assets") < 4 {
+		if time.Now().After(deadline) {
+			t.Fatal("the upload never started")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	broken := 0
+	for _, a := range gh.Releases("demo-org/demo-app")[0].Assets {
+		if !a.Uploaded() {
+			broken++
+		}
+	}
+	if broken == 0 {
+		t.Fatal("the kill left nothing to repair; the test does not test repair")
+	}
+	t.Setenv("GITHUB_TOKEN", githubsrctest.Token)
+	t.Setenv("GITHUB_API_URL", gh.APIURL)
+	if code, stdout, stderr := otapub(t, "upload v1.2.0 "+dir+" --repo demo-org/demo-app"); code != 0 {
+		t.Fatalf("re-run after SIGKILL: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if code, stdout, _ := otapub(t, "verify v1.2.0 --repo demo-org/demo-app --require darwin-aarch64,darwin-x86_64,linux-x86_64,windows-x86_64"); code != 0 {
+		t.Errorf("verify after the repair: exit %d\n%s", code, stdout)
+	}
+	if n := len(gh.Releases("demo-org/demo-app")); n != 1 {
+		t.Errorf("%d releases, want one draft", n)
+	}
+}
