@@ -35,11 +35,15 @@ type File struct {
 	data     []byte // contents of an in-memory file (a manifest)
 }
 
-// Collect turns paths (files, or folders walked for their files) into
-// Files. Hidden files inside folders are skipped. Empty files, files over
-// 2 GiB and two files that would get one asset name are errors.
-func Collect(paths []string) ([]File, error) {
+// Collect turns paths into Files: files as named, and from folders the
+// release artifacts inside (installers, updater payloads, signatures,
+// manifests, checksums); a bundler's staging files (the insides of
+// App.app, *.AppDir, a deb's build tree) are walked past and listed in
+// skipped. Empty files, files over 2 GiB and two files that would get one
+// asset name are errors.
+func Collect(paths []string) ([]File, []SkippedFile, error) {
 	var files []File
+	var skipped []SkippedFile
 	byName := map[string]string{}
 	add := func(path string, info fs.FileInfo) error {
 		name := githubsrc.AssetName(filepath.Base(path))
@@ -57,16 +61,16 @@ func Collect(paths []string) ([]File, error) {
 		return nil
 	}
 	if len(paths) == 0 {
-		return nil, fmt.Errorf("no files: name the files or folders to upload")
+		return nil, nil, fmt.Errorf("no files: name the files or folders to upload")
 	}
 	for _, p := range paths {
 		info, err := os.Stat(p)
 		if err != nil {
-			return nil, fmt.Errorf("upload %s: %w", p, err)
+			return nil, nil, fmt.Errorf("upload %s: %w", p, err)
 		}
 		if !info.IsDir() {
 			if err := add(p, info); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			continue
 		}
@@ -81,7 +85,20 @@ func Collect(paths []string) ([]File, error) {
 				}
 				return nil
 			}
-			if d.IsDir() || !d.Type().IsRegular() {
+			if d.IsDir() {
+				for _, suffix := range stagingDirs {
+					if path != p && strings.HasSuffix(d.Name(), suffix) {
+						skipped = append(skipped, SkippedFile{Path: path, Reason: "a bundle's build folder, not a release file"})
+						return filepath.SkipDir
+					}
+				}
+				return nil
+			}
+			if !d.Type().IsRegular() {
+				return nil
+			}
+			if githubsrc.Classify(githubsrc.AssetName(d.Name())).Role == githubsrc.RoleOther {
+				skipped = append(skipped, SkippedFile{Path: path, Reason: "not a release artifact (name it to upload it anyway)"})
 				return nil
 			}
 			info, err := d.Info()
@@ -91,15 +108,15 @@ func Collect(paths []string) ([]File, error) {
 			return add(path, info)
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if len(files) == before {
-			return nil, fmt.Errorf("folder %s has no files to upload", p)
+			return nil, nil, fmt.Errorf("folder %s has no release files to upload (installers, updater payloads, .sig files, manifests): name files to upload others", p)
 		}
 	}
 	electronNames(files)
 	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
-	return files, nil
+	return files, skipped, nil
 }
 
 // electronNames gives files the names the latest*.yml among them refer to.
@@ -131,6 +148,9 @@ func electronNames(files []File) {
 		}
 	}
 }
+
+// stagingDirs are bundle directories whose insides are never release files.
+var stagingDirs = []string{".app", ".AppDir", ".framework", ".xcarchive"}
 
 // Hash computes every file's SHA-256 while streaming it, workers at a time.
 func Hash(ctx context.Context, files []File, workers int) error {

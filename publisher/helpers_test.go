@@ -61,7 +61,7 @@ func client(t testing.TB, gh *githubsrctest.Server) *githubsrc.Client {
 // plan collects, hashes and plans paths for tag.
 func plan(t testing.TB, tag string, paths ...string) publisher.Plan {
 	t.Helper()
-	files, err := publisher.Collect(paths)
+	files, _, err := publisher.Collect(paths)
 	check(t, err)
 	check(t, publisher.Hash(context.Background(), files, 4))
 	p, err := publisher.NewPlan(tag, files, publisher.PlanOptions{})

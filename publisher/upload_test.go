@@ -313,7 +313,7 @@ func TestCheckSignatures(t *testing.T) {
 	}
 	t.Run("bound to another version", func(t *testing.T) {
 		dir := fixtureCopy(t, "tauri-v2/v1.2.0")
-		files, err := publisher.Collect([]string{dir})
+		files, _, err := publisher.Collect([]string{dir})
 		check(t, err)
 		check(t, publisher.Hash(t.Context(), files, 2))
 		// The v1.2.0 build, tagged v1.2.1 with its names allowed to differ.
@@ -327,7 +327,7 @@ func TestCheckSignatures(t *testing.T) {
 
 func TestNewPlan(t *testing.T) {
 	dir := fixtureCopy(t, "tauri-v2/v1.2.0")
-	files, err := publisher.Collect([]string{dir})
+	files, _, err := publisher.Collect([]string{dir})
 	check(t, err)
 	for _, tt := range []struct {
 		tag, want string
@@ -358,10 +358,10 @@ func TestNewPlan(t *testing.T) {
 		{func(dir string) []string {
 			_ = os.Mkdir(filepath.Join(dir, "empty"), 0o755)
 			return []string{filepath.Join(dir, "empty")}
-		}, "has no files"},
+		}, "has no release files"},
 		{func(dir string) []string { return nil }, "no files"},
 	} {
-		if _, err := publisher.Collect(tt.setup(t.TempDir())); err == nil || !strings.Contains(err.Error(), tt.want) {
+		if _, _, err := publisher.Collect(tt.setup(t.TempDir())); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Collect = %v, want %q", err, tt.want)
 		}
 	}
@@ -375,4 +375,51 @@ func withoutFile(files []publisher.File, name string) []publisher.File {
 		}
 	}
 	return out
+}
+
+// TestCollectTauriBundle walks a tree shaped like `tauri build`'s output:
+// the artifacts are collected, the bundlers' staging folders are not.
+func TestCollectTauriBundle(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "bundle")
+	for path, content := range map[string]string{
+		"macos/DemoApp.app/Contents/Info.plist":     "plist",
+		"macos/DemoApp.app/Contents/MacOS/DemoApp":  "binary",
+		"macos/DemoApp.app.tar.gz":                  "tgz",
+		"macos/DemoApp.app.tar.gz.sig":              "sig",
+		"dmg/DemoApp_1.2.0_aarch64.dmg":             "dmg",
+		"dmg/bundle_dmg.sh":                         "script",
+		"appimage/DemoApp.AppDir/usr/bin/demo":      "binary",
+		"appimage/DemoApp_1.2.0_amd64.AppImage":     "appimage",
+		"appimage/DemoApp_1.2.0_amd64.AppImage.sig": "sig",
+		"deb/DemoApp_1.2.0_amd64/control/control":   "control",
+		"deb/DemoApp_1.2.0_amd64/data/usr/bin/demo": "binary",
+		"deb/DemoApp_1.2.0_amd64.deb":               "deb",
+		".DS_Store":                                 "junk",
+	} {
+		writeFileAll(t, filepath.Join(root, path), content)
+	}
+	files, skipped, err := publisher.Collect([]string{root})
+	check(t, err)
+	var names []string
+	for _, f := range files {
+		names = append(names, f.Name)
+	}
+	want := []string{"DemoApp.app.tar.gz", "DemoApp.app.tar.gz.sig", "DemoApp_1.2.0_aarch64.dmg", "DemoApp_1.2.0_amd64.AppImage", "DemoApp_1.2.0_amd64.AppImage.sig", "DemoApp_1.2.0_amd64.deb"}
+	if strings.Join(names, " ") != strings.Join(want, " ") {
+		t.Errorf("collected %v\nwant %v", names, want)
+	}
+	if len(skipped) < 4 {
+		t.Errorf("skipped %v: the staging files should be listed", skipped)
+	}
+	// A file named explicitly is taken whatever it is.
+	files, _, err = publisher.Collect([]string{filepath.Join(root, "dmg/bundle_dmg.sh")})
+	if err != nil || len(files) != 1 {
+		t.Errorf("an explicit file: %v %v", files, err)
+	}
+}
+
+func writeFileAll(t *testing.T, path, content string) {
+	t.Helper()
+	check(t, os.MkdirAll(filepath.Dir(path), 0o755))
+	check(t, os.WriteFile(path, []byte(content), 0o644))
 }

@@ -82,7 +82,7 @@ func uploadCommand() *cli.Command {
 			}
 
 			endPrep := out.group("otapub upload " + tag + ": check files")
-			files, err := publisher.Collect(paths)
+			files, skipped, err := publisher.Collect(paths)
 			if err == nil {
 				err = publisher.Hash(c.Context, files, 4)
 			}
@@ -90,7 +90,7 @@ func uploadCommand() *cli.Command {
 			if err == nil {
 				plan, err = publisher.NewPlan(tag, files, publisher.PlanOptions{TagPrefix: cfg.tagPrefix, AllowVersionMismatch: cfg.allowMismatch})
 			}
-			for _, s := range plan.Skipped {
+			for _, s := range append(skipped, plan.Skipped...) {
 				out.printf("skipping %s: %s\n", s.Path, s.Reason)
 			}
 			if err == nil && pub != nil {
