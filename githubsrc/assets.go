@@ -81,10 +81,10 @@ func (c *Client) ResolveDownload(ctx context.Context, repo Repo, id int64) (Down
 	op := fmt.Sprintf("resolve download of asset %d of %s", id, repo)
 	var d Download
 	build := c.get(repoPath(repo, "releases/assets/"+strconv.FormatInt(id, 10)), "Accept", "application/octet-stream")
-	for attempt := 1; ; attempt++ {
+	err := c.retrying(ctx, op, true, func() (bool, error) {
 		req, err := build()
 		if err != nil {
-			return Download{}, fmt.Errorf("%s: %w", op, err)
+			return true, fmt.Errorf("%s: %w", op, err)
 		}
 		start := time.Now()
 		resp, err := c.noRedirect.Do(req.WithContext(ctx))
@@ -108,21 +108,15 @@ func (c *Client) ResolveDownload(ctx context.Context, repo Repo, id int64) (Down
 			}
 		}
 		c.note(op, gr, err, time.Since(start))
-		if err == nil {
-			return d, nil
+		if err != nil {
+			return false, classify(op, gr, err, c.anonymous, c.now())
 		}
-		if ctx.Err() != nil {
-			return Download{}, fmt.Errorf("%s: %w", op, ctx.Err())
-		}
-		err = classify(op, gr, err, c.anonymous, c.now())
-		wait, ok := c.backoff(err, attempt, true)
-		if !ok {
-			return Download{}, err
-		}
-		if err := sleep(ctx, wait); err != nil {
-			return Download{}, fmt.Errorf("%s: %w", op, err)
-		}
+		return false, nil
+	})
+	if err != nil {
+		return Download{}, err
 	}
+	return d, nil
 }
 
 // OpenAsset streams the bytes of asset id (drafts included, with a token).
@@ -141,10 +135,11 @@ func (c *Client) OpenAsset(ctx context.Context, repo Repo, id int64) (io.ReadClo
 // openURL GETs u without credentials (signed storage URLs, public browser
 // URLs), retrying transient failures.
 func (c *Client) openURL(ctx context.Context, op, u string) (io.ReadCloser, error) {
-	for attempt := 1; ; attempt++ {
+	var body io.ReadCloser
+	err := c.retrying(ctx, op, true, func() (bool, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", op, err)
+			return true, fmt.Errorf("%s: %w", op, err)
 		}
 		start := time.Now()
 		resp, err := c.plain.Do(req) // no credentials: the URL is signed or public
@@ -152,13 +147,13 @@ func (c *Client) openURL(ctx context.Context, op, u string) (io.ReadCloser, erro
 		if err == nil {
 			status = resp.StatusCode
 			if resp.StatusCode == http.StatusOK {
-				c.note(op, nil, nil, time.Since(start))
-				return resp.Body, nil
-			}
-			drain(resp.Body)
-			err = &APIError{Op: op, Status: resp.StatusCode, Message: "from the download host"}
-			if resp.StatusCode == http.StatusNotFound {
-				err = fmt.Errorf("%s: %w", op, ErrNotFound)
+				body = resp.Body
+			} else {
+				drain(resp.Body)
+				err = &APIError{Op: op, Status: resp.StatusCode, Message: "from the download host"}
+				if resp.StatusCode == http.StatusNotFound {
+					err = fmt.Errorf("%s: %w", op, ErrNotFound)
+				}
 			}
 		} else {
 			err = fmt.Errorf("%s: %w", op, err)
@@ -166,14 +161,12 @@ func (c *Client) openURL(ctx context.Context, op, u string) (io.ReadCloser, erro
 		if c.observe != nil {
 			c.observe(Observation{Op: op, Status: status, Duration: time.Since(start), Err: err, RateRemaining: -1})
 		}
-		wait, ok := c.backoff(err, attempt, true)
-		if !ok || ctx.Err() != nil {
-			return nil, err
-		}
-		if err := sleep(ctx, wait); err != nil {
-			return nil, fmt.Errorf("%s: %w", op, err)
-		}
+		return false, err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return body, nil
 }
 
 // ReadAsset reads a small asset whole, at most limit bytes: a .sig or a

@@ -140,28 +140,41 @@ func (c *Client) RateLimit() (remaining, limit int, reset time.Time) {
 // may have reached GitHub may be repeated; a write that is not is retried
 // only when it certainly did not take effect (rate limits, failed dials).
 func (c *Client) do(ctx context.Context, op string, idempotent bool, build func() (*http.Request, error), v any) (*github.Response, error) {
-	for attempt := 1; ; attempt++ {
+	var resp *github.Response
+	err := c.retrying(ctx, op, idempotent, func() (bool, error) {
 		req, err := build()
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", op, err)
+			return true, fmt.Errorf("%s: %w", op, err)
 		}
 		start := time.Now()
-		resp, err := c.gh.Do(ctx, req, v)
+		resp, err = c.gh.Do(ctx, req, v)
 		c.note(op, resp, err, time.Since(start))
-		if err == nil {
-			return resp, nil
+		switch {
+		case err == nil:
+			return false, nil
+		case resp != nil && resp.StatusCode == http.StatusNotModified:
+			return true, err // the caller asked for this; not a failure
 		}
-		if resp != nil && resp.StatusCode == http.StatusNotModified {
-			return resp, err // the caller asked for this; not a failure
+		return false, classify(op, resp, err, c.anonymous, c.now())
+	})
+	return resp, err
+}
+
+// retrying calls try until it succeeds, says stop, or c.retry gives up,
+// waiting between attempts. try returns errors already classified.
+func (c *Client) retrying(ctx context.Context, op string, idempotent bool, try func() (stop bool, err error)) error {
+	for attempt := 1; ; attempt++ {
+		stop, err := try()
+		if err == nil || stop || ctx.Err() != nil {
+			return err
 		}
-		err = classify(op, resp, err, c.anonymous, c.now())
 		wait, ok := c.backoff(err, attempt, idempotent)
 		if !ok {
-			return resp, err
+			return err
 		}
 		c.log.WarnContext(ctx, "github request failed, retrying", "op", op, "attempt", attempt, "wait", wait.Round(time.Millisecond), "err", err)
 		if err := sleep(ctx, wait); err != nil {
-			return resp, fmt.Errorf("%s: %w", op, err)
+			return fmt.Errorf("%s: %w", op, err)
 		}
 	}
 }

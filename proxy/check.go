@@ -86,7 +86,7 @@ func (s *Server) serveCheck(w http.ResponseWriter, r *http.Request, a *app, c ch
 	}
 	snap, _, err := s.current(r.Context(), a)
 	if err != nil {
-		s.fail(w, r, a, err)
+		s.fail(w, r, err)
 		return
 	}
 	w.Header()["Cache-Control"] = s.checkCacheControl

@@ -246,7 +246,7 @@ func (s *Server) handleLatest(w http.ResponseWriter, r *http.Request) {
 	}
 	snap, _, err := s.current(r.Context(), a)
 	if err != nil {
-		s.fail(w, r, a, err)
+		s.fail(w, r, err)
 		return
 	}
 	body, length := snap.latestJSON(ch)
@@ -265,7 +265,7 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 	}
 	snap, _, err := s.current(r.Context(), a)
 	if err != nil {
-		s.fail(w, r, a, err)
+		s.fail(w, r, err)
 		return
 	}
 	tag, name := r.PathValue("tag"), r.PathValue("asset")
@@ -282,7 +282,7 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 		dl, err := a.Source.Download(ctx, rel, asset)
 		if err != nil {
-			s.fail(w, r, a, err)
+			s.fail(w, r, err)
 			return
 		}
 		d = cachedDownload{d: dl, until: now.Add(dl.Reuse)}
@@ -382,7 +382,7 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		select {
 		case err := <-done:
 			if err != nil {
-				s.fail(w, r, nil, err)
+				s.fail(w, r, err)
 				return
 			}
 		case <-timeout.C:
@@ -416,7 +416,7 @@ func (s *Server) appOf(w http.ResponseWriter, r *http.Request) *app {
 // that does not exist, else 503 with Retry-After (GitHub down, rate
 // limited, first read still running). Never a 200 with a wrong answer;
 // Tauri moves on to its next endpoint.
-func (s *Server) fail(w http.ResponseWriter, r *http.Request, a *app, err error) {
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, retry := http.StatusServiceUnavailable, int(minBackoff.Seconds())
 	var rl *githubsrc.RateLimitError
 	switch {
