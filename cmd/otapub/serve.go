@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/otapub/ota-action/proxy"
+	"github.com/otapub/ota-action/proxy/logjson"
 )
 
 type serveConfig struct {
@@ -135,7 +137,7 @@ func portOf(a net.Addr) string {
 }
 
 // newLogger builds the process's logger: JSON or text on w.
-func newLogger(w interface{ Write([]byte) (int, error) }, format, level string) (*slog.Logger, error) {
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
 		return nil, usageError{fmt.Errorf("--log-level %q: use debug, info, warn or error", level)}
@@ -143,7 +145,7 @@ func newLogger(w interface{ Write([]byte) (int, error) }, format, level string) 
 	opts := &slog.HandlerOptions{Level: lv}
 	switch strings.ToLower(format) {
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.New(logjson.New(w, opts)), nil
 	case "text":
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	}
