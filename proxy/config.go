@@ -34,6 +34,11 @@ type Config struct {
 	ColdWait time.Duration
 	// UpstreamTimeout bounds one refresh.
 	UpstreamTimeout time.Duration
+	// ReadTimeout bounds reading a request, headers included (default
+	// 15 s); WriteTimeout writing its answer (30 s; downloads of local
+	// files lift it for themselves); IdleTimeout a kept-alive connection
+	// waiting for its next request (120 s).
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	// WebhookSecret enables POST /webhook.
 	WebhookSecret string
 	// MaxCachedApps bounds how many apps' snapshots are held at once.
@@ -188,6 +193,15 @@ func (c *Config) setDefaults() error {
 	}
 	if c.MaxCachedApps <= 0 {
 		c.MaxCachedApps = 256
+	}
+	if c.ReadTimeout <= 0 {
+		c.ReadTimeout = 15 * time.Second
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = 30 * time.Second
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = 120 * time.Second
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -448,13 +448,23 @@ var jsonType = []string{"application/json"}
 func writeBody(w http.ResponseWriter, r *http.Request, body []byte, length []string) {
 	h := w.Header()
 	h["Content-Type"] = jsonType
-	h["Content-Length"] = length
 	if r.Method == http.MethodHead {
+		h["Content-Length"] = length
 		w.WriteHeader(http.StatusOK)
 		return
 	}
+	// net/http states the length of a body that fits its 2 KiB buffer
+	// itself, without the header map's sort and copy (1k instructions a
+	// check); larger bodies would go chunked without ours.
+	if len(body) > autoLengthMax {
+		h["Content-Length"] = length
+	}
 	_, _ = w.Write(body)
 }
+
+// autoLengthMax is the largest body net/http gives a Content-Length
+// unasked (its bufferBeforeChunkingSize, less one to be safe).
+const autoLengthMax = 2047
 
 // writeError answers with a JSON error, which Tauri treats as "try the next endpoint".
 func (s *Server) writeError(w http.ResponseWriter, _ *http.Request, status int, msg string) {
@@ -552,14 +562,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 		Handler: s,
 		// Equal read timeouts cost one deadline per request instead of two;
 		// bodies here are small (webhooks, at most 1 MiB).
-		ReadHeaderTimeout: 15 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second, // downloads of local files lift it for themselves
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: s.cfg.ReadTimeout,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return s.base },
 	}
+	ln = coarseListener{ln, deadlineSlack(min(s.cfg.ReadTimeout, s.cfg.WriteTimeout, s.cfg.IdleTimeout))}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

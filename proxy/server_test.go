@@ -3,6 +3,7 @@ package proxy_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -514,6 +515,32 @@ func TestREADMEDocumentsEveryMetric(t *testing.T) {
 		name, _, _ = strings.Cut(name, " ")
 		if !strings.Contains(string(readme), "`"+name) {
 			t.Errorf("README.md does not document metric %s", name)
+		}
+	}
+}
+
+// TestContentLength: over a real connection every JSON answer, small or
+// large, GET or HEAD, states its length and none goes chunked.
+func TestContentLength(t *testing.T) {
+	e := newEnv(t, nil)
+	seedReleases(t, e.gh)
+	ts := httptest.NewServer(e.h)
+	defer ts.Close()
+	for _, path := range []string{"/windows/x86_64/1.0.0", "/latest.json"} {
+		resp, err := http.Get(ts.URL + path)
+		check(t, err)
+		body := readBody(t, resp)
+		if resp.ContentLength != int64(len(body)) || len(resp.TransferEncoding) > 0 {
+			t.Errorf("GET %s: Content-Length %d, Transfer-Encoding %q, body %d bytes", path, resp.ContentLength, resp.TransferEncoding, len(body))
+		}
+		head, err := http.Head(ts.URL + path)
+		check(t, err)
+		head.Body.Close()
+		if head.ContentLength != int64(len(body)) {
+			t.Errorf("HEAD %s: Content-Length %d, want %d", path, head.ContentLength, len(body))
+		}
+		if path == "/latest.json" && len(body) <= 2048 {
+			t.Errorf("latest.json is %d bytes; this test wants one above net/http's 2 KiB buffer", len(body))
 		}
 	}
 }
