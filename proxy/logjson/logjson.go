@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -97,7 +98,7 @@ func appendRecord(buf []byte, r slog.Record) ([]byte, bool) {
 			return buf, false
 		}
 		buf = append(buf, `"time":"`...)
-		buf = t.AppendFormat(buf, time.RFC3339Nano)
+		buf = appendTime(buf, t)
 		buf = append(buf, `",`...)
 	}
 	buf = append(buf, `"level":`...)
@@ -118,6 +119,44 @@ func appendRecord(buf []byte, r slog.Record) ([]byte, bool) {
 	}
 	return append(buf, "}\n"...), true
 }
+
+// appendTime appends t as time.RFC3339Nano does. The text of the second
+// and the zone is formatted once per second and location (a server logs
+// thousands of lines in each); only the fraction is new per line.
+func appendTime(buf []byte, t time.Time) []byte {
+	sec, loc := t.Unix(), t.Location()
+	c := lastSecond.Load()
+	if c == nil || c.sec != sec || c.loc != loc {
+		c = &secondText{sec: sec, loc: loc}
+		whole := t.Truncate(time.Second)
+		c.date = whole.AppendFormat(nil, "2006-01-02T15:04:05")
+		c.zone = whole.AppendFormat(nil, "Z07:00")
+		lastSecond.Store(c)
+	}
+	buf = append(buf, c.date...)
+	if ns := t.Nanosecond(); ns != 0 {
+		var frac [10]byte
+		frac[0] = '.'
+		for i := 9; i > 0; i-- {
+			frac[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := len(frac)
+		for frac[n-1] == '0' { // RFC3339Nano drops trailing zeros
+			n--
+		}
+		buf = append(buf, frac[:n]...)
+	}
+	return append(buf, c.zone...)
+}
+
+type secondText struct {
+	sec        int64
+	loc        *time.Location
+	date, zone []byte
+}
+
+var lastSecond atomic.Pointer[secondText]
 
 // appendAttr appends ,"key":value for the kinds whose encoding is plain.
 func appendAttr(buf []byte, a slog.Attr) ([]byte, bool) {

@@ -58,6 +58,14 @@ func TestMatchesJSONHandler(t *testing.T) {
 		{"access line", record(when, slog.LevelInfo, "request", access...)},
 		{"monotonic clock stripped", record(time.Now(), slog.LevelWarn, "request", access...)},
 		{"no time", record(time.Time{}, slog.LevelInfo, "request", access...)},
+		{"whole second", record(when.Truncate(time.Second), slog.LevelInfo, "m")},
+		{"trailing zeros", record(when.Truncate(time.Millisecond), slog.LevelInfo, "m")},
+		{"one nanosecond", record(when.Truncate(time.Second).Add(1), slog.LevelInfo, "m")},
+		{"other zone", record(when.In(time.FixedZone("CET", 3600)), slog.LevelInfo, "m")},
+		{"same second, other zone", record(when.In(time.FixedZone("", -5*3600-30*60)), slog.LevelInfo, "m")},
+		{"local zone", record(when.Local(), slog.LevelInfo, "m")},
+		{"before 1970", record(time.Date(1969, 12, 31, 23, 59, 59, 5e8, time.UTC), slog.LevelInfo, "m")},
+		{"year 0", record(time.Date(0, 1, 1, 0, 0, 0, 1, time.UTC), slog.LevelInfo, "m")},
 		{"no attributes", record(when, slog.LevelError, "shutting down")},
 		{"custom level", record(when, slog.LevelInfo+2, "m")},
 		{"negative level", record(when, slog.LevelDebug-3, "m")},
@@ -117,8 +125,18 @@ func FuzzMatchesJSONHandler(f *testing.F) {
 	f.Add("request", "path", "/windows/x86_64/1.0.0", int64(200), uint64(607), int64(41000), true, 0, int64(1795344483))
 	f.Add("a\u2028b", `k"`, "\xff", int64(-1), uint64(0), int64(0), false, 2, int64(0))
 	f.Add("", "", "", int64(0), uint64(0), int64(0), false, -4, int64(-62135596800))
+	f.Add("m", "k", "v", int64(0), uint64(0), int64(999999999), false, 0, int64(-1))
 	f.Fuzz(func(t *testing.T, msg, key, s string, i int64, u uint64, d int64, b bool, level int, unix int64) {
-		tm := time.Unix(unix, d).UTC()
+		// A zone from the numbers: UTC, Local, or a fixed offset
+		// (seconds included, which RFC 3339 rounds away).
+		loc := time.UTC
+		switch level % 3 {
+		case 1:
+			loc = time.Local
+		case 2:
+			loc = time.FixedZone("", int(i%(18*3600)))
+		}
+		tm := time.Unix(unix, d).In(loc)
 		r := record(tm, slog.Level(level), msg, slog.String(key, s), slog.Int64(key+"i", i),
 			slog.Uint64("u", u), slog.Duration("d", time.Duration(d)), slog.Bool("b", b), slog.String("s", s))
 		same(t, nil, asIs, r)
