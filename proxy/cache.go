@@ -64,7 +64,7 @@ func (s *Server) current(ctx context.Context, a *app) (*Snapshot, bool, error) {
 		return snap, true, nil
 	}
 	s.metrics.cacheMisses.Inc()
-	ch := a.flight.DoChan("refresh", func() (any, error) { return nil, s.refresh(a) })
+	ch := a.flight.DoChan("refresh", s.refreshTask(a))
 	timer := time.NewTimer(s.cfg.ColdWait)
 	defer timer.Stop()
 	select {
@@ -85,13 +85,32 @@ func (s *Server) current(ctx context.Context, a *app) (*Snapshot, bool, error) {
 
 // refreshAsync starts a refresh unless one is running.
 func (s *Server) refreshAsync(a *app) {
-	go func() { _, _, _ = a.flight.Do("refresh", func() (any, error) { return nil, s.refresh(a) }) }()
+	go func() { _, _, _ = a.flight.Do("refresh", s.refreshTask(a)) }()
 }
 
 // refreshNow runs a refresh (or joins the running one) and waits for it.
 func (s *Server) refreshNow(a *app) error {
-	_, err, _ := a.flight.Do("refresh", func() (any, error) { return nil, s.refresh(a) })
+	_, err, _ := a.flight.Do("refresh", s.refreshTask(a))
 	return err
+}
+
+// errClosed answers refreshes asked for after Close.
+var errClosed = errors.New("the server is shutting down")
+
+// refreshTask is what singleflight runs: a refresh that Close waits for,
+// and none at all once Close has begun (so nothing logs after it returns).
+func (s *Server) refreshTask(a *app) func() (any, error) {
+	return func() (any, error) {
+		s.bgMu.Lock()
+		if s.closed {
+			s.bgMu.Unlock()
+			return nil, errClosed
+		}
+		s.bg.Add(1)
+		s.bgMu.Unlock()
+		defer s.bg.Done()
+		return nil, s.refresh(a)
+	}
 }
 
 // refresh reads the app's releases and swaps in a new snapshot, complete or

@@ -2,10 +2,12 @@ package proxy_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -296,4 +298,67 @@ func TestWebhook(t *testing.T) {
 	if rec.Code != 404 || !strings.Contains(rec.Body.String(), "--webhook-secret") {
 		t.Errorf("webhook without a secret configured = %d %s", rec.Code, rec.Body)
 	}
+}
+
+// TestCloseWaitsForRefreshes: Close ends a refresh stuck on GitHub, waits
+// for it, and starts no more; nothing runs (or logs) after it returns.
+func TestCloseWaitsForRefreshes(t *testing.T) {
+	gh := githubsrctest.NewServer(t)
+	seedReleases(t, gh)
+	gh.Inject(githubsrctest.Fault{Match: "/releases", Delay: 20 * time.Second})
+	var lines lineLog
+	e := newEnvTB(t, gh, slog.New(&lines))
+	e.srv.Warm()
+	for deadline := time.Now().Add(10 * time.Second); gh.Count(listRoute) == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the warm-up refresh never asked GitHub")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	begin := time.Now()
+	e.srv.Close()
+	closed := time.Now()
+	if took := closed.Sub(begin); took > 5*time.Second {
+		t.Fatalf("Close took %v", took)
+	}
+	gh.ResetCounts()
+	if rec := e.get("GET", "/windows/x86_64/1.0.0"); rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("check after Close = %d %s, want 503", rec.Code, rec.Body)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := gh.APICalls(); n != 0 {
+		t.Errorf("%d GitHub calls after Close", n)
+	}
+	for _, l := range lines.after(closed) {
+		t.Errorf("logged after Close returned: %s", l)
+	}
+}
+
+// lineLog is a slog.Handler that keeps each record's message and time.
+type lineLog struct {
+	mu    sync.Mutex
+	lines []slog.Record
+}
+
+func (l *lineLog) Enabled(context.Context, slog.Level) bool { return true }
+func (l *lineLog) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *lineLog) WithGroup(string) slog.Handler            { return l }
+func (l *lineLog) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, r.Clone())
+	return nil
+}
+
+// after lists the messages of records made after t, but for access lines.
+func (l *lineLog) after(t time.Time) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, r := range l.lines {
+		if r.Time.After(t) && r.Message != "request" {
+			out = append(out, r.Message)
+		}
+	}
+	return out
 }

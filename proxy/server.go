@@ -39,6 +39,9 @@ type Server struct {
 	dls     *lru.Cache[downloadKey, cachedDownload]
 	base    context.Context
 	stop    context.CancelFunc
+	bgMu    sync.Mutex
+	closed  bool
+	bg      sync.WaitGroup // running refreshes
 	mux     *http.ServeMux
 	prefix  string // BasePath + "/"
 
@@ -177,8 +180,14 @@ func (s *Server) Warm() {
 	}
 }
 
-// Close stops background refreshes.
-func (s *Server) Close() { s.stop() }
+// Close cancels running refreshes, waits for them to end and starts no more.
+func (s *Server) Close() {
+	s.bgMu.Lock()
+	s.closed = true
+	s.bgMu.Unlock()
+	s.stop()
+	s.bg.Wait()
+}
 
 func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
@@ -584,7 +593,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	err := srv.Shutdown(sctx)
-	s.stop()
+	s.Close()
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
