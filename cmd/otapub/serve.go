@@ -62,7 +62,7 @@ func serveCommand() *cli.Command {
 			if !c.IsSet("listen") && os.Getenv("PORT") != "" {
 				cfg.listen = ":" + os.Getenv("PORT")
 			}
-			logOut := newBufferedWriter(c.App.ErrWriter)
+			logOut := logjson.NewBuffer(c.App.ErrWriter, 200*time.Millisecond)
 			defer logOut.Close()
 			log, err := newLogger(logOut, cfg.logFormat, cfg.logLevel)
 			if err != nil {

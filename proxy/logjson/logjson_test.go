@@ -209,3 +209,58 @@ func BenchmarkAccessLine(b *testing.B) {
 		})
 	}
 }
+
+// TestBuffer: lines from many goroutines arrive whole through a Buffer,
+// by the flusher within its interval and the rest at Close.
+func TestBuffer(t *testing.T) {
+	var mu sync.Mutex
+	var out bytes.Buffer
+	w := writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return out.Write(p)
+	})
+	b := NewBuffer(w, 10*time.Millisecond)
+	log := slog.New(New(b, nil))
+	log.Info("first")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		n := out.Len()
+		mu.Unlock()
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the flusher never wrote the first line")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 500 {
+				log.Info("request", "path", strings.Repeat("p", 200), "g", g, "i", i)
+			}
+		})
+	}
+	wg.Wait()
+	check := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	check(b.Close())
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 1+8*500 {
+		t.Fatalf("%d lines, want %d", len(lines), 1+8*500)
+	}
+	for _, l := range lines {
+		var v map[string]any
+		check(json.Unmarshal([]byte(l), &v))
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
