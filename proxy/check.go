@@ -16,6 +16,9 @@ import (
 // checkRequest is what a check URL says: /{target}/{arch}[/{bundle}]/{version}.
 type checkRequest struct {
 	target, arch, bundle, version string
+	// platform is "{target}/{arch}[/{bundle}]" as the path spells it, when
+	// matchCheck saw it whole: the key of the parsed-platform cache.
+	platform string
 }
 
 // handleCheck serves checks the mux routed: paths with escaped characters
@@ -25,7 +28,7 @@ func (s *Server) handleCheck(w http.ResponseWriter, r *http.Request) {
 	if a == nil {
 		return
 	}
-	s.serveCheck(w, r, a, checkRequest{r.PathValue("target"), r.PathValue("arch"), r.PathValue("bundle"), r.PathValue("version")})
+	s.serveCheck(w, r, a, checkRequest{target: r.PathValue("target"), arch: r.PathValue("arch"), bundle: r.PathValue("bundle"), version: r.PathValue("version")})
 }
 
 // matchCheck recognises a check URL of the plain shape without allocating:
@@ -47,6 +50,7 @@ func (s *Server) matchCheck(r *http.Request) (*app, checkRequest, bool) {
 		}
 		p = rest
 	}
+	whole := p
 	var seg [4]string
 	n := 0
 	for {
@@ -67,13 +71,14 @@ func (s *Server) matchCheck(r *http.Request) (*app, checkRequest, bool) {
 			break
 		}
 	}
-	switch {
-	case n == 3 && seg[0] != "download":
-		return a, checkRequest{target: seg[0], arch: seg[1], version: seg[2]}, true
-	case n == 4 && seg[0] != "download":
-		return a, checkRequest{target: seg[0], arch: seg[1], bundle: seg[2], version: seg[3]}, true
+	if n < 3 || seg[0] == "download" {
+		return nil, checkRequest{}, false
 	}
-	return nil, checkRequest{}, false
+	c := checkRequest{target: seg[0], arch: seg[1], version: seg[n-1], platform: whole[:len(whole)-len(seg[n-1])-1]}
+	if n == 4 {
+		c.bundle = seg[2]
+	}
+	return a, c, true
 }
 
 // serveCheck answers a check: 204 when up to date, 200 with the
@@ -101,14 +106,17 @@ func (s *Server) serveCheck(w http.ResponseWriter, r *http.Request, a *app, c ch
 // parseCheck reads platform, channel and current version from a check.
 func (s *Server) parseCheck(r *http.Request, c checkRequest) (githubsrc.Platform, Channel, *semver.Version, error) {
 	q := r.URL.RawQuery
-	bundle := c.bundle
+	bundle, key := c.bundle, c.platform
 	if bundle == "" && q != "" {
 		bundle = queryValue(q, "bundle_type")
 		if bundle == "" {
 			bundle = queryValue(q, "bundle")
 		}
+		if bundle != "" {
+			key = "" // not in the path: parse without the cache
+		}
 	}
-	p, err := parsePlatform(c.target, c.arch, bundle)
+	p, err := s.platforms.get(key, func() (githubsrc.Platform, error) { return parsePlatform(c.target, c.arch, bundle) })
 	if err != nil {
 		return p, 0, nil, err
 	}
@@ -118,7 +126,7 @@ func (s *Server) parseCheck(r *http.Request, c checkRequest) (githubsrc.Platform
 			return p, 0, nil, err
 		}
 	}
-	v, err := s.versions.parse(c.version)
+	v, err := s.versions.get(c.version, func() (*semver.Version, error) { return githubsrc.ParseVersion(c.version) })
 	if err != nil {
 		return p, 0, nil, fmt.Errorf("current version: %w", err)
 	}
@@ -145,45 +153,48 @@ func queryValue(raw, key string) string {
 	return ""
 }
 
-// versionCache remembers parsed client versions: an app's users report a
-// handful of versions, and parsing one costs more than the rest of a check.
-// Readers load an immutable map; a writer copies it. It holds at most
-// maxCachedVersions, so junk versions cannot grow it.
-type versionCache struct {
-	m  atomic.Pointer[map[string]*semver.Version]
+// parseCache remembers what a parser made of the strings clients send: an
+// app's users send a handful of versions and platforms, and parsing one
+// costs more than the rest of a check. Readers load an immutable map; a
+// writer copies it. It keeps at most maxCached successes, so junk cannot
+// grow it, and no failures.
+type parseCache[V any] struct {
+	m  atomic.Pointer[map[string]V]
 	mu sync.Mutex
 }
 
-const maxCachedVersions = 1024
+const maxCached = 1024
 
-func (c *versionCache) parse(s string) (*semver.Version, error) {
+// get returns the value for key, from the cache or from parse. An empty
+// key is parsed and not kept.
+func (c *parseCache[V]) get(key string, parse func() (V, error)) (V, error) {
 	if m := c.m.Load(); m != nil {
-		if v, ok := (*m)[s]; ok {
+		if v, ok := (*m)[key]; ok && key != "" {
 			return v, nil
 		}
 	}
-	v, err := githubsrc.ParseVersion(s)
-	if err != nil {
-		return nil, err
+	v, err := parse()
+	if err != nil || key == "" {
+		return v, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	old := c.m.Load()
-	if old != nil && len(*old) >= maxCachedVersions {
+	if old != nil && len(*old) >= maxCached {
 		return v, nil
 	}
-	next := make(map[string]*semver.Version, 1+lenOf(old))
+	next := make(map[string]V, 1+lenOf(old))
 	if old != nil {
 		for k, x := range *old {
 			next[k] = x
 		}
 	}
-	next[strings.Clone(s)] = v
+	next[strings.Clone(key)] = v
 	c.m.Store(&next)
 	return v, nil
 }
 
-func lenOf(m *map[string]*semver.Version) int {
+func lenOf[V any](m *map[string]V) int {
 	if m == nil {
 		return 0
 	}

@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/Masterminds/semver/v3"
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -48,7 +49,8 @@ type Server struct {
 	checkCacheControl []string
 	checkMetrics      *routeMetrics
 	unknownMetrics    *routeMetrics
-	versions          versionCache
+	versions          parseCache[*semver.Version]
+	platforms         parseCache[githubsrc.Platform]
 }
 
 type downloadKey struct {
