@@ -92,9 +92,6 @@ var (
 
 // ParseOS maps any known spelling of an operating system onto its OS.
 func ParseOS(s string) (OS, error) {
-	if os, ok := osSpellings[s]; ok { // as clients send it, without lowering
-		return os, nil
-	}
 	if os, ok := osSpellings[strings.ToLower(s)]; ok {
 		return os, nil
 	}
@@ -103,9 +100,6 @@ func ParseOS(s string) (OS, error) {
 
 // ParseArch maps any known spelling of an architecture onto its Arch.
 func ParseArch(s string) (Arch, error) {
-	if a, ok := archSpellings[s]; ok {
-		return a, nil
-	}
 	if a, ok := archSpellings[strings.ToLower(s)]; ok {
 		return a, nil
 	}

@@ -169,7 +169,7 @@ const maxCached = 1024
 // key is parsed and not kept.
 func (c *parseCache[V]) get(key string, parse func() (V, error)) (V, error) {
 	if m := c.m.Load(); m != nil {
-		if v, ok := (*m)[key]; ok && key != "" {
+		if v, ok := (*m)[key]; ok { // never holds the empty key
 			return v, nil
 		}
 	}
