@@ -222,14 +222,6 @@ func (r *runner) step(id string) (int, string) {
 	return code, string(out)
 }
 
-func goEnv(t *testing.T, name string) string {
-	out, err := exec.Command("go", "env", name).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.TrimSpace(string(out))
-}
-
 // readOutputs parses GITHUB_OUTPUT: name=value and name<<DELIM blocks.
 func readOutputs(t *testing.T, path string) map[string]string {
 	f, err := os.Open(path)
@@ -265,11 +257,7 @@ func TestActionOnSimulatedRunner(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	root, _ := filepath.Abs("../..")
-	bin := filepath.Join(t.TempDir(), "otapub")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	binary, _ := os.ReadFile(bin)
+	binary, _ := os.ReadFile(otapubBinary(t))
 	sum := sha256.Sum256(binary)
 	sums := hex.EncodeToString(sum[:]) + "  otapub_linux_amd64\n"
 	releases := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -38,14 +38,6 @@ import (
 
 const minimalEnv = "OTAPUB_BENCH_MINIMAL_SERVER"
 
-func TestMain(m *testing.M) {
-	if addr := os.Getenv(minimalEnv); addr != "" {
-		runMinimalServer(addr)
-		return
-	}
-	os.Exit(m.Run())
-}
-
 // runMinimalServer is the baseline: net/http and a fixed body, nothing else.
 func runMinimalServer(addr string) {
 	body := []byte(os.Getenv(minimalEnv + "_BODY"))
@@ -63,10 +55,7 @@ func BenchmarkServeLoad(b *testing.B) {
 	seconds := envInt("OTAPUB_LOAD_SECONDS", 2)
 	conns := envInt("OTAPUB_LOAD_CONNS", 64)
 	dir := b.TempDir()
-	bin := filepath.Join(dir, "otapub")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := otapubBinary(b)
 	releases := filepath.Join(dir, "releases")
 	for _, src := range []string{"tauri-v2/v1.2.0", "tauri-v1/v1.1.0"} {
 		copyDir(b, filepath.Join("../../testdata/fixtures", src), filepath.Join(releases, filepath.Base(src)))
@@ -297,10 +286,7 @@ func copyDir(b *testing.B, from, to string) {
 func BenchmarkUploadRSS(b *testing.B) {
 	mib := envInt("OTAPUB_BENCH_UPLOAD_MIB", 1024)
 	dir := b.TempDir()
-	bin := filepath.Join(dir, "otapub")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := otapubBinary(b)
 	path := filepath.Join(dir, "DemoApp_1.0.0_amd64.AppImage")
 	f, err := os.Create(path)
 	if err != nil {

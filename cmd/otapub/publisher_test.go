@@ -225,10 +225,7 @@ func TestUploadSurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "otapub")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := otapubBinary(t)
 	gh := githubsrctest.NewServer(t)
 	gh.AddRepo("demo-org/demo-app", githubsrctest.RepoOptions{})
 	// Every upload hangs after a little, so the process is surely mid-upload when killed.

@@ -235,10 +235,7 @@ func TestServeGracefulShutdown(t *testing.T) {
 	gh := githubsrctest.NewServer(t)
 	gh.AddRelease("demo-org/demo-app", githubsrctest.ReleaseSpec{Tag: "v1.2.0", Assets: fixtureAssets(t, "tauri-v2/v1.2.0")})
 	gh.SetLatency(700 * time.Millisecond) // the first refresh, and so the first check, takes a while
-	bin := filepath.Join(t.TempDir(), "otapub")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := otapubBinary(t)
 	addr := freePort(t)
 	cmd := exec.Command(bin, "serve", "--repo", "demo-org/demo-app", "--github-api-url", gh.APIURL, "--listen", addr, "--public-url", "http://"+addr)
 	stderr, _ := cmd.StderrPipe()
