@@ -256,6 +256,8 @@ func TestActionOnSimulatedRunner(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
+	startBuild()
+	t.Parallel()
 	root, _ := filepath.Abs("../..")
 	binary, _ := os.ReadFile(otapubBinary(t))
 	sum := sha256.Sum256(binary)
@@ -272,14 +274,14 @@ func TestActionOnSimulatedRunner(t *testing.T) {
 			http.NotFound(w, r)
 		}
 	}))
-	defer releases.Close()
+	t.Cleanup(releases.Close)
 
 	gh := githubsrctest.NewServer(t)
 	gh.AddRepo("demo-org/demo-app", githubsrctest.RepoOptions{})
 	work := t.TempDir()
 	copyTree(t, filepath.Join(testdata, "fixtures", "tauri-v2", "v1.2.0"), filepath.Join(work, "src-tauri", "target", "release", "bundle", "v2"))
 	pub, _ := os.ReadFile(filepath.Join(testdata, "fixtures", "keys", "test.key.pub"))
-	newRunner := func(ref string) *runner {
+	newRunner := func(t *testing.T, ref string) *runner {
 		return &runner{t: t, action: readAction(t), dir: work, outputs: map[string]map[string]string{},
 			inputs: map[string]string{},
 			base: map[string]string{
@@ -289,14 +291,17 @@ func TestActionOnSimulatedRunner(t *testing.T) {
 			}}
 	}
 
+	// Each part has a runner of its own; the three run side by side.
 	t.Run("a tampered binary is refused", func(t *testing.T) {
-		r := newRunner("v6.6.6")
+		t.Parallel()
+		r := newRunner(t, "v6.6.6")
 		if code, out := r.step("fetch"); code != 0 || r.outputs["fetch"]["bin"] != "" || !strings.Contains(out, "does not match the SHA256SUMS") {
 			t.Errorf("fetch: exit %d, bin %q\n%s", code, r.outputs["fetch"]["bin"], out)
 		}
 	})
 	t.Run("a moving major ref builds from source", func(t *testing.T) {
-		r := newRunner("v1")
+		t.Parallel()
+		r := newRunner(t, "v1")
 		if code, out := r.step("fetch"); code != 0 || r.outputs["fetch"]["bin"] != "" {
 			t.Errorf("fetch: exit %d\n%s", code, out)
 		}
@@ -308,40 +313,43 @@ func TestActionOnSimulatedRunner(t *testing.T) {
 		}
 	})
 
-	r := newRunner("v9.9.9")
-	if code, out := r.step("fetch"); code != 0 || r.outputs["fetch"]["bin"] == "" {
-		t.Fatalf("fetch of a checked binary: exit %d\n%s", code, out)
-	}
-	pwned := filepath.Join(t.TempDir(), "pwned")
-	r.inputs = map[string]string{
-		"command": "upload",
-		"files":   "src-tauri/target/**/bundle/**/*",
-		"pubkey":  string(pub),
-		"notes":   "$(touch " + pwned + ") `touch " + pwned + "` \"; touch " + pwned + "; \"",
-	}
-	code, out := r.step("run")
-	if code != 0 || r.outputs["run"]["uploaded"] != "19" || r.outputs["run"]["release-url"] == "" {
-		t.Fatalf("upload through the action: exit %d, outputs %v\n%s", code, r.outputs["run"], out)
-	}
-	if _, err := os.Stat(pwned); err == nil {
-		t.Fatal("an input was executed as shell code")
-	}
-	if strings.Contains(out, githubsrctest.Token) {
-		t.Error("the token was printed")
-	}
+	t.Run("upload, verify and publish through the inputs", func(t *testing.T) {
+		t.Parallel()
+		r := newRunner(t, "v9.9.9")
+		if code, out := r.step("fetch"); code != 0 || r.outputs["fetch"]["bin"] == "" {
+			t.Fatalf("fetch of a checked binary: exit %d\n%s", code, out)
+		}
+		pwned := filepath.Join(t.TempDir(), "pwned")
+		r.inputs = map[string]string{
+			"command": "upload",
+			"files":   "src-tauri/target/**/bundle/**/*",
+			"pubkey":  string(pub),
+			"notes":   "$(touch " + pwned + ") `touch " + pwned + "` \"; touch " + pwned + "; \"",
+		}
+		code, out := r.step("run")
+		if code != 0 || r.outputs["run"]["uploaded"] != "19" || r.outputs["run"]["release-url"] == "" {
+			t.Fatalf("upload through the action: exit %d, outputs %v\n%s", code, r.outputs["run"], out)
+		}
+		if _, err := os.Stat(pwned); err == nil {
+			t.Fatal("an input was executed as shell code")
+		}
+		if strings.Contains(out, githubsrctest.Token) {
+			t.Error("the token was printed")
+		}
 
-	r.inputs = map[string]string{"command": "verify", "require": "darwin-aarch64,darwin-x86_64,linux-x86_64,windows-x86_64,linux-aarch64", "pubkey": string(pub)}
-	code, out = r.step("run")
-	if code != 1 || !strings.Contains(r.outputs["run"]["problems"], "linux-aarch64") || !strings.Contains(out, "::error::") {
-		t.Errorf("verify of a missing platform: exit %d, problems %q\n%s", code, r.outputs["run"]["problems"], out)
-	}
+		r.inputs = map[string]string{"command": "verify", "require": "darwin-aarch64,darwin-x86_64,linux-x86_64,windows-x86_64,linux-aarch64", "pubkey": string(pub)}
+		code, out = r.step("run")
+		if code != 1 || !strings.Contains(r.outputs["run"]["problems"], "linux-aarch64") || !strings.Contains(out, "::error::") {
+			t.Errorf("verify of a missing platform: exit %d, problems %q\n%s", code, r.outputs["run"]["problems"], out)
+		}
 
-	r.inputs = map[string]string{"command": "publish", "require": "darwin-aarch64,darwin-x86_64,linux-x86_64,windows-x86_64", "pubkey": string(pub)}
-	code, out = r.step("run")
-	if code != 0 || !strings.HasSuffix(r.outputs["run"]["release-url"], "/releases/tag/v1.2.0") {
-		t.Fatalf("publish through the action: exit %d, outputs %v\n%s", code, r.outputs["run"], out)
-	}
-	if rels := gh.Releases("demo-org/demo-app"); len(rels) != 1 || rels[0].Draft || rels[0].Notes == "" {
-		t.Errorf("after the action: %+v", rels)
-	}
+		r.inputs = map[string]string{"command": "publish", "require": "darwin-aarch64,darwin-x86_64,linux-x86_64,windows-x86_64", "pubkey": string(pub)}
+		code, out = r.step("run")
+		if code != 0 || !strings.HasSuffix(r.outputs["run"]["release-url"], "/releases/tag/v1.2.0") {
+			t.Fatalf("publish through the action: exit %d, outputs %v\n%s", code, r.outputs["run"], out)
+		}
+		if rels := gh.Releases("demo-org/demo-app"); len(rels) != 1 || rels[0].Draft || rels[0].Notes == "" {
+			t.Errorf("after the action: %+v", rels)
+		}
+	})
 }

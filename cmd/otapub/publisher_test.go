@@ -225,6 +225,8 @@ func TestUploadSurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
+	startBuild()
+	t.Parallel()
 	bin := otapubBinary(t)
 	gh := githubsrctest.NewServer(t)
 	gh.AddRepo("demo-org/demo-app", githubsrctest.RepoOptions{})
@@ -256,12 +258,12 @@ func TestUploadSurvivesSIGKILL(t *testing.T) {
 	if broken == 0 {
 		t.Fatal("the kill left nothing to repair; the test does not test repair")
 	}
-	t.Setenv("GITHUB_TOKEN", githubsrctest.Token)
-	t.Setenv("GITHUB_API_URL", gh.APIURL)
-	if code, stdout, stderr := otapub(t, "upload v1.2.0 "+dir+" --repo demo-org/demo-app"); code != 0 {
+	// The token and API URL as flags, not t.Setenv, so that the test can run in parallel.
+	github := " --repo demo-org/demo-app --github-api-url " + gh.APIURL + " --token " + githubsrctest.Token
+	if code, stdout, stderr := otapub(t, "upload v1.2.0 "+dir+github); code != 0 {
 		t.Fatalf("re-run after SIGKILL: exit %d\n%s%s", code, stdout, stderr)
 	}
-	if code, stdout, _ := otapub(t, "verify v1.2.0 --repo demo-org/demo-app --require darwin-aarch64,darwin-x86_64,linux-x86_64,windows-x86_64"); code != 0 {
+	if code, stdout, _ := otapub(t, "verify v1.2.0 --require darwin-aarch64,darwin-x86_64,linux-x86_64,windows-x86_64"+github); code != 0 {
 		t.Errorf("verify after the repair: exit %d\n%s", code, stdout)
 	}
 	if n := len(gh.Releases("demo-org/demo-app")); n != 1 {
