@@ -70,6 +70,15 @@ func freePort(t *testing.T) string {
 // serveInProcess runs `otapub serve args...` in this process until the test ends.
 func serveInProcess(t *testing.T, env map[string]string, args ...string) (addr string, stderr *syncBuffer) {
 	t.Helper()
+	addr, stderr, _ = startServe(t, env, args...)
+	return addr, stderr
+}
+
+// startServe is serveInProcess that also returns stop, which ends the
+// server before the test does; once it returns, stderr holds every line
+// the server logged (serve flushes its log writer as it exits).
+func startServe(t *testing.T, env map[string]string, args ...string) (addr string, stderr *syncBuffer, stop func()) {
+	t.Helper()
 	for k, v := range env {
 		t.Setenv(k, v)
 	}
@@ -83,17 +92,18 @@ func serveInProcess(t *testing.T, env map[string]string, args ...string) (addr s
 	go func() {
 		done <- run(ctx, append([]string{"otapub", "serve", "--listen", addr}, args...), io.Discard, stderr)
 	}()
-	t.Cleanup(func() {
+	stop = sync.OnceFunc(func() {
 		cancel()
 		if code := <-done; code != 0 {
 			t.Errorf("serve exited %d:\n%s", code, stderr)
 		}
 	})
+	t.Cleanup(stop)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
 			resp.Body.Close()
-			return addr, stderr
+			return addr, stderr, stop
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("serve did not come up:\n%s", stderr)
@@ -202,7 +212,7 @@ func TestServeNeverPrintsTheToken(t *testing.T) {
 	gh := githubsrctest.NewServer(t)
 	gh.AddRepo("demo-org/demo-app", githubsrctest.RepoOptions{Private: true})
 	const secret = "ghp_thisTokenMustNeverBePrinted000000"
-	addr, stderr := serveInProcess(t, map[string]string{"GITHUB_TOKEN": secret},
+	addr, stderr, stop := startServe(t, map[string]string{"GITHUB_TOKEN": secret},
 		"--repo", "demo-org/demo-app", "--github-api-url", gh.APIURL, "--log-level", "debug")
 	var bodies strings.Builder
 	for _, p := range []string{"/windows/x86_64/1.0.0", "/download/v1.0.0/a.exe", "/latest.json", "/metrics"} {
@@ -217,7 +227,7 @@ func TestServeNeverPrintsTheToken(t *testing.T) {
 			bodies.WriteString(k + ": " + strings.Join(v, ",") + "\n")
 		}
 	}
-	time.Sleep(300 * time.Millisecond) // the log writer flushes every 200ms
+	stop() // and so every line it logged is in stderr
 	if strings.Contains(stderr.String(), secret) || strings.Contains(bodies.String(), secret) {
 		t.Error("the token was printed")
 	}
@@ -263,7 +273,9 @@ func TestServeGracefulShutdown(t *testing.T) {
 		resp.Body.Close()
 		got <- result{status: resp.StatusCode}
 	}()
-	time.Sleep(200 * time.Millisecond) // the check is now waiting on GitHub
+	// The check found no snapshot and waits for the first refresh, which
+	// waits on GitHub (or, on a machine slow enough, it has been answered).
+	waitMetric(t, "http://"+addr+"/metrics", "otapub_cache_misses_total 1", func() bool { return len(got) > 0 })
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -280,6 +292,27 @@ func TestServeGracefulShutdown(t *testing.T) {
 	}
 	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
 		t.Error("still answering after exit")
+	}
+}
+
+// waitMetric polls the metrics at url until one line reads line, or until done.
+func waitMetric(t *testing.T, url, line string, done func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !done() {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if slices.Contains(strings.Split(string(b), "\n"), line) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never read %q:\n%s", url, line, b)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
