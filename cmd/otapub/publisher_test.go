@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otapub/ota-action/githubsrc"
 	"github.com/otapub/ota-action/githubsrc/githubsrctest"
 )
 
@@ -152,6 +153,13 @@ func TestPublisherCommandErrors(t *testing.T) {
 	})
 	t.Run("GitHub down", func(t *testing.T) {
 		t.Setenv("GITHUB_API_URL", "http://127.0.0.1:1/api/v3/")
+		// A refused connection is retried as the CLI retries it (every
+		// attempt made), without the CLI's seconds of backoff: this test
+		// is serial (t.Setenv), so no other test reads cliRetry meanwhile.
+		fast := cliRetry
+		fast.BaseDelay, fast.MaxDelay = time.Millisecond, time.Millisecond
+		defer func(r githubsrc.Retry) { cliRetry = r }(cliRetry)
+		cliRetry = fast
 		if code, _, stderr := otapub(t, "verify v1.2.0"); code != 3 {
 			t.Errorf("verify with GitHub unreachable: exit %d, want 3: %s", code, stderr)
 		}
