@@ -104,3 +104,19 @@ var (
 	goEnvValues map[string]string
 	goEnvErr    error
 )
+
+// requireUpdaterClient skips the test, before it does any work, when the
+// real cargo-packager updater client is not installed (and fails it under
+// CI), as githubsrctest.CargoPackager would only once it is called.
+func requireUpdaterClient(t *testing.T) {
+	t.Helper()
+	_, err := exec.LookPath("node")
+	_, serr := os.Stat(filepath.Join(testdata, "e2e", "node_modules", "@crabnebula", "updater-linux-x64-gnu", "package.json"))
+	if err != nil || serr != nil {
+		msg := "the cargo-packager updater client is not installed: run npm install --prefix testdata/e2e (needs Node.js)"
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+}

@@ -176,6 +176,7 @@ func TestPublisherCommandErrors(t *testing.T) {
 // the real cargo-packager updater download and verify it through otapub
 // serve --dir.
 func TestKeygenSign(t *testing.T) {
+	requireUpdaterClient(t)
 	dir := t.TempDir()
 	key := filepath.Join(dir, "updater.key")
 	t.Setenv(passwordEnv, "s3cret")
