@@ -353,3 +353,32 @@ func TestActionOnSimulatedRunner(t *testing.T) {
 		}
 	})
 }
+
+// TestActionRedactsTheToken runs the action with a token in its args input:
+// the command line it prints names the flag, never the token, which still
+// reaches GitHub.
+func TestActionRedactsTheToken(t *testing.T) {
+	const secret = "ghp_actionArgsTokenMustNeverBePrinted0"
+	gh := githubsrctest.NewServer(t)
+	gh.SetTokens(secret)
+	gh.AddRepo("demo-org/demo-app", githubsrctest.RepoOptions{Private: true})
+	gh.AddRelease("demo-org/demo-app", githubsrctest.ReleaseSpec{Tag: "v1.2.0"})
+	for k, v := range map[string]string{
+		"INPUT_COMMAND": "publish", "INPUT_TAG": "v1.2.0", "INPUT_REPO": "demo-org/demo-app",
+		"INPUT_ARGS":   "--token " + secret + " --github-api-url " + gh.APIURL,
+		"GITHUB_TOKEN": "", "OTAPUB_TOKEN": "", "GH_TOKEN": "",
+		"GITHUB_ACTIONS": "", "GITHUB_OUTPUT": "", "GITHUB_STEP_SUMMARY": "",
+	} {
+		t.Setenv(k, v)
+	}
+	code, stdout, stderr := otapub(t, "action")
+	if code != 0 {
+		t.Errorf("publish of a private repository's published release through the action: exit %d, want 0 (did the token reach GitHub?)\n%s%s", code, stdout, stderr)
+	}
+	if want := "otapub publish v1.2.0 --repo demo-org/demo-app --token *** --github-api-url " + gh.APIURL + "\n"; !strings.Contains(stderr, want) {
+		t.Errorf("the command line printed is not %q:\n%s", want, stderr)
+	}
+	if strings.Contains(stdout+stderr, secret) {
+		t.Errorf("the token was printed:\n%s%s", stdout, stderr)
+	}
+}
