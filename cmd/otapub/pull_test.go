@@ -1,0 +1,126 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/otapub/ota-action/githubsrc/githubsrctest"
+)
+
+// TestPullThenServeDir is the air-gapped path: pull a published release
+// into a folder, serve the folder, and the real cargo-packager client
+// updates from it and verifies the signature.
+func TestPullThenServeDir(t *testing.T) {
+	githubsrctest.RequireCargoPackager(t)
+	gh := githubsrctest.NewServer(t)
+	gh.AddRelease("demo-org/demo-app", githubsrctest.ReleaseSpec{Tag: "v1.2.0", Notes: "Faster start.", Assets: fixtureAssets(t, "tauri-v2/v1.2.0")})
+	gh.AddRelease("demo-org/corrupt", githubsrctest.ReleaseSpec{Tag: "v1.2.0", Assets: fixtureAssets(t, "tauri-v2/v1.2.0")})
+	for _, a := range gh.Releases("demo-org/corrupt")[0].Assets {
+		if a.Name == "DemoApp_1.2.0_amd64.AppImage" {
+			data, _ := gh.AssetData(a.ID)
+			bad := append([]byte(nil), data...)
+			bad[7] ^= 0xff
+			gh.SetAssetData(a.ID, bad)
+		}
+	}
+	keyFile := filepath.Join(testdata, "fixtures", "keys", "test.key.pub")
+	root := t.TempDir()
+	common := " --github-api-url " + gh.APIURL + " --token " + githubsrctest.Token + " --pubkey-file " + keyFile
+
+	code, stdout, stderr := otapub(t, "pull v1.2.0 "+filepath.Join(root, "corrupt", "v1.2.0")+" --repo demo-org/corrupt"+common)
+	if code != 1 || !strings.Contains(stdout, "DemoApp_1.2.0_amd64.AppImage has SHA-256") {
+		t.Errorf("pull of a corrupted object: exit %d, want 1 naming the file\n%s%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(root, "corrupt", "v1.2.0", "DemoApp_1.2.0_amd64.AppImage")); !os.IsNotExist(err) {
+		t.Errorf("the corrupted file is in the folder under its real name (stat: %v)", err)
+	}
+
+	releases := filepath.Join(root, "releases")
+	code, stdout, stderr = otapub(t, "pull v1.2.0 "+filepath.Join(releases, "v1.2.0")+" --repo demo-org/demo-app"+common)
+	if code != 0 || !strings.Contains(stdout, "8 signatures checked") {
+		t.Fatalf("pull: exit %d\n%s%s", code, stdout, stderr)
+	}
+	addr, _ := serveInProcess(t, nil, "--dir", releases)
+	got := githubsrctest.CargoPackager(t, strings.TrimSpace(string(mustReadFile(t, keyFile))),
+		githubsrctest.UpdaterCheck{Name: "linux", Current: "1.0.0", Endpoints: []string{"http://" + addr + "/{{target}}/{{arch}}/{{current_version}}"}, Download: true})
+	r := got["linux"]
+	if r.Error != "" || r.Update == nil || r.Update.Version != "1.2.0" || r.Downloaded == 0 {
+		t.Fatalf("the client updating from the pulled folder: %+v", r)
+	}
+}
+
+func mustReadFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestPullSurvivesSIGKILL kills a real otapub process mid-download; the
+// folder holds no partial file under a real name, and the same command
+// run again completes it.
+func TestPullSurvivesSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "otapub")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	gh := githubsrctest.NewServer(t)
+	assets := fixtureAssets(t, "tauri-v2/v1.2.0")
+	gh.AddRelease("demo-org/demo-app", githubsrctest.ReleaseSpec{Tag: "v1.2.0", Assets: assets})
+	const stuck = "DemoApp_1.2.0_x64_en-US.msi"
+	var stuckID int64
+	for _, a := range gh.Releases("demo-org/demo-app")[0].Assets {
+		if a.Name == stuck {
+			stuckID = a.ID
+		}
+	}
+	// The storage host holds that one file's bytes back, so the process is
+	// surely mid-download when it is killed.
+	storage := "GET /storage/" + strconv.FormatInt(stuckID, 10) + "?"
+	gh.Inject(githubsrctest.Fault{Match: storage, Delay: time.Minute})
+	dir := filepath.Join(t.TempDir(), "v1.2.0")
+	args := []string{"pull", "v1.2.0", dir, "--repo", "demo-org/demo-app", "--github-api-url", gh.APIURL, "--token", githubsrctest.Token}
+	cmd := exec.Command(bin, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	partial := filepath.Join(dir, "."+stuck+".otapub-partial")
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := os.Stat(partial); err == nil && gh.Count("GET /storage/{id}") >= len(assets) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the pull never got to the held-back file")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if _, err := os.Stat(filepath.Join(dir, stuck)); !os.IsNotExist(err) {
+		t.Fatalf("%s is under its real name after the kill (stat: %v)", stuck, err)
+	}
+	if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+		t.Fatalf("re-run after SIGKILL: %v\n%s", err, out)
+	}
+	for name, want := range assets {
+		if got := mustReadFile(t, filepath.Join(dir, name)); string(got) != string(want) {
+			t.Errorf("%s differs after the re-run", name)
+		}
+	}
+	if leftovers, _ := filepath.Glob(filepath.Join(dir, ".*")); len(leftovers) > 0 {
+		t.Errorf("temporary files left behind: %v", leftovers)
+	}
+}
