@@ -1,6 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -122,5 +126,82 @@ func TestPullSurvivesSIGKILL(t *testing.T) {
 	}
 	if leftovers, _ := filepath.Glob(filepath.Join(dir, ".*")); len(leftovers) > 0 {
 		t.Errorf("temporary files left behind: %v", leftovers)
+	}
+}
+
+// BenchmarkPull pulls a release holding one 1 GiB file
+// (OTAPUB_BENCH_PULL_MIB) with the real otapub binary, and downloads the
+// same bytes with a plain HTTP GET to a file in the same run. It prints
+// both throughputs and otapub's peak RSS (goal: ≤ 64 MiB whatever the
+// file's size).
+//
+//	go test ./cmd/otapub -run '^$' -bench Pull -benchtime 1x
+func BenchmarkPull(b *testing.B) {
+	mib := envInt("OTAPUB_BENCH_PULL_MIB", 1024)
+	dir := b.TempDir()
+	bin := filepath.Join(dir, "otapub")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	data := make([]byte, mib<<20)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	gh := githubsrctest.NewServer(b)
+	const name = "DemoApp_1.0.0_amd64.AppImage"
+	gh.AddRelease("demo-org/demo-app", githubsrctest.ReleaseSpec{Tag: "v1.0.0", Assets: map[string][]byte{name: data}})
+	browserURL := gh.Releases("demo-org/demo-app")[0].Assets[0].BrowserURL
+
+	for b.Loop() {
+		plainStart := time.Now()
+		resp, err := http.Get(browserURL)
+		if err != nil {
+			b.Fatal(err)
+		}
+		f, err := os.Create(filepath.Join(dir, "plain"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err := io.Copy(f, resp.Body)
+		resp.Body.Close()
+		f.Close()
+		if err != nil || n != int64(len(data)) {
+			b.Fatalf("plain download: %d bytes, %v", n, err)
+		}
+		plain := time.Since(plainStart)
+
+		out := filepath.Join(dir, "pulled")
+		os.RemoveAll(out)
+		cmd := exec.Command(bin, "pull", "v1.0.0", out, "--repo", "demo-org/demo-app", "--github-api-url", gh.APIURL)
+		cmd.Env = append(os.Environ(), "GITHUB_TOKEN=", "GITHUB_ACTIONS=", "GITHUB_OUTPUT=", "GITHUB_STEP_SUMMARY=")
+		var output bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &output, &output
+		start := time.Now()
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		// The child's own high-water mark, read while it runs: rusage's
+		// Maxrss would count this process's copy of the file, which the
+		// child shares between fork and exec.
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		var rss float64
+		for waiting := true; waiting; {
+			select {
+			case err := <-done:
+				if err != nil {
+					b.Fatalf("otapub pull: %v\n%s", err, output.String())
+				}
+				waiting = false
+			case <-time.After(20 * time.Millisecond):
+				rss = max(rss, peakRSS(b, cmd.Process.Pid)/(1<<20))
+			}
+		}
+		took := time.Since(start)
+		b.ReportMetric(rss, "peak-RSS-MiB")
+		b.ReportMetric(float64(mib)/took.Seconds(), "MiB/s")
+		b.ReportMetric(plain.Seconds()/took.Seconds(), "x-plain")
+		fmt.Printf("pull of %d MiB: %v (%.0f MiB/s), peak RSS %.1f MiB; plain GET to a file: %v (%.0f MiB/s); pull/plain throughput %.2f\n",
+			mib, took.Round(time.Millisecond), float64(mib)/took.Seconds(), rss, plain.Round(time.Millisecond), float64(mib)/plain.Seconds(), plain.Seconds()/took.Seconds())
 	}
 }
