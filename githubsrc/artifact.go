@@ -151,13 +151,13 @@ func Classify(name string) Artifact {
 
 // isChecksums recognises checksum manifests by the names release tools give
 // them: SHA256SUMS, SHA256SUMS-linux.txt, checksums.txt, app_1.0.0_checksums.txt,
-// App.exe.sha256.
+// App.exe.sha256, myapp-macos-sha256.txt.
 func isChecksums(lower string) bool {
 	if strings.HasSuffix(lower, ".sha256") || strings.HasSuffix(lower, ".sha256sum") {
 		return true
 	}
 	base := strings.TrimSuffix(lower, ".txt")
-	for _, w := range []string{"sha256sums", "sha256sum", "checksums", "checksum"} {
+	for _, w := range []string{"sha256sums", "sha256sum", "sha256", "checksums", "checksum"} {
 		if base == w || strings.HasPrefix(base, w+"-") || strings.HasPrefix(base, w+"_") || strings.HasPrefix(base, w+".") ||
 			strings.HasSuffix(base, "-"+w) || strings.HasSuffix(base, "_"+w) || strings.HasSuffix(base, "."+w) {
 			return true

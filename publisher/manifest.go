@@ -18,6 +18,8 @@ const CombinedManifest = "SHA256SUMS"
 type ManifestLine struct {
 	SHA256 string
 	Name   string
+	// Line is the line's number in the parsed text (ParseManifest only).
+	Line int
 }
 
 // FormatManifest writes lines in `sha256sum` text format ("<hex>  <name>"),
@@ -47,7 +49,7 @@ func ParseManifest(data []byte) ([]ManifestLine, error) {
 		if !ok || len(sum) != 64 || !isHex(sum) || name == "" {
 			return nil, fmt.Errorf("line %d is not \"<sha256 hex>  <name>\": %q", n, line)
 		}
-		out = append(out, ManifestLine{SHA256: strings.ToLower(sum), Name: name})
+		out = append(out, ManifestLine{SHA256: strings.ToLower(sum), Name: name, Line: n})
 	}
 	return out, sc.Err()
 }

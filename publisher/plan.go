@@ -48,8 +48,10 @@ func NewPlan(tag string, files []File, opts PlanOptions) (Plan, error) {
 		// A job's latest.json (tauri-action writes one per job) lists only
 		// that job's platforms; publish writes the whole one from the
 		// release's assets, once, so parallel jobs cannot drop platforms.
-		if f.Name == LatestJSON {
-			p.Skipped = append(p.Skipped, SkippedFile{Path: f.Path, Reason: "otapub publish writes latest.json from the release's assets"})
+		// The combined SHA256SUMS is publish's too: one pulled from another
+		// release lists that release's latest.json, not this one's.
+		if f.Name == LatestJSON || f.Name == CombinedManifest {
+			p.Skipped = append(p.Skipped, SkippedFile{Path: f.Path, Reason: "otapub publish writes " + f.Name + " from the release's assets"})
 			continue
 		}
 		p.Files = append(p.Files, f)

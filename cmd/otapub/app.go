@@ -45,6 +45,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			uploadCommand(),
 			verifyCommand(),
 			publishCommand(),
+			pullCommand(),
 			keygenCommand(),
 			signCommand(),
 			serveCommand(),

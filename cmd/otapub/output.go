@@ -153,6 +153,8 @@ func (l *lineProgress) Finish(name string, action publisher.Action, err error) {
 		fmt.Fprintf(l.w, "  failed   %s: %v\n", name, err)
 	case action == publisher.ActionSkip:
 		fmt.Fprintf(l.w, "  skipped  %s (already on the release)\n", name)
+	case action == publisher.ActionKeep:
+		fmt.Fprintf(l.w, "  kept     %s (already in the folder, checked)\n", name)
 	default:
 		fmt.Fprintf(l.w, "  %-8s %s (%s)\n", action+"ed", name, time.Since(l.started[name]).Round(time.Millisecond))
 	}
@@ -202,6 +204,8 @@ func (b *barProgress) Finish(name string, action publisher.Action, err error) {
 	switch {
 	case err != nil:
 		fmt.Fprintf(b.p, "failed   %s: %v\n", name, err)
+	case action == publisher.ActionKeep:
+		fmt.Fprintf(b.p, "kept     %s\n", name)
 	case action != publisher.ActionSkip:
 		fmt.Fprintf(b.p, "%-8s %s\n", action+"ed", name)
 	}
