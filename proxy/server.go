@@ -122,7 +122,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 // apps behind one token share its rate-limit knowledge.
 func (s *Server) source(ac AppConfig, clients map[[2]string]*githubsrc.Client) (Source, error) {
 	if ac.Dir != "" {
-		return NewDirSource(ac.Dir)
+		return NewDirSource(ac.Dir, s.log)
 	}
 	repo, _ := githubsrc.ParseRepo(ac.Repo)
 	token, apiURL := cmp.Or(ac.Token, s.cfg.Token), cmp.Or(ac.APIURL, s.cfg.APIURL)
@@ -309,10 +309,10 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Cache-Control", "no-store") // a signed URL: for this client, now
 		}
 		http.Redirect(w, r, d.d.URL, http.StatusFound)
-	case d.d.File != "":
+	case d.d.File != nil:
+		defer d.d.File.Close()
 		_ = http.NewResponseController(w).SetWriteDeadline(time.Time{}) // large files take long
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		serveFile(w, r, d.d.File, asset.Name)
+		s.serveFile(w, r, d.d.File, asset.Name)
 	case d.d.Body != nil:
 		defer d.d.Body.Close()
 		_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
@@ -603,18 +603,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 }
 
 // serveFile answers with a local file, ranges and conditional requests included.
-func serveFile(w http.ResponseWriter, r *http.Request, path, name string) {
-	f, err := os.Open(path)
-	if err != nil {
-		http.Error(w, "file gone", http.StatusNotFound)
-		return
-	}
-	defer f.Close()
+func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, f *os.File, name string) {
 	fi, err := f.Stat()
 	if err != nil {
-		http.Error(w, "file gone", http.StatusNotFound)
+		s.writeError(w, r, http.StatusNotFound, fmt.Sprintf("asset %q: %v", name, err))
 		return
 	}
+	w.Header().Set("Cache-Control", "public, max-age=3600")
 	w.Header().Set("Content-Type", "application/octet-stream")
 	http.ServeContent(w, r, name, fi.ModTime(), f)
 }

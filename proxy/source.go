@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"io"
+	"os"
 	"time"
 
 	"github.com/otapub/ota-action/githubsrc"
@@ -25,10 +26,11 @@ type Source interface {
 }
 
 // Download is how the proxy answers GET /download/{tag}/{asset}: a
-// redirect to URL, the local File, or a Body GitHub streamed itself.
+// redirect to URL, the local File (which the proxy closes), or a Body
+// GitHub streamed itself.
 type Download struct {
 	URL  string
-	File string
+	File *os.File
 	Body io.ReadCloser
 	Size int64
 	// Cacheable is how long clients, CDNs and the proxy may reuse a redirect;
