@@ -85,7 +85,11 @@ func (s *Server) current(ctx context.Context, a *app) (*Snapshot, bool, error) {
 
 // refreshAsync starts a refresh unless one is running.
 func (s *Server) refreshAsync(a *app) {
-	go func() { _, _, _ = a.flight.Do("refresh", s.refreshTask(a)) }()
+	s.async.Add(1)
+	go func() {
+		defer s.async.Done()
+		_, _, _ = a.flight.Do("refresh", s.refreshTask(a))
+	}()
 }
 
 // refreshNow runs a refresh (or joins the running one) and waits for it.

@@ -35,6 +35,7 @@ type Server struct {
 	bgMu    sync.Mutex
 	closed  bool
 	bg      sync.WaitGroup // running refreshes
+	async   sync.WaitGroup // refreshes started in the background, for tests to wait on
 	mux     *http.ServeMux
 	feeds   []feed
 	prefix  string // BasePath + "/"
@@ -136,7 +137,7 @@ func (s *Server) source(ac AppConfig, clients map[[2]string]*githubsrc.Client) (
 	if c == nil {
 		var err error
 		c, err = githubsrc.New(githubsrc.Options{
-			Token: token, APIURL: apiURL, Retry: serverRetry, Logger: s.log,
+			Token: token, APIURL: apiURL, Retry: serverRetry, Logger: s.log, Now: s.cfg.Now,
 			Observe: s.metrics.observe(cmp.Or(ac.Slug, "default")),
 		})
 		if err != nil {

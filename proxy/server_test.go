@@ -24,6 +24,7 @@ type answer struct {
 }
 
 func TestCheckRoutes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	seedReleases(t, e.gh)
 	dl := publicURL + "/download/"
@@ -131,6 +132,7 @@ func deref(s *string) string {
 }
 
 func TestTauriV1Archives(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.1.0", Assets: fixture(t, "tauri-v1/v1.1.0")})
 	e := newEnv(t, gh)
@@ -162,6 +164,7 @@ func TestTauriV1Archives(t *testing.T) {
 }
 
 func TestLatestJSON(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	seedReleases(t, e.gh)
 	rec := e.get("GET", "/latest.json")
@@ -187,6 +190,7 @@ func TestLatestJSON(t *testing.T) {
 }
 
 func TestDownloads(t *testing.T) {
+	t.Parallel()
 	t.Run("public", func(t *testing.T) {
 		e := newEnv(t, nil)
 		seedReleases(t, e.gh)
@@ -265,6 +269,7 @@ func TestDownloads(t *testing.T) {
 }
 
 func TestSelection(t *testing.T) {
+	t.Parallel()
 	v2 := func(t *testing.T) map[string][]byte { return fixture(t, "tauri-v2/v1.2.0") }
 	only := func(assets map[string][]byte, names ...string) map[string][]byte {
 		out := map[string][]byte{}
@@ -418,6 +423,7 @@ func TestSelection(t *testing.T) {
 }
 
 func TestMultiApp(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	seedReleases(t, gh)
 	gh.AddRelease("demo-org/other", githubsrctest.ReleaseSpec{Tag: "v2.0.0", Assets: fixture(t, "tauri-v1/v1.1.0")})
@@ -450,6 +456,7 @@ func TestMultiApp(t *testing.T) {
 }
 
 func TestHealthAndMetrics(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	seedReleases(t, e.gh)
 	if rec := e.get("GET", "/healthz"); rec.Code != 200 || !strings.Contains(rec.Body.String(), "ok") {
@@ -475,6 +482,7 @@ func TestHealthAndMetrics(t *testing.T) {
 }
 
 func TestConfigErrors(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	for name, tt := range map[string]struct {
 		cfg  proxy.Config
@@ -504,6 +512,7 @@ func TestConfigErrors(t *testing.T) {
 
 // TestREADMEDocumentsEveryMetric keeps the README's metrics table true.
 func TestREADMEDocumentsEveryMetric(t *testing.T) {
+	t.Parallel()
 	readme, err := os.ReadFile("../README.md")
 	check(t, err)
 	e := newEnv(t, nil)
@@ -524,6 +533,7 @@ func TestREADMEDocumentsEveryMetric(t *testing.T) {
 // TestContentLength: over a real connection every JSON answer, small or
 // large, GET or HEAD, states its length and none goes chunked.
 func TestContentLength(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	seedReleases(t, e.gh)
 	ts := httptest.NewServer(e.h)
@@ -543,6 +553,88 @@ func TestContentLength(t *testing.T) {
 		}
 		if path == "/latest.json" && len(body) <= 2048 {
 			t.Errorf("latest.json is %d bytes; this test wants one above net/http's 2 KiB buffer", len(body))
+		}
+	}
+}
+
+// TestErrorsAreNotCached: every error answer says Cache-Control: no-store,
+// so a CDN in front never keeps one.
+func TestErrorsAreNotCached(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	seedReleases(t, gh)
+	gh.AddRelease("demo-org/empty", githubsrctest.ReleaseSpec{Tag: "v1.0.0", Assets: map[string][]byte{"notes.txt": []byte("x")}})
+	gh.AddRelease("demo-org/down", githubsrctest.ReleaseSpec{Tag: "v1.0.0", Assets: map[string][]byte{"notes.txt": []byte("x")}})
+	gh.Inject(githubsrctest.Fault{Match: "/repos/demo-org/down/", Status: http.StatusBadGateway, Times: 1000})
+	e := newEnv(t, gh, func(c *proxy.Config) {
+		c.WebhookSecret = "s"
+		c.Apps = []proxy.AppConfig{{Slug: "demo", Repo: repo}, {Slug: "empty", Repo: "demo-org/empty"}, {Slug: "down", Repo: "demo-org/down"}, {Slug: "gone", Repo: "demo-org/gone"}}
+	})
+	for _, tt := range []struct {
+		method, path string
+		status       int
+	}{
+		{"GET", "/demo/windows/x86_64/1.2", 400},
+		{"GET", "/demo/linux/x86_64/1.0.0?channel=nightly", 400},
+		{"GET", "/demo/a/b/c/d/e/f", 404},
+		{"GET", "/nope/windows/x86_64/1.0.0", 404},
+		{"GET", "/demo/download/v1.2.0/nope.exe", 404},
+		{"GET", "/empty/latest.json", 404},
+		{"GET", "/gone/windows/x86_64/1.0.0", 404},
+		{"GET", "/down/windows/x86_64/1.0.0", 503},
+		{"POST", "/webhook", 401},
+		{"GET", "/" + strings.Repeat("x", 2000), 414},
+	} {
+		rec := e.get(tt.method, tt.path)
+		if rec.Code != tt.status || rec.Header().Get("Cache-Control") != "no-store" || rec.Header().Get("Content-Type") != "application/json" {
+			t.Errorf("%s %.40s = %d, Cache-Control %q, Content-Type %q; want %d, no-store, JSON", tt.method, tt.path, rec.Code,
+				rec.Header().Get("Cache-Control"), rec.Header().Get("Content-Type"), tt.status)
+		}
+	}
+}
+
+// TestDirDownloads serves a folder of releases over plain HTTP: the answer
+// points at /download/, which serves the file itself, ranges and
+// conditional requests included.
+func TestDirDownloads(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil, func(c *proxy.Config) { c.Apps = []proxy.AppConfig{{Dir: testdataDir + "/demo"}} })
+	const name = "DemoApp_1.2.0_x64-setup.exe"
+	want, err := os.ReadFile(testdataDir + "/demo/v1.2.0/" + name)
+	check(t, err)
+	var a answer
+	rec := e.get("GET", "/windows/x86_64/1.0.0")
+	check(t, json.Unmarshal(rec.Body.Bytes(), &a))
+	if a.URL != publicURL+"/download/v1.2.0/"+name {
+		t.Fatalf("answer url %q, want this server's /download/", a.URL)
+	}
+	ts := httptest.NewServer(e.h)
+	defer ts.Close()
+	resp, err := http.Get(ts.URL + "/download/v1.2.0/" + name)
+	check(t, err)
+	if body := readBody(t, resp); resp.StatusCode != 200 || body != string(want) {
+		t.Fatalf("download = %d with %d bytes, want 200 with the file's %d", resp.StatusCode, len(body), len(want))
+	}
+	if cc, ct := resp.Header.Get("Cache-Control"), resp.Header.Get("Content-Type"); cc != "public, max-age=3600" || ct != "application/octet-stream" {
+		t.Errorf("Cache-Control %q, Content-Type %q", cc, ct)
+	}
+	req, _ := http.NewRequest("GET", ts.URL+"/download/v1.2.0/"+name, nil)
+	req.Header.Set("Range", "bytes=2-5")
+	resp, err = http.DefaultClient.Do(req)
+	check(t, err)
+	if body := readBody(t, resp); resp.StatusCode != http.StatusPartialContent || body != string(want[2:6]) {
+		t.Errorf("range = %d %q, want 206 %q", resp.StatusCode, body, want[2:6])
+	}
+	req.Header.Del("Range")
+	req.Header.Set("If-Modified-Since", time.Now().Add(time.Hour).UTC().Format(http.TimeFormat))
+	resp, err = http.DefaultClient.Do(req)
+	check(t, err)
+	if readBody(t, resp); resp.StatusCode != http.StatusNotModified {
+		t.Errorf("conditional download = %d, want 304", resp.StatusCode)
+	}
+	for _, p := range []string{"/download/v1.2.0/nope.exe", "/download/v9.9.9/" + name, "/download/v1.2.0/..%2Fv1.1.0%2F" + name} {
+		if rec := e.get("GET", p); rec.Code != 404 || rec.Header().Get("Cache-Control") != "no-store" {
+			t.Errorf("%s = %d, want a JSON 404", p, rec.Code)
 		}
 	}
 }

@@ -48,6 +48,7 @@ func closedAfter(t *testing.T, c net.Conn) time.Duration {
 }
 
 func TestSlowHeadersAreCut(t *testing.T) {
+	t.Parallel()
 	addr := serveWithTimeouts(t)
 	c, err := net.Dial("tcp", addr)
 	check(t, err)
@@ -60,6 +61,7 @@ func TestSlowHeadersAreCut(t *testing.T) {
 }
 
 func TestIdleConnectionsAreClosed(t *testing.T) {
+	t.Parallel()
 	addr := serveWithTimeouts(t)
 	c, err := net.Dial("tcp", addr)
 	check(t, err)
@@ -80,6 +82,7 @@ func TestIdleConnectionsAreClosed(t *testing.T) {
 // connection for longer than every timeout, with pauses shorter than
 // them: no deadline left over from an earlier request may cut it.
 func TestKeptAliveConnectionOutlivesTheTimeouts(t *testing.T) {
+	t.Parallel()
 	addr := serveWithTimeouts(t)
 	c, err := net.Dial("tcp", addr)
 	check(t, err)
@@ -101,6 +104,7 @@ func TestKeptAliveConnectionOutlivesTheTimeouts(t *testing.T) {
 // write blocks, and the write timeout must end it rather than hold the
 // connection for ever.
 func TestClientThatDoesNotReadIsCut(t *testing.T) {
+	t.Parallel()
 	addr := serveWithTimeouts(t)
 	c, err := net.Dial("tcp", addr)
 	check(t, err)
@@ -148,6 +152,7 @@ func roundTrip(t *testing.T, c net.Conn, br *bufio.Reader, path string) {
 // GitHub for longer than the read timeout still gets its answer; the read
 // deadline must be off while the handler runs.
 func TestSlowAnswerOutlivesTheReadTimeout(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	seedReleases(t, gh)
 	gh.SetLatency(2 * testReadTimeout)
