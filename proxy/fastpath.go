@@ -27,6 +27,12 @@ import (
 // /{target}/{arch}/{bundle}/{version}.
 const maxCheckSegments = 5
 
+// otherPattern is a GET pattern other than the checks, split for matchesOther.
+type otherPattern struct {
+	seg  []string // literal segments; "" for a {wildcard}
+	rest bool     // ends in {name...} or a slash: any remainder matches
+}
+
 // initFastPath notes, for matchesOther, the segments of every pattern a
 // GET may reach other than the checks.
 func (s *Server) initFastPath() {
@@ -34,36 +40,42 @@ func (s *Server) initFastPath() {
 		if rt.check || rt.method() != "" && rt.method() != http.MethodGet && rt.method() != http.MethodHead {
 			continue
 		}
-		p := strings.TrimPrefix(s.fullPath(rt), s.cfg.BasePath+"/")
-		s.otherGETs = append(s.otherGETs, strings.Split(p, "/"))
+		var o otherPattern
+		for i, p := range strings.Split(strings.TrimPrefix(s.fullPath(rt), s.cfg.BasePath+"/"), "/") {
+			if strings.HasSuffix(p, "...}") || p == "" && i > 0 {
+				o.rest = true
+				break
+			}
+			if strings.HasPrefix(p, "{") {
+				p = ""
+			}
+			o.seg = append(o.seg, p)
+		}
+		s.otherGETs = append(s.otherGETs, o)
 	}
 }
 
-// matchesOther reports whether a pattern other than the checks matches the
-// path split into seg: every literal segment equal, a {wildcard} any
-// segment, a {rest...} or a trailing slash any remainder.
+// matchesOther reports whether a GET pattern other than the checks matches
+// the path split into seg: the same number of segments (or more, for a
+// subtree) and every literal segment equal.
 func (s *Server) matchesOther(seg []string) bool {
-	for _, pat := range s.otherGETs {
-		if patternMatches(pat, seg) {
-			return true
+	for _, o := range s.otherGETs {
+		if len(seg) == len(o.seg) || o.rest && len(seg) >= len(o.seg) {
+			if literalsMatch(o.seg, seg) {
+				return true
+			}
 		}
 	}
 	return false
 }
 
-func patternMatches(pat, seg []string) bool {
+func literalsMatch(pat, seg []string) bool {
 	for i, p := range pat {
-		if p == "" && i == len(pat)-1 || strings.HasSuffix(p, "...}") {
-			return true // a subtree: any remainder
-		}
-		if i >= len(seg) {
-			return false
-		}
-		if p[0] != '{' && p != seg[i] {
+		if p != "" && p != seg[i] {
 			return false
 		}
 	}
-	return len(pat) == len(seg)
+	return true
 }
 
 // matchCheck recognises a check URL of the plain shape without allocating:

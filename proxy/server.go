@@ -41,7 +41,7 @@ type Server struct {
 	prefix  string // BasePath + "/"
 
 	table       []route // the route table: see routes.go
-	otherGETs   [][]string
+	otherGETs   []otherPattern
 	unknownHint string
 	promHandler http.Handler
 
