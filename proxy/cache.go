@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -81,6 +82,17 @@ func (s *Server) current(ctx context.Context, a *app) (*Snapshot, bool, error) {
 	case <-ctx.Done():
 		return nil, false, ctx.Err()
 	}
+}
+
+// snapshot returns the snapshot to answer r from, or answers the error
+// (fail) and returns nil.
+func (s *Server) snapshot(w http.ResponseWriter, r *http.Request, a *app) *Snapshot {
+	snap, _, err := s.current(r.Context(), a)
+	if err != nil {
+		s.fail(w, r, err)
+		return nil
+	}
+	return snap
 }
 
 // refreshAsync starts a refresh unless one is running.

@@ -18,9 +18,8 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 	if a == nil {
 		return
 	}
-	snap, _, err := s.current(r.Context(), a)
-	if err != nil {
-		s.fail(w, r, err)
+	snap := s.snapshot(w, r, a)
+	if snap == nil {
 		return
 	}
 	tag, name := r.PathValue("tag"), r.PathValue("asset")

@@ -213,9 +213,8 @@ func (s *Server) serveCheck(w http.ResponseWriter, r *http.Request, a *app, c ch
 		s.writeError(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
-	snap, _, err := s.current(r.Context(), a)
-	if err != nil {
-		s.fail(w, r, err)
+	snap := s.snapshot(w, r, a)
+	if snap == nil {
 		return
 	}
 	w.Header()["Cache-Control"] = s.checkCacheControl
@@ -363,9 +362,8 @@ func (s *Server) handleLatest(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
-	snap, _, err := s.current(r.Context(), a)
-	if err != nil {
-		s.fail(w, r, err)
+	snap := s.snapshot(w, r, a)
+	if snap == nil {
 		return
 	}
 	body, length := snap.latestJSON(ch)

@@ -149,6 +149,11 @@ func seedReleases(t testing.TB, gh *githubsrctest.Server) {
 	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Notes: "Demo release", PublishedAt: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC), Assets: fixture(t, "tauri-v2/v1.2.0")})
 }
 
+// seedOther publishes the Tauri v1 fixture as v2.0.0 of demo-org/other.
+func seedOther(t testing.TB, gh *githubsrctest.Server) {
+	gh.AddRelease("demo-org/other", githubsrctest.ReleaseSpec{Tag: "v2.0.0", Assets: fixture(t, "tauri-v1/v1.1.0")})
+}
+
 func readBody(t *testing.T, resp *http.Response) string {
 	t.Helper()
 	defer resp.Body.Close()

@@ -197,7 +197,7 @@ func TestMaxCachedAppsEvicts(t *testing.T) {
 	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	seedReleases(t, gh)
-	gh.AddRelease("demo-org/other", githubsrctest.ReleaseSpec{Tag: "v2.0.0", Assets: fixture(t, "tauri-v1/v1.1.0")})
+	seedOther(t, gh)
 	e := newEnv(t, gh, func(c *proxy.Config) {
 		c.MaxCachedApps = 1
 		c.Apps = []proxy.AppConfig{{Slug: "demo", Repo: repo}, {Slug: "other", Repo: "demo-org/other"}}

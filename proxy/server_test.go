@@ -426,7 +426,7 @@ func TestMultiApp(t *testing.T) {
 	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	seedReleases(t, gh)
-	gh.AddRelease("demo-org/other", githubsrctest.ReleaseSpec{Tag: "v2.0.0", Assets: fixture(t, "tauri-v1/v1.1.0")})
+	seedOther(t, gh)
 	e := newEnv(t, gh, func(c *proxy.Config) {
 		c.BasePath = "/api/sync/ota"
 		c.Apps = []proxy.AppConfig{{Slug: "demo", Repo: repo}, {Slug: "other", Repo: "demo-org/other"}}
