@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -636,5 +637,25 @@ func TestDirDownloads(t *testing.T) {
 		if rec := e.get("GET", p); rec.Code != 404 || rec.Header().Get("Cache-Control") != "no-store" {
 			t.Errorf("%s = %d, want a JSON 404", p, rec.Code)
 		}
+	}
+}
+
+// TestDirServesNothingOutside: with --dir, a signed payload symlinked in
+// from outside the folder is neither offered nor downloadable.
+func TestDirServesNothingOutside(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	outside, err := filepath.Abs(testdataDir + "/demo/v1.2.0")
+	check(t, err)
+	check(t, os.Mkdir(filepath.Join(root, "v1.2.0"), 0o755))
+	for _, name := range []string{"DemoApp_1.2.0_x64-setup.exe", "DemoApp_1.2.0_x64-setup.exe.sig"} {
+		check(t, os.Symlink(filepath.Join(outside, name), filepath.Join(root, "v1.2.0", name)))
+	}
+	e := newEnv(t, nil, func(c *proxy.Config) { c.Apps = []proxy.AppConfig{{Dir: root}} })
+	if rec := e.get("GET", "/windows/x86_64/1.0.0"); rec.Code != http.StatusNoContent {
+		t.Errorf("check = %d %s, want 204: the only payload is a symlink out of the folder", rec.Code, rec.Body)
+	}
+	if rec := e.get("GET", "/download/v1.2.0/DemoApp_1.2.0_x64-setup.exe"); rec.Code != http.StatusNotFound {
+		t.Errorf("download of a symlink out of the folder = %d, want 404", rec.Code)
 	}
 }

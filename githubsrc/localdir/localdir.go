@@ -4,7 +4,10 @@
 // for a repository's releases. otapub serve --dir answers from it; the
 // publisher checks such a folder before it becomes a release.
 //
-// Hidden files and symlinked tag folders are left out.
+// Only regular files that resolve inside the folder count: a symlink that
+// leads out of it (or to anything but a regular file), hidden files and
+// symlinked tag folders are left out (and said at debug level), so nothing
+// outside the folder is ever listed or opened.
 package localdir
 
 import (
@@ -18,6 +21,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -33,6 +37,7 @@ const MetadataFile = "release.json"
 // Dir is a folder of releases, one sub-folder per tag.
 type Dir struct {
 	path string
+	root *os.Root // every file is reached through it: nothing escapes the folder
 	log  *slog.Logger
 }
 
@@ -46,13 +51,20 @@ func Open(path string, log *slog.Logger) (*Dir, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("releases folder %s is a file: --dir takes a folder with one sub-folder per tag", path)
 	}
+	root, err := os.OpenRoot(path)
+	if err != nil {
+		return nil, fmt.Errorf("releases folder: %w", err)
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Dir{path: path, log: log}, nil
+	return &Dir{path: path, root: root, log: log}, nil
 }
 
 func (d *Dir) String() string { return "dir " + d.path }
+
+// Close releases the folder's handle.
+func (d *Dir) Close() error { return d.root.Close() }
 
 type metadata struct {
 	Name        string    `json:"name"`
@@ -73,6 +85,9 @@ func (d *Dir) Releases(context.Context) (rels []githubsrc.Release, fingerprint u
 	fp := fnv.New64a()
 	for _, e := range entries {
 		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			if e.Type()&fs.ModeSymlink != 0 {
+				d.log.Debug("skipped a symlink among the tag folders", "dir", d.path, "name", e.Name())
+			}
 			continue
 		}
 		rel, err := d.release(e.Name(), fp)
@@ -89,7 +104,7 @@ func (d *Dir) Release(_ context.Context, tag string) (githubsrc.Release, error) 
 	if !validName(tag) {
 		return githubsrc.Release{}, fmt.Errorf("release %q: %w", tag, githubsrc.ErrNotFound)
 	}
-	fi, err := os.Lstat(d.join(tag))
+	fi, err := d.root.Lstat(tag)
 	if err != nil || !fi.IsDir() {
 		return githubsrc.Release{}, fmt.Errorf("release %q in %s: %w", tag, d.path, githubsrc.ErrNotFound)
 	}
@@ -103,12 +118,12 @@ func (d *Dir) Assets(ctx context.Context, tag string) ([]githubsrc.Asset, error)
 }
 
 func (d *Dir) release(tag string, fp io.Writer) (githubsrc.Release, error) {
-	fi, err := os.Stat(d.join(tag))
+	fi, err := d.root.Lstat(tag)
 	if err != nil {
 		return githubsrc.Release{}, err
 	}
 	rel := githubsrc.Release{ID: int64(idOf(tag)), Tag: tag, Name: tag, PublishedAt: fi.ModTime().UTC().Truncate(time.Second)}
-	if b, err := os.ReadFile(d.join(tag, MetadataFile)); err == nil {
+	if b, err := d.root.ReadFile(path.Join(tag, MetadataFile)); err == nil {
 		var m metadata
 		if err := json.Unmarshal(b, &m); err != nil {
 			return rel, fmt.Errorf("%s: %w", d.join(tag, MetadataFile), err)
@@ -127,9 +142,10 @@ func (d *Dir) release(tag string, fp io.Writer) (githubsrc.Release, error) {
 		if f.IsDir() || strings.HasPrefix(name, ".") || name == MetadataFile {
 			continue
 		}
-		info, err := f.Info()
+		info, err := d.regular(tag, name)
 		if err != nil {
-			return rel, err
+			d.log.Debug("skipped", "dir", d.path, "tag", tag, "name", name, "why", err.Error())
+			continue
 		}
 		fmt.Fprintf(fp, "%s/%s/%d/%d\n", tag, name, info.Size(), info.ModTime().UnixNano())
 		rel.Assets = append(rel.Assets, githubsrc.Asset{
@@ -141,18 +157,35 @@ func (d *Dir) release(tag string, fp io.Writer) (githubsrc.Release, error) {
 	return rel, nil
 }
 
-// Open opens asset name of tag for reading; a missing file is an error
-// wrapping githubsrc.ErrNotFound.
+// errNotRegular says a name is not a regular file inside the folder.
+var errNotRegular = errors.New("not a regular file")
+
+// regular stats tag/name through the root, which refuses symlinks that
+// lead out of the folder, and accepts only a regular file.
+func (d *Dir) regular(tag, name string) (fs.FileInfo, error) {
+	info, err := d.root.Stat(path.Join(tag, name))
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, errNotRegular
+	}
+	return info, nil
+}
+
+// Open opens asset name of tag for reading: a regular file that resolves
+// inside the folder, else an error wrapping githubsrc.ErrNotFound.
 func (d *Dir) Open(tag, name string) (*os.File, error) {
 	if !validName(tag) || !validName(name) {
 		return nil, fmt.Errorf("%s/%s: %w", tag, name, githubsrc.ErrNotFound)
 	}
-	f, err := os.Open(d.join(tag, name))
+	f, err := d.root.Open(path.Join(tag, name))
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%s/%s: %w", tag, name, githubsrc.ErrNotFound)
-		}
-		return nil, err
+		return nil, fmt.Errorf("%s/%s: %w (%v)", tag, name, githubsrc.ErrNotFound, err)
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s/%s: %w (%v)", tag, name, githubsrc.ErrNotFound, errNotRegular)
 	}
 	return f, nil
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -92,5 +93,58 @@ func TestOpenRefusesAFile(t *testing.T) {
 	}
 	if _, err := localdir.Open(filepath.Join(t.TempDir(), "missing"), nil); err == nil {
 		t.Error("Open of a missing folder succeeded")
+	}
+}
+
+// TestSymlinksStayInside: a file that is a symlink out of the folder (or
+// to a folder) is neither listed nor opened; one to a file inside is.
+func TestSymlinksStayInside(t *testing.T) {
+	t.Parallel()
+	root, outside := t.TempDir(), t.TempDir()
+	write(t, filepath.Join(outside, "secret.exe"), "outside")
+	write(t, filepath.Join(root, "v1.0.0", "App.exe"), "inside")
+	write(t, filepath.Join(outside, "v2.0.0", "App.exe"), "outside tag")
+	for link, target := range map[string]string{
+		filepath.Join(root, "v1.0.0", "Leak.exe"):  filepath.Join(outside, "secret.exe"),
+		filepath.Join(root, "v1.0.0", "Rel.exe"):   "../../" + filepath.Base(outside) + "/secret.exe",
+		filepath.Join(root, "v1.0.0", "Dir.exe"):   outside,
+		filepath.Join(root, "v1.0.0", "Alias.exe"): "App.exe",
+		filepath.Join(root, "v2.0.0"):              filepath.Join(outside, "v2.0.0"),
+	} {
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := localdir.Open(root, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rels, _, err := d.Releases(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range rels {
+		for _, a := range r.Assets {
+			names = append(names, r.Tag+"/"+a.Name)
+		}
+	}
+	if want := []string{"v1.0.0/Alias.exe", "v1.0.0/App.exe"}; !slices.Equal(names, want) {
+		t.Errorf("listed %q, want %q", names, want)
+	}
+	for _, name := range []string{"Leak.exe", "Rel.exe", "Dir.exe"} {
+		if f, err := d.Open("v1.0.0", name); !errors.Is(err, githubsrc.ErrNotFound) {
+			if f != nil {
+				b, _ := io.ReadAll(f)
+				t.Errorf("Open(%s) read %q", name, b)
+			}
+			t.Errorf("Open(%s) = %v, want ErrNotFound", name, err)
+		}
+	}
+	if _, err := d.Open("v2.0.0", "App.exe"); !errors.Is(err, githubsrc.ErrNotFound) {
+		t.Errorf("Open through a symlinked tag folder = %v, want ErrNotFound", err)
+	}
+	if b, err := d.ReadSmall("v1.0.0", "Alias.exe", 100); err != nil || string(b) != "inside" {
+		t.Errorf("a symlink inside the folder: %q, %v", b, err)
 	}
 }
