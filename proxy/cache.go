@@ -33,6 +33,8 @@ type app struct {
 	blocked time.Time        // no upstream calls before this (rate limit, negative cache, backoff)
 	lastErr error
 	backoff time.Duration // after consecutive failures: 5s, 10s, ... up to a minute
+	// warnedDirect says the warning that direct downloads are off was given.
+	warnedDirect bool
 }
 
 // errTooStale says the last good snapshot is older than --max-stale.
@@ -219,7 +221,7 @@ const (
 // the feeds build their tables. Texts are immutable per asset ID, so each
 // is fetched once for the app's life.
 func (s *Server) build(ctx context.Context, a *app, rels []githubsrc.Release) (*Snapshot, error) {
-	opts := a.opts
+	opts := s.options(a)
 	want := wantedTexts(s.feeds, rels, opts)
 	if a.texts == nil {
 		a.texts = map[int64][]byte{}
@@ -245,6 +247,30 @@ func (s *Server) build(ctx context.Context, a *app, rels []githubsrc.Release) (*
 		texts[as.ID] = a.texts[as.ID]
 	}
 	return buildSnapshot(s.feeds, rels, texts, opts), nil
+}
+
+// privacy is what a Source that can tell says about its repository.
+type privacy interface {
+	IsPrivate() (private, known bool)
+}
+
+// options are the app's snapshot options as far as its source is known:
+// direct downloads of a repository detected as private would point
+// clients at browser URLs that answer 404, so its answers keep the
+// /download/ route, and the server says so once.
+func (s *Server) options(a *app) SnapshotOptions {
+	opts := a.opts
+	if p, ok := a.Source.(privacy); ok && opts.Direct {
+		if private, _ := p.IsPrivate(); private {
+			opts.Direct = false
+			if !a.warnedDirect {
+				a.warnedDirect = true
+				s.log.Warn("direct downloads are off for this app: its repository is private, and GitHub answers 404 to the browser URLs of private repositories; answers point at /download/ instead",
+					"app", a.name(), "source", a.Source.String())
+			}
+		}
+	}
+	return opts
 }
 
 // fetchTexts reads missing small assets, a few at a time. One that is gone

@@ -24,6 +24,21 @@ type GitHubSource struct {
 
 func (g *GitHubSource) String() string { return "github.com/" + g.Repo.String() }
 
+// IsPrivate reports whether downloads of the repository go through the
+// API, and whether that is known yet: when it is detected, only once the
+// source has listed.
+func (g *GitHubSource) IsPrivate() (private, known bool) {
+	if g.Private {
+		return true, true
+	}
+	if g.Client.Anonymous() {
+		return false, true
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.detected, g.known
+}
+
 // private reports whether downloads must go through the API.
 func (g *GitHubSource) private(ctx context.Context) (bool, error) {
 	if g.Private {

@@ -417,6 +417,19 @@ func (l *lineLog) Handle(_ context.Context, r slog.Record) error {
 	return nil
 }
 
+// count says how many records' messages contain sub.
+func (l *lineLog) count(sub string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, r := range l.lines {
+		if strings.Contains(r.Message, sub) {
+			n++
+		}
+	}
+	return n
+}
+
 // after lists the messages of records made after t, but for access lines.
 func (l *lineLog) after(t time.Time) []string {
 	l.mu.Lock()

@@ -2,6 +2,7 @@ package proxy_test
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -256,6 +257,26 @@ func TestDownloads(t *testing.T) {
 			if rec := e.get("GET", p); rec.Code != 404 {
 				t.Errorf("%s = %d, want 404", p, rec.Code)
 			}
+		}
+	})
+	t.Run("direct downloads of a repository detected as private", func(t *testing.T) {
+		gh := githubsrctest.NewServer(t)
+		gh.AddRepo(repo, githubsrctest.RepoOptions{Private: true})
+		seedReleases(t, gh)
+		var lines lineLog
+		e := newEnvTB(t, gh, slog.New(&lines), func(c *proxy.Config) { c.Token = githubsrctest.Token; c.Apps[0].DirectDownloads = true })
+		for range 2 {
+			var a answer
+			check(t, json.Unmarshal(e.get("GET", "/windows/x86_64/1.0.0").Body.Bytes(), &a))
+			if !strings.HasPrefix(a.URL, publicURL+"/download/") {
+				t.Errorf("url %s, want this server's /download/: a private repository's browser URLs answer 404", a.URL)
+			}
+			e.clock.Advance(2 * time.Minute) // and a refresh
+			e.get("GET", "/windows/x86_64/1.0.0")
+			proxy.Settle(e.srv)
+		}
+		if n := lines.count("direct downloads are off"); n != 1 {
+			t.Errorf("warned %d times that direct downloads are off, want once", n)
 		}
 	})
 	t.Run("direct downloads", func(t *testing.T) {
