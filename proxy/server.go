@@ -148,7 +148,7 @@ func (s *Server) source(ac AppConfig, clients map[[2]string]*githubsrc.Client) (
 	if ac.Private && c.Anonymous() {
 		return nil, fmt.Errorf("app %s: a private repository needs a token: pass --token or set token_env", cmp.Or(ac.Slug, ac.Repo))
 	}
-	return &GitHubSource{Client: c, Repo: repo, Private: ac.Private}, nil
+	return &GitHubSource{Client: c, Repo: repo, Private: ac.Private, Now: s.cfg.Now}, nil
 }
 
 func (a *app) prefix() string {

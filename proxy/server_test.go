@@ -249,6 +249,33 @@ func TestDownloads(t *testing.T) {
 			t.Error("reused a signed URL past 30s")
 		}
 	})
+	t.Run("private while rate limited", func(t *testing.T) {
+		gh := githubsrctest.NewServer(t)
+		gh.AddRepo(repo, githubsrctest.RepoOptions{Private: true})
+		seedReleases(t, gh)
+		e := newEnv(t, gh, func(c *proxy.Config) { c.Token = githubsrctest.Token; c.CacheTTL = 10 * time.Second })
+		const dl = "/download/v1.2.0/DemoApp_1.2.0_x64-setup.exe"
+		const resolve = "GET /api/v3/repos/{owner}/{repo}/releases/assets/{id}"
+		if rec := e.get("GET", dl); rec.Code != http.StatusFound {
+			t.Fatalf("download = %d %s", rec.Code, rec.Body)
+		}
+		gh.SetRateLimit(0, e.clock.Now().Add(2*time.Minute), http.StatusForbidden)
+		e.clock.Advance(11 * time.Second)
+		e.get("GET", "/windows/x86_64/1.0.0") // stale: a refresh that GitHub refuses
+		proxy.Settle(e.srv)
+		calls := gh.Count(resolve)
+		if rec := e.get("GET", dl); rec.Code != http.StatusFound {
+			t.Errorf("download within the signed URL's reuse = %d, want 302 with the URL at hand", rec.Code)
+		}
+		e.clock.Advance(20 * time.Second)
+		rec := e.get("GET", dl)
+		if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != "89" {
+			t.Errorf("download while rate limited = %d %s, Retry-After %q; want 503 with Retry-After at the reset (89)", rec.Code, rec.Body, rec.Header().Get("Retry-After"))
+		}
+		if n := gh.Count(resolve) - calls; n != 0 {
+			t.Errorf("%d calls to resolve a download while rate limited, want none", n)
+		}
+	})
 	t.Run("unknown assets", func(t *testing.T) {
 		e := newEnv(t, nil)
 		seedReleases(t, e.gh)
