@@ -71,12 +71,13 @@ type assetRef struct {
 	asset githubsrc.Asset
 }
 
-// newIndex indexes the published releases of rels; texts holds the fetched
-// contents of small assets by ID and is kept, not copied.
-func newIndex(rels []githubsrc.Release, texts map[int64][]byte) *Index {
+// newIndex indexes the app's releases among rels: published, and tagged
+// with its tag prefix (in a monorepo the others are another app's). texts
+// holds the fetched contents of small assets by ID and is kept, not copied.
+func newIndex(rels []githubsrc.Release, texts map[int64][]byte, opts SnapshotOptions) *Index {
 	ix := &Index{texts: texts, assets: map[string]map[string]assetRef{}}
 	for _, r := range rels {
-		if !r.Draft {
+		if opts.ours(r) {
 			ix.Releases = append(ix.Releases, r)
 		}
 	}
@@ -91,6 +92,11 @@ func newIndex(rels []githubsrc.Release, texts map[int64][]byte) *Index {
 		ix.assets[rel.Tag] = byName
 	}
 	return ix
+}
+
+// ours reports whether r is one of the app's releases.
+func (opts SnapshotOptions) ours(r githubsrc.Release) bool {
+	return !r.Draft && strings.HasPrefix(r.Tag, opts.TagPrefix)
 }
 
 // Text returns the fetched contents of a small asset, and false when it
@@ -124,7 +130,7 @@ type Snapshot struct {
 func wantedTexts(feeds []feed, rels []githubsrc.Release, opts SnapshotOptions) []githubsrc.Asset {
 	var want []githubsrc.Asset
 	for i := range rels {
-		if rels[i].Draft {
+		if !opts.ours(rels[i]) {
 			continue
 		}
 		for _, f := range feeds {
@@ -137,7 +143,7 @@ func wantedTexts(feeds []feed, rels []githubsrc.Release, opts SnapshotOptions) [
 // buildSnapshot indexes rels and has every feed build its tables. texts
 // must hold every asset wantedTexts lists.
 func buildSnapshot(feeds []feed, rels []githubsrc.Release, texts map[int64][]byte, opts SnapshotOptions) *Snapshot {
-	ix := newIndex(rels, texts)
+	ix := newIndex(rels, texts, opts)
 	snap := &Snapshot{index: ix, Releases: len(ix.Releases)}
 	for _, f := range feeds {
 		f.build(ix, opts, snap)

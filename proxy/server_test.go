@@ -445,6 +445,9 @@ func TestSelection(t *testing.T) {
 		if rec := e.get("GET", "/download/desktop-v1.2.0/DemoApp_1.2.0_x64-setup.exe"); rec.Code != 302 {
 			t.Errorf("download with a prefixed tag = %d", rec.Code)
 		}
+		if rec := e.get("GET", "/download/cli-v9.0.0/DemoApp_1.2.0_x64-setup.exe"); rec.Code != 404 {
+			t.Errorf("download with a tag outside the prefix = %d, want 404: not one of the app's releases", rec.Code)
+		}
 	})
 	t.Run("--pubkey withholds payloads of another key", func(t *testing.T) {
 		gh := githubsrctest.NewServer(t)
