@@ -177,6 +177,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.end(rec, r, s.checkMetrics, start)
 		return
 	}
+	if s.cfg.BasePath != "" && r.URL.Path != s.cfg.BasePath && !strings.HasPrefix(r.URL.Path, s.prefix) {
+		// Outside --base-path: the mux has no pattern there, and would
+		// answer in plain text.
+		rec, start := s.begin(w)
+		s.handleUnknown(rec, r)
+		s.end(rec, r, s.unknownMetrics, start)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 

@@ -505,6 +505,16 @@ func TestMultiApp(t *testing.T) {
 			t.Errorf("%s = %d, want %d", path, rec.Code, want)
 		}
 	}
+	// Outside --base-path too, errors are JSON.
+	for _, path := range []string{"/", "/windows/x86_64/1.0.0", "/api/sync", "/healthz"} {
+		for _, method := range []string{"GET", "POST"} {
+			rec := e.get(method, path)
+			var body struct{ Error string }
+			if rec.Code != 404 || json.Unmarshal(rec.Body.Bytes(), &body) != nil || !strings.Contains(body.Error, "no such route") {
+				t.Errorf("%s %s = %d %q, want a JSON 404", method, path, rec.Code, rec.Body)
+			}
+		}
+	}
 }
 
 func TestHealthAndMetrics(t *testing.T) {
