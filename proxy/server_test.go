@@ -592,6 +592,22 @@ func TestREADMEDocumentsEveryMetric(t *testing.T) {
 	}
 }
 
+// TestREADMEListsTheReservedSlugs keeps the README's list of reserved
+// slugs equal to the route table's.
+func TestREADMEListsTheReservedSlugs(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../README.md")
+	check(t, err)
+	var names []string
+	for _, slug := range proxy.ReservedSlugs() {
+		names = append(names, "`"+slug+"`")
+	}
+	want := "themselves: " + strings.Join(names, ", ") + "."
+	if got := strings.Join(strings.Fields(string(readme)), " "); !strings.Contains(got, want) {
+		t.Errorf("README.md does not list the reserved slugs as %q", want)
+	}
+}
+
 // TestContentLength: over a real connection every JSON answer, small or
 // large, GET or HEAD, states its length and none goes chunked.
 func TestContentLength(t *testing.T) {
