@@ -129,6 +129,14 @@ func newEnvTB(t testing.TB, gh *githubsrctest.Server, log *slog.Logger, opts ...
 	return &env{gh: gh, srv: srv, h: srv.Handler(), clock: clk}
 }
 
+// newSeededEnv is a proxy in front of a fake GitHub with seedReleases' releases.
+func newSeededEnv(t *testing.T, opts ...option) *env {
+	t.Helper()
+	gh := githubsrctest.NewServer(t)
+	seedReleases(t, gh)
+	return newEnv(t, gh, opts...)
+}
+
 // get sends a request through the handler.
 func (e *env) get(method, path string) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()

@@ -56,9 +56,8 @@ func TestConcurrentColdChecksAskGitHubOnce(t *testing.T) {
 
 func TestOutageAfterWarmUp(t *testing.T) {
 	t.Parallel()
-	gh := githubsrctest.NewServer(t)
-	seedReleases(t, gh)
-	e := newEnv(t, gh, func(c *proxy.Config) { c.MaxStale = time.Hour })
+	e := newSeededEnv(t, func(c *proxy.Config) { c.MaxStale = time.Hour })
+	gh := e.gh
 	if v := versionOf(t, e.get("GET", "/windows/x86_64/1.0.0")); v != "1.2.0" {
 		t.Fatalf("warm-up answered %s", v)
 	}
@@ -132,9 +131,8 @@ func TestColdStartWhileGitHubIsDown(t *testing.T) {
 
 func TestRateLimitStopsUpstreamCalls(t *testing.T) {
 	t.Parallel()
-	gh := githubsrctest.NewServer(t)
-	seedReleases(t, gh)
-	e := newEnv(t, gh)
+	e := newSeededEnv(t)
+	gh := e.gh
 	if v := versionOf(t, e.get("GET", "/windows/x86_64/1.0.0")); v != "1.2.0" {
 		t.Fatalf("first check answered %s", v)
 	}
@@ -174,9 +172,8 @@ func TestRateLimitStopsUpstreamCalls(t *testing.T) {
 // cost no upstream call.
 func TestRateLimitedAnswersSayWhenToRetry(t *testing.T) {
 	t.Parallel()
-	gh := githubsrctest.NewServer(t)
-	seedReleases(t, gh)
-	e := newEnv(t, gh)
+	e := newSeededEnv(t)
+	gh := e.gh
 	gh.SetRateLimit(0, e.clock.Now().Add(90*time.Second), http.StatusForbidden)
 	for _, want := range []string{"90", "60", "30"} {
 		rec := e.get("GET", "/windows/x86_64/1.0.0")
@@ -229,9 +226,8 @@ func TestMaxCachedAppsEvicts(t *testing.T) {
 
 func TestConditionalRefresh(t *testing.T) {
 	t.Parallel()
-	gh := githubsrctest.NewServer(t)
-	seedReleases(t, gh)
-	e := newEnv(t, gh)
+	e := newSeededEnv(t)
+	gh := e.gh
 	e.get("GET", "/windows/x86_64/1.0.0")
 	sigReads := gh.Count("GET /{owner}/{repo}/releases/download/{tag}/{name}")
 	e.clock.Advance(2 * time.Minute)
@@ -250,9 +246,8 @@ func TestConditionalRefresh(t *testing.T) {
 
 func TestStaleWhileRevalidateDoesNotWait(t *testing.T) {
 	t.Parallel()
-	gh := githubsrctest.NewServer(t)
-	seedReleases(t, gh)
-	e := newEnv(t, gh)
+	e := newSeededEnv(t)
+	gh := e.gh
 	e.get("GET", "/windows/x86_64/1.0.0")
 	gh.SetLatency(2 * time.Second)
 	e.clock.Advance(2 * time.Minute)
@@ -267,9 +262,8 @@ func TestStaleWhileRevalidateDoesNotWait(t *testing.T) {
 
 func TestNeverHalfFilled(t *testing.T) {
 	t.Parallel()
-	gh := githubsrctest.NewServer(t)
-	seedReleases(t, gh)
-	e := newEnv(t, gh)
+	e := newSeededEnv(t)
+	gh := e.gh
 	e.get("GET", "/windows/x86_64/1.0.0")
 	// A new release whose signatures cannot be read right now.
 	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.3.0", Assets: fixture(t, "tauri-v1/v1.1.0")})
@@ -311,9 +305,8 @@ func signWebhook(secret string, body []byte) string {
 func TestWebhook(t *testing.T) {
 	t.Parallel()
 	const secret = "webhook-secret"
-	gh := githubsrctest.NewServer(t)
-	seedReleases(t, gh)
-	e := newEnv(t, gh, func(c *proxy.Config) { c.WebhookSecret = secret; c.CacheTTL = time.Hour })
+	e := newSeededEnv(t, func(c *proxy.Config) { c.WebhookSecret = secret; c.CacheTTL = time.Hour })
+	gh := e.gh
 	if v := versionOf(t, e.get("GET", "/windows/x86_64/1.0.0")); v != "1.2.0" {
 		t.Fatalf("before: %s", v)
 	}
