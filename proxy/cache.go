@@ -287,7 +287,7 @@ func (s *Server) fetchTexts(ctx context.Context, a *app, missing []githubsrc.Ass
 		go func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			b, err := a.Source.Signature(ctx, relOf[as.ID], as)
+			b, err := a.Source.Text(ctx, relOf[as.ID], as)
 			results <- result{as.ID, b, err}
 		}()
 	}

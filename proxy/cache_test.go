@@ -24,7 +24,7 @@ func (m *memSource) Releases(context.Context, any) ([]githubsrc.Release, any, bo
 	return slices.Clone(m.rels), nil, false, nil
 }
 
-func (m *memSource) Signature(_ context.Context, _ githubsrc.Release, a githubsrc.Asset) ([]byte, error) {
+func (m *memSource) Text(_ context.Context, _ githubsrc.Release, a githubsrc.Asset) ([]byte, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.reads++

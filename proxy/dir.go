@@ -46,9 +46,9 @@ func (d *DirSource) Releases(ctx context.Context, prev any) ([]githubsrc.Release
 	return rels, sum, false, nil
 }
 
-// Signature reads a small text file (a .sig).
-func (d *DirSource) Signature(_ context.Context, rel githubsrc.Release, a githubsrc.Asset) ([]byte, error) {
-	return d.dir.ReadSmall(rel.Tag, a.Name, maxSigSize)
+// Text reads a small file (a .sig).
+func (d *DirSource) Text(_ context.Context, rel githubsrc.Release, a githubsrc.Asset) ([]byte, error) {
+	return d.dir.ReadSmall(rel.Tag, a.Name, maxTextSize)
 }
 
 // Download serves the file itself.

@@ -16,7 +16,10 @@
 //     fetched texts), which /download serves from (download.go).
 //   - feed_tauri.go and tauri.go: the Tauri / cargo-packager feed and its
 //     wire contract.
+//   - download.go and webhook.go: the routes every feed shares.
 //   - server.go: the Server, middleware, and errors mapped to statuses.
+//   - source.go, github.go, dir.go: where releases come from (GitHub, or a
+//     local folder through githubsrc/localdir).
 //
 // A new client family (Electron, hot-swap bundles) is a new feed: a file
 // feed_<family>.go with a type that implements feed (texts: the small

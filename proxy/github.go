@@ -117,17 +117,17 @@ func (g *GitHubSource) limited() error {
 	return nil
 }
 
-// maxSigSize bounds a .sig read: real ones are under 1 KiB.
-const maxSigSize = 64 << 10
+// maxTextSize bounds a small asset's read: .sig files are under 1 KiB.
+const maxTextSize = 64 << 10
 
-// Signature reads a .sig asset: through its public URL (no rate limit) or,
+// Text reads a small asset: through its public URL (no rate limit) or,
 // for private repositories, through the API.
-func (g *GitHubSource) Signature(ctx context.Context, _ githubsrc.Release, a githubsrc.Asset) ([]byte, error) {
+func (g *GitHubSource) Text(ctx context.Context, _ githubsrc.Release, a githubsrc.Asset) ([]byte, error) {
 	private, err := g.private(ctx)
 	if err != nil {
 		return nil, err
 	}
-	b, err := g.Client.ReadAsset(ctx, g.Repo, a, private, maxSigSize)
+	b, err := g.Client.ReadAsset(ctx, g.Repo, a, private, maxTextSize)
 	return b, g.note(err)
 }
 

@@ -18,7 +18,7 @@ func (nullSource) Releases(context.Context, any) ([]githubsrc.Release, any, bool
 	return nil, nil, false, githubsrc.ErrNotFound
 }
 
-func (nullSource) Signature(context.Context, githubsrc.Release, githubsrc.Asset) ([]byte, error) {
+func (nullSource) Text(context.Context, githubsrc.Release, githubsrc.Asset) ([]byte, error) {
 	return nil, githubsrc.ErrNotFound
 }
 
