@@ -112,16 +112,26 @@ func TestClientThatDoesNotReadIsCut(t *testing.T) {
 	check(t, c.(*net.TCPConn).SetReadBuffer(4096))
 	const requests = 6000 // of about 3 KiB each: well beyond loopback's buffers
 	req := []byte("GET /latest.json HTTP/1.1\r\nHost: updates\r\n\r\n")
-	go func() {
-		w := bufio.NewWriter(c)
-		for range requests {
-			if _, err := w.Write(req); err != nil {
-				return
-			}
+	_ = c.SetWriteDeadline(time.Now().Add(20 * time.Second))
+	w := bufio.NewWriter(c)
+	for range requests {
+		if _, err := w.Write(req); err != nil {
+			break
 		}
-		_ = w.Flush()
-	}()
-	time.Sleep(3 * testWriteTimeout)
+	}
+	_ = w.Flush()
+	// The server's blocked write times out and it closes the connection,
+	// unread requests and all: from then on, writing to it fails.
+	for {
+		if _, err := c.Write(req); err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				t.Fatal("the connection was still open 20s later")
+			}
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
 	got, err := io.ReadAll(c)
 	var ne net.Error
