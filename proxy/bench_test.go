@@ -41,3 +41,20 @@ func BenchmarkCheckUpToDate(b *testing.B) { benchmarkCheck(b, "/windows/x86_64/1
 func BenchmarkCheckBundleChannel(b *testing.B) {
 	benchmarkCheck(b, "/linux/x86_64/1.0.0?bundle_type=appimage&channel=stable")
 }
+
+// TestCheckAllocatesNothing holds the hot path to its promise: a plain
+// check, answered or up to date, allocates nothing (the fast path in
+// proxy/fastpath.go; through the mux it would).
+// It cannot run in parallel (AllocsPerRun counts the whole process).
+func TestCheckAllocatesNothing(t *testing.T) {
+	e := newEnv(t, nil)
+	seedReleases(t, e.gh)
+	for _, path := range []string{"/windows/x86_64/1.0.0", "/windows/x86_64/1.2.0", "/linux/x86_64/appimage/1.0.0?channel=beta"} {
+		req := httptest.NewRequest("GET", path, nil)
+		w := &discardWriter{h: http.Header{}}
+		e.h.ServeHTTP(w, req) // the first refresh
+		if n := testing.AllocsPerRun(100, func() { clear(w.h); e.h.ServeHTTP(w, req) }); n != 0 {
+			t.Errorf("GET %s: %v allocations per check, want 0", path, n)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,12 +27,14 @@ type app struct {
 
 	flight singleflight.Group
 
-	mu      sync.Mutex // guards what refresh keeps between runs
-	prev    any        // the source's token for a conditional read
-	sigs    map[int64][]byte
-	blocked time.Time // no upstream calls before this (rate limit, negative cache, backoff)
+	mu      sync.Mutex       // guards what refresh keeps between runs
+	prev    any              // the source's token for a conditional read
+	texts   map[int64][]byte // fetched small assets (.sig) by ID, kept while listed
+	blocked time.Time        // no upstream calls before this (rate limit, negative cache, backoff)
 	lastErr error
 	backoff time.Duration // after consecutive failures: 5s, 10s, ... up to a minute
+	// warnedDirect says the warning that direct downloads are off was given.
+	warnedDirect bool
 }
 
 // errTooStale says the last good snapshot is older than --max-stale.
@@ -83,9 +86,24 @@ func (s *Server) current(ctx context.Context, a *app) (*Snapshot, bool, error) {
 	}
 }
 
+// snapshot returns the snapshot to answer r from, or answers the error
+// (fail) and returns nil.
+func (s *Server) snapshot(w http.ResponseWriter, r *http.Request, a *app) *Snapshot {
+	snap, _, err := s.current(r.Context(), a)
+	if err != nil {
+		s.fail(w, r, err)
+		return nil
+	}
+	return snap
+}
+
 // refreshAsync starts a refresh unless one is running.
 func (s *Server) refreshAsync(a *app) {
-	go func() { _, _, _ = a.flight.Do("refresh", s.refreshTask(a)) }()
+	s.async.Add(1)
+	go func() {
+		defer s.async.Done()
+		_, _, _ = a.flight.Do("refresh", s.refreshTask(a))
+	}()
 }
 
 // refreshNow runs a refresh (or joins the running one) and waits for it.
@@ -198,11 +216,21 @@ const (
 	maxBackoff = time.Minute
 )
 
-// build makes a snapshot, fetching the .sig contents it needs. Signatures
-// are immutable per asset ID, so each is fetched once for the app's life.
+// build makes a snapshot: it fetches the small texts the feeds need that
+// it does not hold yet, forgets those of assets no longer listed, and has
+// the feeds build their tables. Texts are immutable per asset ID, so each
+// is fetched once for the app's life.
 func (s *Server) build(ctx context.Context, a *app, rels []githubsrc.Release) (*Snapshot, error) {
-	if a.sigs == nil {
-		a.sigs = map[int64][]byte{}
+	opts := s.options(a)
+	want := wantedTexts(s.feeds, rels, opts)
+	if a.texts == nil {
+		a.texts = map[int64][]byte{}
+	}
+	var missing []githubsrc.Asset
+	for _, as := range want {
+		if _, ok := a.texts[as.ID]; !ok {
+			missing = append(missing, as)
+		}
 	}
 	relOf := map[int64]githubsrc.Release{}
 	for _, r := range rels {
@@ -210,25 +238,44 @@ func (s *Server) build(ctx context.Context, a *app, rels []githubsrc.Release) (*
 			relOf[as.ID] = r
 		}
 	}
-	lookup := func(as githubsrc.Asset) ([]byte, bool) { b, ok := a.sigs[as.ID]; return b, ok }
-	for round := 0; ; round++ {
-		snap, missing := BuildSnapshot(rels, lookup, a.opts)
-		if len(missing) == 0 {
-			s.pruneSigs(a, rels)
-			return snap, nil
-		}
-		if round == 3 {
-			return nil, fmt.Errorf("signatures still missing after %d rounds", round)
-		}
-		if err := s.fetchSigs(ctx, a, missing, relOf); err != nil {
-			return nil, err
-		}
+	if err := s.fetchTexts(ctx, a, missing, relOf); err != nil {
+		return nil, err
 	}
+	a.pruneTexts(relOf)
+	texts := make(map[int64][]byte, len(want)) // the snapshot's own: a.texts changes with the next refresh
+	for _, as := range want {
+		texts[as.ID] = a.texts[as.ID]
+	}
+	return buildSnapshot(s.feeds, rels, texts, opts), nil
 }
 
-// fetchSigs reads missing .sig assets, a few at a time. A .sig that is gone
-// is recorded as empty, which BuildSnapshot withholds as malformed.
-func (s *Server) fetchSigs(ctx context.Context, a *app, missing []githubsrc.Asset, relOf map[int64]githubsrc.Release) error {
+// privacy is what a Source that can tell says about its repository.
+type privacy interface {
+	IsPrivate() (private, known bool)
+}
+
+// options are the app's snapshot options as far as its source is known:
+// direct downloads of a repository detected as private would point
+// clients at browser URLs that answer 404, so its answers keep the
+// /download/ route, and the server says so once.
+func (s *Server) options(a *app) SnapshotOptions {
+	opts := a.opts
+	if p, ok := a.Source.(privacy); ok && opts.Direct {
+		if private, _ := p.IsPrivate(); private {
+			opts.Direct = false
+			if !a.warnedDirect {
+				a.warnedDirect = true
+				s.log.Warn("direct downloads are off for this app: its repository is private, and GitHub answers 404 to the browser URLs of private repositories; answers point at /download/ instead",
+					"app", a.name(), "source", a.Source.String())
+			}
+		}
+	}
+	return opts
+}
+
+// fetchTexts reads missing small assets, a few at a time. One that is gone
+// is recorded as empty, which feeds withhold as malformed.
+func (s *Server) fetchTexts(ctx context.Context, a *app, missing []githubsrc.Asset, relOf map[int64]githubsrc.Release) error {
 	type result struct {
 		id  int64
 		b   []byte
@@ -240,7 +287,7 @@ func (s *Server) fetchSigs(ctx context.Context, a *app, missing []githubsrc.Asse
 		go func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			b, err := a.Source.Signature(ctx, relOf[as.ID], as)
+			b, err := a.Source.Text(ctx, relOf[as.ID], as)
 			results <- result{as.ID, b, err}
 		}()
 	}
@@ -249,9 +296,9 @@ func (s *Server) fetchSigs(ctx context.Context, a *app, missing []githubsrc.Asse
 		r := <-results
 		switch {
 		case r.err == nil:
-			a.sigs[r.id] = r.b
+			a.texts[r.id] = r.b
 		case errors.Is(r.err, githubsrc.ErrNotFound):
-			a.sigs[r.id] = nil
+			a.texts[r.id] = nil
 		case firstErr == nil:
 			firstErr = r.err
 		}
@@ -259,17 +306,11 @@ func (s *Server) fetchSigs(ctx context.Context, a *app, missing []githubsrc.Asse
 	return firstErr
 }
 
-// pruneSigs forgets signatures of assets no longer listed.
-func (s *Server) pruneSigs(a *app, rels []githubsrc.Release) {
-	live := map[int64]bool{}
-	for _, r := range rels {
-		for _, as := range r.Assets {
-			live[as.ID] = true
-		}
-	}
-	for id := range a.sigs {
-		if !live[id] {
-			delete(a.sigs, id)
+// pruneTexts forgets the texts of assets no longer listed.
+func (a *app) pruneTexts(listed map[int64]githubsrc.Release) {
+	for id := range a.texts {
+		if _, ok := listed[id]; !ok {
+			delete(a.texts, id)
 		}
 	}
 }
@@ -285,3 +326,16 @@ func (a *app) name() string {
 	}
 	return a.Slug
 }
+
+// invalidate makes the app due for a refresh now and lifts any block
+// (backoff, negative cache, rate limit) its last failure set: a webhook
+// says the releases changed. recheck later it is due again.
+func (a *app) invalidate(now time.Time, recheck time.Duration) {
+	a.recheckAt(now.Add(recheck))
+	a.mu.Lock()
+	a.blocked = time.Time{}
+	a.mu.Unlock()
+}
+
+// recheckAt makes the app due for a refresh at t, however fresh it is.
+func (a *app) recheckAt(t time.Time) { a.expireAt.Store(t.UnixNano()) }

@@ -90,8 +90,6 @@ type configFile struct {
 
 var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 
-var reservedSlugs = []string{"download", "healthz", "metrics", "webhook", "latest.json"}
-
 // LoadConfigFile reads a --config YAML file (documented in the README) and
 // resolves each app's token_env from the environment.
 func LoadConfigFile(path string) ([]AppConfig, error) {
@@ -138,7 +136,7 @@ func (a AppConfig) withDefaults(d AppConfig) AppConfig {
 }
 
 // check validates an app and works out its snapshot options.
-func (a AppConfig) check(single bool) (SnapshotOptions, error) {
+func (a AppConfig) check(single bool, reserved []string) (SnapshotOptions, error) {
 	where := "app " + a.Slug
 	if single && a.Slug == "" {
 		where = "the app"
@@ -147,7 +145,7 @@ func (a AppConfig) check(single bool) (SnapshotOptions, error) {
 	switch {
 	case !single && !slugRE.MatchString(a.Slug):
 		return opts, fmt.Errorf("%s: the slug must be lower-case letters, digits, '.', '_' or '-'", where)
-	case !single && slices.Contains(reservedSlugs, a.Slug):
+	case !single && slices.Contains(reserved, a.Slug):
 		return opts, fmt.Errorf("%s: %q is a route of its own: choose another slug", where, a.Slug)
 	case a.Source == nil && (a.Repo == "") == (a.Dir == ""):
 		return opts, fmt.Errorf("%s: set exactly one of repo (owner/name) and dir (a folder of releases)", where)

@@ -29,6 +29,7 @@ func (c *fakeConn) Read(p []byte) (int, error)  { return len(p), nil }
 func (c *fakeConn) Write(p []byte) (int, error) { return len(p), nil }
 
 func TestCoarseDeadlines(t *testing.T) {
+	t.Parallel()
 	t0 := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	at := func(d time.Duration) time.Time { return t0.Add(d) }
 	past := time.Unix(1, 0)
@@ -96,6 +97,7 @@ func TestCoarseDeadlines(t *testing.T) {
 // TestCoarseWriteDeadlines: the write side under load moves its deadline
 // once per slack, not twice per request, and a clear reaches the next write.
 func TestCoarseWriteDeadlines(t *testing.T) {
+	t.Parallel()
 	fc := &fakeConn{}
 	c := newCoarseConn(fc, time.Second)
 	t0 := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
@@ -115,6 +117,7 @@ func TestCoarseWriteDeadlines(t *testing.T) {
 }
 
 func TestCoarseDeadlineErrors(t *testing.T) {
+	t.Parallel()
 	boom := errors.New("boom")
 	fc := &fakeConn{}
 	c := newCoarseConn(fc, time.Second)

@@ -36,6 +36,8 @@ func serveReal(t *testing.T, cfg proxy.Config) string {
 // the proxy in front of the fake GitHub: it checks, follows the 302 to the
 // payload and verifies the minisign signature itself.
 func TestCargoPackagerClient(t *testing.T) {
+	t.Parallel()
+	githubsrctest.RequireCargoPackager(t) // before the setup: a skip costs nothing
 	gh := githubsrctest.NewServer(t)
 	seedReleases(t, gh)
 	gh.AddRepo("demo-org/private-app", githubsrctest.RepoOptions{Private: true})

@@ -2,7 +2,9 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/otapub/ota-action/githubsrc"
@@ -16,13 +18,31 @@ type GitHubSource struct {
 	// otherwise a token-holding source asks GitHub once whether the
 	// repository is private.
 	Private bool
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 
+	limit    atomic.Pointer[githubsrc.RateLimitError] // the last rate limit met
 	mu       sync.Mutex
 	known    bool // whether detected holds GitHub's answer
 	detected bool
 }
 
 func (g *GitHubSource) String() string { return "github.com/" + g.Repo.String() }
+
+// IsPrivate reports whether downloads of the repository go through the
+// API, and whether that is known yet: when it is detected, only once the
+// source has listed.
+func (g *GitHubSource) IsPrivate() (private, known bool) {
+	if g.Private {
+		return true, true
+	}
+	if g.Client.Anonymous() {
+		return false, true
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.detected, g.known
+}
 
 // private reports whether downloads must go through the API.
 func (g *GitHubSource) private(ctx context.Context) (bool, error) {
@@ -57,8 +77,9 @@ func (g *GitHubSource) Releases(ctx context.Context, prev any) ([]githubsrc.Rele
 	p, _ := prev.(*githubsrc.Listing)
 	l, err := g.Client.ListReleases(ctx, g.Repo, p)
 	if err != nil {
-		return nil, nil, false, err
+		return nil, nil, false, g.note(err)
 	}
+	g.limit.Store(nil)
 	if l.Unchanged {
 		return nil, l, true, nil
 	}
@@ -71,17 +92,43 @@ func (g *GitHubSource) Releases(ctx context.Context, prev any) ([]githubsrc.Rele
 	return published, l, false, nil
 }
 
-// maxSigSize bounds a .sig read: real ones are under 1 KiB.
-const maxSigSize = 64 << 10
+// note remembers a rate limit that err reports, and returns err.
+func (g *GitHubSource) note(err error) error {
+	var rl *githubsrc.RateLimitError
+	if errors.As(err, &rl) && !rl.Reset.IsZero() {
+		g.limit.Store(rl)
+	}
+	return err
+}
 
-// Signature reads a .sig asset: through its public URL (no rate limit) or,
+// limited returns the rate limit in force, if any: the last one the
+// source met, or the token's, exhausted until its reset.
+func (g *GitHubSource) limited() error {
+	now := time.Now()
+	if g.Now != nil {
+		now = g.Now()
+	}
+	if rl := g.limit.Load(); rl != nil && now.Before(rl.Reset) {
+		return rl
+	}
+	if remaining, limit, reset := g.Client.RateLimit(); remaining == 0 && now.Before(reset) {
+		return &githubsrc.RateLimitError{Op: "download from " + g.Repo.String(), Limit: limit, Reset: reset}
+	}
+	return nil
+}
+
+// maxTextSize bounds a small asset's read: .sig files are under 1 KiB.
+const maxTextSize = 64 << 10
+
+// Text reads a small asset: through its public URL (no rate limit) or,
 // for private repositories, through the API.
-func (g *GitHubSource) Signature(ctx context.Context, _ githubsrc.Release, a githubsrc.Asset) ([]byte, error) {
+func (g *GitHubSource) Text(ctx context.Context, _ githubsrc.Release, a githubsrc.Asset) ([]byte, error) {
 	private, err := g.private(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return g.Client.ReadAsset(ctx, g.Repo, a, private, maxSigSize)
+	b, err := g.Client.ReadAsset(ctx, g.Repo, a, private, maxTextSize)
+	return b, g.note(err)
 }
 
 // signedURLReuse is how long a signed URL is reused: GitHub does not document
@@ -95,9 +142,14 @@ func (g *GitHubSource) Download(ctx context.Context, _ githubsrc.Release, a gith
 	if err != nil {
 		return Download{}, err
 	}
+	if private {
+		if err := g.limited(); err != nil {
+			return Download{}, err // GitHub would refuse: do not ask
+		}
+	}
 	d, err := g.Client.DownloadURL(ctx, g.Repo, a, private)
 	if err != nil {
-		return Download{}, err
+		return Download{}, g.note(err)
 	}
 	switch {
 	case d.Body != nil:

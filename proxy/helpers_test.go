@@ -68,9 +68,13 @@ func fixtureFile(t testing.TB, path string) string {
 // clock is a settable clock shared by the proxy and the fake.
 type clock struct{ ns atomic.Int64 }
 
+// newClock is the clock of the proxy and the fake GitHub alike, so rate
+// limits reset when the test moves it. It starts on a whole second (as
+// GitHub's resets are) in the past: go-github's own check of a reset
+// against the real time then never stands in for the proxy's.
 func newClock() *clock {
 	c := &clock{}
-	c.ns.Store(time.Now().UnixNano()) // near real time: rate-limit resets come from the fake in real time
+	c.ns.Store(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC).UnixNano())
 	return c
 }
 
@@ -108,6 +112,7 @@ func newEnvTB(t testing.TB, gh *githubsrctest.Server, log *slog.Logger, opts ...
 	if gh == nil {
 		gh = githubsrctest.NewServer(t)
 	}
+	gh.SetClock(clk.Now) // one clock: the fake's rate-limit resets and signed URLs move with the proxy's
 	cfg := proxy.Config{
 		PublicURL: publicURL,
 		APIURL:    gh.APIURL,
@@ -124,6 +129,14 @@ func newEnvTB(t testing.TB, gh *githubsrctest.Server, log *slog.Logger, opts ...
 	return &env{gh: gh, srv: srv, h: srv.Handler(), clock: clk}
 }
 
+// newSeededEnv is a proxy in front of a fake GitHub with seedReleases' releases.
+func newSeededEnv(t *testing.T, opts ...option) *env {
+	t.Helper()
+	gh := githubsrctest.NewServer(t)
+	seedReleases(t, gh)
+	return newEnv(t, gh, opts...)
+}
+
 // get sends a request through the handler.
 func (e *env) get(method, path string) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
@@ -138,10 +151,15 @@ func (w testWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// seedTauriV2 publishes the Tauri v2 fixture as v1.2.0 and the v1 one as v1.1.0.
+// seedReleases publishes the Tauri v2 fixture as v1.2.0 and the v1 one as v1.1.0.
 func seedReleases(t testing.TB, gh *githubsrctest.Server) {
 	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.1.0", Notes: "v1 notes", PublishedAt: time.Date(2026, 10, 1, 9, 0, 0, 0, time.UTC), Assets: fixture(t, "tauri-v1/v1.1.0")})
 	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Notes: "Demo release", PublishedAt: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC), Assets: fixture(t, "tauri-v2/v1.2.0")})
+}
+
+// seedOther publishes the Tauri v1 fixture as v2.0.0 of demo-org/other.
+func seedOther(t testing.TB, gh *githubsrctest.Server) {
+	gh.AddRelease("demo-org/other", githubsrctest.ReleaseSpec{Tag: "v2.0.0", Assets: fixture(t, "tauri-v1/v1.1.0")})
 }
 
 func readBody(t *testing.T, resp *http.Response) string {

@@ -7,6 +7,7 @@ import (
 )
 
 func TestParseCache(t *testing.T) {
+	t.Parallel()
 	var c parseCache[int]
 	calls := 0
 	parse := func(v int, err error) func() (int, error) {

@@ -32,19 +32,8 @@ func versionOf(t *testing.T, rec *httptest.ResponseRecorder) string {
 	return a.Version
 }
 
-// eventually polls cond for up to 5s: background refreshes finish on their own time.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func TestConcurrentColdChecksAskGitHubOnce(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	seedReleases(t, gh)
 	gh.SetLatency(100 * time.Millisecond) // keep every request in flight together
@@ -66,9 +55,9 @@ func TestConcurrentColdChecksAskGitHubOnce(t *testing.T) {
 }
 
 func TestOutageAfterWarmUp(t *testing.T) {
-	gh := githubsrctest.NewServer(t)
-	seedReleases(t, gh)
-	e := newEnv(t, gh, func(c *proxy.Config) { c.MaxStale = time.Hour })
+	t.Parallel()
+	e := newSeededEnv(t, func(c *proxy.Config) { c.MaxStale = time.Hour })
+	gh := e.gh
 	if v := versionOf(t, e.get("GET", "/windows/x86_64/1.0.0")); v != "1.2.0" {
 		t.Fatalf("warm-up answered %s", v)
 	}
@@ -85,9 +74,10 @@ func TestOutageAfterWarmUp(t *testing.T) {
 			t.Fatalf("up-to-date check during the outage answered %d", rec.Code)
 		}
 	}
-	eventually(t, "the background refresh to fail", func() bool {
-		return strings.Contains(e.get("GET", "/metrics").Body.String(), "otapub_refresh_errors_total 1")
-	})
+	proxy.Settle(e.srv)
+	if !strings.Contains(e.get("GET", "/metrics").Body.String(), "otapub_refresh_errors_total 1") {
+		t.Fatal("the background refresh did not fail")
+	}
 	// One refresh (with its retries) for 400 requests, then a pause.
 	if n := gh.Count(listRoute) - calls; n < 1 || n > 3 {
 		t.Errorf("the outage cost %d list calls for 400 checks, want one refresh's worth (1-3)", n)
@@ -116,11 +106,13 @@ func grep(s, sub string) string {
 }
 
 func TestColdStartWhileGitHubIsDown(t *testing.T) {
+	t.Parallel()
 	for name, fault := range map[string]githubsrctest.Fault{
 		"failing": {Match: "/releases", Status: http.StatusBadGateway, Times: 1000},
 		"hanging": {Match: "/releases", Delay: 20 * time.Second},
 	} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			gh := githubsrctest.NewServer(t)
 			seedReleases(t, gh)
 			gh.Inject(fault)
@@ -138,47 +130,112 @@ func TestColdStartWhileGitHubIsDown(t *testing.T) {
 }
 
 func TestRateLimitStopsUpstreamCalls(t *testing.T) {
-	gh := githubsrctest.NewServer(t)
-	seedReleases(t, gh)
-	e := newEnv(t, gh)
+	t.Parallel()
+	e := newSeededEnv(t)
+	gh := e.gh
 	if v := versionOf(t, e.get("GET", "/windows/x86_64/1.0.0")); v != "1.2.0" {
 		t.Fatalf("first check answered %s", v)
 	}
-	// Someone else spends the token's budget.
-	reset := time.Now().Add(2 * time.Second)
+	// Someone else spends the token's budget, until an hour from now.
+	reset := e.clock.Now().Add(time.Hour)
 	gh.SetRateLimit(0, reset, http.StatusTooManyRequests)
 	e.clock.Advance(2 * time.Minute)
 	e.get("GET", "/windows/x86_64/1.0.0") // stale: starts a refresh, which GitHub refuses
-	eventually(t, "the refused refresh", func() bool { return gh.Count(listRoute) == 2 })
-	time.Sleep(50 * time.Millisecond)
+	proxy.Settle(e.srv)
+	if n := gh.Count(listRoute); n != 2 {
+		t.Fatalf("%d list calls, want the refused one (2)", n)
+	}
+	// Even once GitHub would answer again, nothing asks it before the reset.
+	gh.SetRateLimit(100, reset.Add(time.Hour), http.StatusForbidden)
 	for range 5 {
 		e.clock.Advance(2 * time.Minute)
 		if v := versionOf(t, e.get("GET", "/windows/x86_64/1.0.0")); v != "1.2.0" {
 			t.Fatalf("check while rate limited answered %s", v)
 		}
 	}
-	time.Sleep(50 * time.Millisecond)
+	proxy.Settle(e.srv)
 	if n := gh.Count(listRoute); n != 2 {
 		t.Errorf("%d list calls in all, want none after the refusal (2)", n)
 	}
 
 	// After the reset GitHub is asked again.
-	gh.SetRateLimit(100, time.Now().Add(time.Hour), http.StatusForbidden)
-	time.Sleep(time.Until(reset) + 1100*time.Millisecond)
-	e.clock.Advance(time.Until(reset) + time.Hour)
+	e.clock.Advance(time.Hour)
 	e.get("GET", "/windows/x86_64/1.0.0")
-	eventually(t, "a refresh after the reset", func() bool { return gh.Count(listRoute) == 3 })
+	proxy.Settle(e.srv)
+	if n := gh.Count(listRoute); n != 3 {
+		t.Errorf("%d list calls, want a refresh after the reset (3)", n)
+	}
+}
+
+// TestRateLimitedAnswersSayWhenToRetry: while GitHub's rate limit blocks
+// the first read, 503s carry Retry-After counted down to the reset, and
+// cost no upstream call.
+func TestRateLimitedAnswersSayWhenToRetry(t *testing.T) {
+	t.Parallel()
+	e := newSeededEnv(t)
+	gh := e.gh
+	gh.SetRateLimit(0, e.clock.Now().Add(90*time.Second), http.StatusForbidden)
+	for _, want := range []string{"90", "60", "30"} {
+		rec := e.get("GET", "/windows/x86_64/1.0.0")
+		if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != want {
+			t.Errorf("check while rate limited = %d %s, Retry-After %q; want 503 with Retry-After %s", rec.Code, rec.Body, rec.Header().Get("Retry-After"), want)
+		}
+		e.clock.Advance(30 * time.Second)
+	}
+	if n := gh.Count(listRoute); n != 1 {
+		t.Errorf("%d list calls, want 1: none while blocked", n)
+	}
+}
+
+// TestMaxCachedAppsEvicts: past --max-cached-apps the least recently
+// refreshed app's snapshot is dropped, and its next request reads its
+// releases afresh.
+func TestMaxCachedAppsEvicts(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	seedReleases(t, gh)
+	seedOther(t, gh)
+	e := newEnv(t, gh, func(c *proxy.Config) {
+		c.MaxCachedApps = 1
+		c.Apps = []proxy.AppConfig{{Slug: "demo", Repo: repo}, {Slug: "other", Repo: "demo-org/other"}}
+	})
+	lists := func() int {
+		return gh.Count(listRoute)
+	}
+	for i, step := range []struct {
+		path, version string
+		lists         int
+	}{
+		{"/demo/windows/x86_64/1.0.0", "1.2.0", 1},
+		{"/demo/windows/x86_64/1.0.0", "1.2.0", 1}, // cached
+		{"/other/windows/x86_64/1.0.0", "2.0.0", 2},
+		{"/demo/windows/x86_64/1.0.0", "1.2.0", 3}, // evicted by other: read again
+		{"/demo/windows/x86_64/1.0.0", "1.2.0", 3},
+	} {
+		if v := versionOf(t, e.get("GET", step.path)); v != step.version {
+			t.Errorf("step %d: %s answered %s, want %s", i, step.path, v, step.version)
+		}
+		if n := lists(); n != step.lists {
+			t.Errorf("step %d: %d list calls after %s, want %d", i, n, step.path, step.lists)
+		}
+	}
+	if n := gh.Count("304"); n != 0 {
+		t.Errorf("%d conditional reads: an evicted app must read everything again", n)
+	}
 }
 
 func TestConditionalRefresh(t *testing.T) {
-	gh := githubsrctest.NewServer(t)
-	seedReleases(t, gh)
-	e := newEnv(t, gh)
+	t.Parallel()
+	e := newSeededEnv(t)
+	gh := e.gh
 	e.get("GET", "/windows/x86_64/1.0.0")
 	sigReads := gh.Count("GET /{owner}/{repo}/releases/download/{tag}/{name}")
 	e.clock.Advance(2 * time.Minute)
 	e.get("GET", "/windows/x86_64/1.0.0")
-	eventually(t, "a conditional refresh", func() bool { return gh.Count("304") == 1 })
+	proxy.Settle(e.srv)
+	if n := gh.Count("304"); n != 1 {
+		t.Fatalf("%d conditional refreshes answered 304, want 1", n)
+	}
 	if n := gh.Count("GET /{owner}/{repo}/releases/download/{tag}/{name}"); n != sigReads {
 		t.Errorf("an unchanged listing re-read %d signatures", n-sigReads)
 	}
@@ -188,9 +245,9 @@ func TestConditionalRefresh(t *testing.T) {
 }
 
 func TestStaleWhileRevalidateDoesNotWait(t *testing.T) {
-	gh := githubsrctest.NewServer(t)
-	seedReleases(t, gh)
-	e := newEnv(t, gh)
+	t.Parallel()
+	e := newSeededEnv(t)
+	gh := e.gh
 	e.get("GET", "/windows/x86_64/1.0.0")
 	gh.SetLatency(2 * time.Second)
 	e.clock.Advance(2 * time.Minute)
@@ -204,18 +261,19 @@ func TestStaleWhileRevalidateDoesNotWait(t *testing.T) {
 }
 
 func TestNeverHalfFilled(t *testing.T) {
-	gh := githubsrctest.NewServer(t)
-	seedReleases(t, gh)
-	e := newEnv(t, gh)
+	t.Parallel()
+	e := newSeededEnv(t)
+	gh := e.gh
 	e.get("GET", "/windows/x86_64/1.0.0")
 	// A new release whose signatures cannot be read right now.
 	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.3.0", Assets: fixture(t, "tauri-v1/v1.1.0")})
 	gh.Inject(githubsrctest.Fault{Match: "/releases/download/v1.3.0/", Status: http.StatusBadGateway, Times: 1000})
 	e.clock.Advance(2 * time.Minute)
 	e.get("GET", "/windows/x86_64/1.0.0")
-	eventually(t, "the failed refresh", func() bool {
-		return strings.Contains(e.get("GET", "/metrics").Body.String(), "otapub_refresh_errors_total 1")
-	})
+	proxy.Settle(e.srv)
+	if !strings.Contains(e.get("GET", "/metrics").Body.String(), "otapub_refresh_errors_total 1") {
+		t.Fatal("the refresh did not fail")
+	}
 	// Every platform still gets the complete old snapshot, none a partial new one.
 	for _, p := range []string{"/windows/x86_64/1.0.0", "/linux/x86_64/1.0.0", "/darwin/x86_64/1.0.0"} {
 		if v := versionOf(t, e.get("GET", p)); v != "1.2.0" {
@@ -225,6 +283,7 @@ func TestNeverHalfFilled(t *testing.T) {
 }
 
 func TestRepositoryNotFound(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	e := newEnv(t, gh)
 	for range 3 {
@@ -244,10 +303,10 @@ func signWebhook(secret string, body []byte) string {
 }
 
 func TestWebhook(t *testing.T) {
+	t.Parallel()
 	const secret = "webhook-secret"
-	gh := githubsrctest.NewServer(t)
-	seedReleases(t, gh)
-	e := newEnv(t, gh, func(c *proxy.Config) { c.WebhookSecret = secret; c.CacheTTL = time.Hour })
+	e := newSeededEnv(t, func(c *proxy.Config) { c.WebhookSecret = secret; c.CacheTTL = time.Hour })
+	gh := e.gh
 	if v := versionOf(t, e.get("GET", "/windows/x86_64/1.0.0")); v != "1.2.0" {
 		t.Fatalf("before: %s", v)
 	}
@@ -303,17 +362,18 @@ func TestWebhook(t *testing.T) {
 // TestCloseWaitsForRefreshes: Close ends a refresh stuck on GitHub, waits
 // for it, and starts no more; nothing runs (or logs) after it returns.
 func TestCloseWaitsForRefreshes(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	seedReleases(t, gh)
 	gh.Inject(githubsrctest.Fault{Match: "/releases", Delay: 20 * time.Second})
 	var lines lineLog
 	e := newEnvTB(t, gh, slog.New(&lines))
 	e.srv.Warm()
-	for deadline := time.Now().Add(10 * time.Second); gh.Count(listRoute) == 0; {
+	for deadline := time.Now().Add(10 * time.Second); gh.Count(listRoute) == 0; { // the fake holds it
 		if time.Now().After(deadline) {
 			t.Fatal("the warm-up refresh never asked GitHub")
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(time.Millisecond)
 	}
 	begin := time.Now()
 	e.srv.Close()
@@ -325,7 +385,7 @@ func TestCloseWaitsForRefreshes(t *testing.T) {
 	if rec := e.get("GET", "/windows/x86_64/1.0.0"); rec.Code != http.StatusServiceUnavailable {
 		t.Errorf("check after Close = %d %s, want 503", rec.Code, rec.Body)
 	}
-	time.Sleep(200 * time.Millisecond)
+	proxy.Settle(e.srv)
 	if n := gh.APICalls(); n != 0 {
 		t.Errorf("%d GitHub calls after Close", n)
 	}
@@ -350,6 +410,19 @@ func (l *lineLog) Handle(_ context.Context, r slog.Record) error {
 	return nil
 }
 
+// count says how many records' messages contain sub.
+func (l *lineLog) count(sub string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, r := range l.lines {
+		if strings.Contains(r.Message, sub) {
+			n++
+		}
+	}
+	return n
+}
+
 // after lists the messages of records made after t, but for access lines.
 func (l *lineLog) after(t time.Time) []string {
 	l.mu.Lock()
@@ -361,4 +434,34 @@ func (l *lineLog) after(t time.Time) []string {
 		}
 	}
 	return out
+}
+
+// TestWebhookLiftsTheBackoff: after a failed refresh the app waits out a
+// backoff before asking GitHub again, but a release event ends the wait:
+// it refreshes at once.
+func TestWebhookLiftsTheBackoff(t *testing.T) {
+	t.Parallel()
+	const secret = "webhook-secret"
+	gh := githubsrctest.NewServer(t)
+	seedReleases(t, gh)
+	gh.Inject(githubsrctest.Fault{Match: "/releases", Status: http.StatusBadGateway, Times: 3}) // one refresh and its retries
+	e := newEnv(t, gh, func(c *proxy.Config) { c.WebhookSecret = secret })
+	if rec := e.get("GET", "/windows/x86_64/1.0.0"); rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("check while GitHub fails = %d, want 503", rec.Code)
+	}
+	if rec := e.get("GET", "/windows/x86_64/1.0.0"); rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("check during the backoff = %d, want 503 without asking GitHub", rec.Code)
+	}
+	body := []byte(`{"action":"published","release":{"tag_name":"v1.2.0"},"repository":{"full_name":"demo-org/demo-app"}}`)
+	req := httptest.NewRequest("POST", "/webhook", bytes.NewReader(body))
+	req.Header.Set("X-GitHub-Event", "release")
+	req.Header.Set("X-Hub-Signature-256", signWebhook(secret, body))
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusNoContent {
+		t.Fatalf("release event during the backoff = %d %s, want 204 after a refresh", rec.Code, rec.Body)
+	}
+	if v := versionOf(t, e.get("GET", "/windows/x86_64/1.0.0")); v != "1.2.0" {
+		t.Errorf("after the webhook: %s, want 1.2.0", v)
+	}
 }

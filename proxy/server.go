@@ -1,9 +1,3 @@
-// Package proxy is otapub's update server: it answers Tauri and
-// cargo-packager update checks from a cached snapshot of each app's
-// published releases and redirects downloads to GitHub.
-//
-// Start with New and Server.Handler; the wire contract is in tauri.go and
-// the refresh discipline in cache.go.
 package proxy
 
 import (
@@ -11,11 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,8 +35,15 @@ type Server struct {
 	bgMu    sync.Mutex
 	closed  bool
 	bg      sync.WaitGroup // running refreshes
+	async   sync.WaitGroup // refreshes started in the background, for tests to wait on
 	mux     *http.ServeMux
+	feeds   []feed
 	prefix  string // BasePath + "/"
+
+	table       []route // the route table: see routes.go
+	otherGETs   []otherPattern
+	unknownHint string
+	promHandler http.Handler
 
 	checkCacheControl []string
 	checkMetrics      *routeMetrics
@@ -69,7 +68,10 @@ var serverRetry = githubsrc.Retry{Attempts: 3, BaseDelay: 200 * time.Millisecond
 
 // New builds a Server. It makes no network call: apps are read on their
 // first request (or by Warm).
-func New(cfg Config, log *slog.Logger) (*Server, error) {
+func New(cfg Config, log *slog.Logger) (*Server, error) { return newServer(cfg, log, feeds) }
+
+// newServer builds a Server that answers the given feeds.
+func newServer(cfg Config, log *slog.Logger, feeds []feed) (*Server, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
@@ -85,10 +87,12 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	if s.dls, err = lru.New[downloadKey, cachedDownload](4096); err != nil {
 		return nil, err
 	}
+	s.feeds, s.table = feeds, routeTable(feeds)
+	reserved := reservedSlugs(s.table)
 	single := len(cfg.Apps) == 1 && cfg.Apps[0].Slug == ""
 	clients := map[[2]string]*githubsrc.Client{}
 	for _, ac := range cfg.Apps {
-		opts, err := ac.check(single)
+		opts, err := ac.check(single, reserved)
 		if err != nil {
 			return nil, err
 		}
@@ -114,7 +118,9 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	s.checkCacheControl = []string{fmt.Sprintf("public, max-age=%d, stale-while-revalidate=%d",
 		int(cfg.CacheTTL.Seconds()), int(min(cfg.MaxStale, time.Hour).Seconds()))}
 	s.prefix = cfg.BasePath + "/"
+	s.promHandler = promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})
 	s.mux = s.routes()
+	s.initFastPath()
 	return s, nil
 }
 
@@ -122,7 +128,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 // apps behind one token share its rate-limit knowledge.
 func (s *Server) source(ac AppConfig, clients map[[2]string]*githubsrc.Client) (Source, error) {
 	if ac.Dir != "" {
-		return NewDirSource(ac.Dir)
+		return NewDirSource(ac.Dir, s.log)
 	}
 	repo, _ := githubsrc.ParseRepo(ac.Repo)
 	token, apiURL := cmp.Or(ac.Token, s.cfg.Token), cmp.Or(ac.APIURL, s.cfg.APIURL)
@@ -131,7 +137,7 @@ func (s *Server) source(ac AppConfig, clients map[[2]string]*githubsrc.Client) (
 	if c == nil {
 		var err error
 		c, err = githubsrc.New(githubsrc.Options{
-			Token: token, APIURL: apiURL, Retry: serverRetry, Logger: s.log,
+			Token: token, APIURL: apiURL, Retry: serverRetry, Logger: s.log, Now: s.cfg.Now,
 			Observe: s.metrics.observe(cmp.Or(ac.Slug, "default")),
 		})
 		if err != nil {
@@ -142,7 +148,7 @@ func (s *Server) source(ac AppConfig, clients map[[2]string]*githubsrc.Client) (
 	if ac.Private && c.Anonymous() {
 		return nil, fmt.Errorf("app %s: a private repository needs a token: pass --token or set token_env", cmp.Or(ac.Slug, ac.Repo))
 	}
-	return &GitHubSource{Client: c, Repo: repo, Private: ac.Private}, nil
+	return &GitHubSource{Client: c, Repo: repo, Private: ac.Private, Now: s.cfg.Now}, nil
 }
 
 func (a *app) prefix() string {
@@ -157,7 +163,7 @@ func (s *Server) Handler() http.Handler { return s }
 
 // ServeHTTP answers the check route itself when the path has its plain
 // shape (the hot path: no mux walk, no allocation), and hands everything
-// else to the mux, whose patterns in routes are the full route table.
+// else to the mux, which routeTable (routes.go) builds.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(r.URL.Path) > maxPath {
 		rec, start := s.begin(w)
@@ -169,6 +175,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rec, start := s.begin(w)
 		s.serveCheck(rec, r, a, c)
 		s.end(rec, r, s.checkMetrics, start)
+		return
+	}
+	if s.cfg.BasePath != "" && r.URL.Path != s.cfg.BasePath && !strings.HasPrefix(r.URL.Path, s.prefix) {
+		// Outside --base-path: the mux has no pattern there, and would
+		// answer in plain text.
+		rec, start := s.begin(w)
+		s.handleUnknown(rec, r)
+		s.end(rec, r, s.unknownMetrics, start)
 		return
 	}
 	s.mux.ServeHTTP(w, r)
@@ -189,226 +203,6 @@ func (s *Server) Close() {
 	s.bgMu.Unlock()
 	s.stop()
 	s.bg.Wait()
-}
-
-func (s *Server) routes() *http.ServeMux {
-	mux := http.NewServeMux()
-	s.checkMetrics, s.unknownMetrics = s.metrics.route("check"), s.metrics.route("unknown")
-	p := s.cfg.BasePath
-	app := ""
-	if s.single == nil {
-		app = "/{app}"
-	}
-	handle := func(pattern, route string, h http.HandlerFunc) {
-		method, path, _ := strings.Cut(pattern, " ")
-		mux.Handle(method+" "+p+path, s.instrument(route, h))
-	}
-	handle("GET /healthz", "healthz", s.handleHealth)
-	handle("GET /metrics", "metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}).ServeHTTP)
-	handle("POST /webhook", "webhook", s.handleWebhook)
-	handle("GET "+app+"/latest.json", "latest", s.handleLatest)
-	handle("GET "+app+"/download/{tag}/{asset}", "download", s.handleDownload)
-	// Checks of the plain shape never reach these two patterns (see ServeHTTP).
-	handle("GET "+app+"/{target}/{arch}/{version}", "check", s.handleCheck)
-	handle("GET "+app+"/{target}/{arch}/{bundle}/{version}", "check", s.handleCheck)
-	mux.Handle("GET "+p+"/", s.instrument("unknown", s.handleUnknown))
-	return mux
-}
-
-// --- handlers ---
-
-// parsePlatform reads {target}/{arch}[/{bundle}]. A custom target that is
-// a platform key ("darwin-universal", "windows-x86_64-nsis") stands for
-// itself, as Tauri then substitutes it for {{target}}.
-func parsePlatform(target, arch, bundle string) (githubsrc.Platform, error) {
-	installer, err := githubsrc.ParseInstaller(bundle)
-	if err != nil {
-		return githubsrc.Platform{}, err
-	}
-	var p githubsrc.Platform
-	if strings.Contains(target, "-") {
-		if p, err = githubsrc.ParsePlatform(target); err != nil {
-			return p, fmt.Errorf("target: %w", err)
-		}
-		if p.Installer == "" {
-			p.Installer = installer
-		}
-	} else {
-		if p.OS, err = githubsrc.ParseOS(target); err != nil {
-			return p, err
-		}
-		if p.Arch, err = githubsrc.ParseArch(arch); err != nil {
-			return p, err
-		}
-		p.Installer = installer
-	}
-	return p, p.Validate()
-}
-
-func (s *Server) handleLatest(w http.ResponseWriter, r *http.Request) {
-	a := s.appOf(w, r)
-	if a == nil {
-		return
-	}
-	ch, err := ParseChannel(r.URL.Query().Get("channel"))
-	if err != nil {
-		s.writeError(w, r, http.StatusBadRequest, err.Error())
-		return
-	}
-	snap, _, err := s.current(r.Context(), a)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	body, length := snap.latestJSON(ch)
-	if body == nil {
-		s.writeError(w, r, http.StatusNotFound, fmt.Sprintf("no published %s release with a signed updater payload", ch))
-		return
-	}
-	w.Header()["Cache-Control"] = s.checkCacheControl
-	writeBody(w, r, body, length)
-}
-
-func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
-	a := s.appOf(w, r)
-	if a == nil {
-		return
-	}
-	snap, _, err := s.current(r.Context(), a)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	tag, name := r.PathValue("tag"), r.PathValue("asset")
-	rel, asset, ok := snap.Asset(tag, name)
-	if !ok {
-		s.writeError(w, r, http.StatusNotFound, fmt.Sprintf("no asset %q in a published release %q", name, tag))
-		return
-	}
-	key := downloadKey{a, asset.ID}
-	now := s.cfg.Now()
-	d, ok := s.dls.Get(key)
-	if !ok || now.After(d.until) {
-		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.UpstreamTimeout)
-		defer cancel()
-		dl, err := a.Source.Download(ctx, rel, asset)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		d = cachedDownload{d: dl, until: now.Add(dl.Reuse)}
-		if dl.URL != "" && dl.Reuse > 0 {
-			s.dls.Add(key, d)
-		}
-	}
-	switch {
-	case d.d.URL != "":
-		if d.d.Cacheable > 0 {
-			w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(d.d.Cacheable.Seconds())))
-		} else {
-			w.Header().Set("Cache-Control", "no-store") // a signed URL: for this client, now
-		}
-		http.Redirect(w, r, d.d.URL, http.StatusFound)
-	case d.d.File != "":
-		_ = http.NewResponseController(w).SetWriteDeadline(time.Time{}) // large files take long
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		serveFile(w, r, d.d.File, asset.Name)
-	case d.d.Body != nil:
-		defer d.d.Body.Close()
-		_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
-		w.Header().Set("Cache-Control", "no-store")
-		w.Header().Set("Content-Type", "application/octet-stream")
-		if d.d.Size >= 0 {
-			w.Header().Set("Content-Length", strconv.FormatInt(d.d.Size, 10))
-		}
-		_, _ = io.Copy(w, d.d.Body)
-	}
-}
-
-func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header()["Content-Type"] = jsonType
-	_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
-}
-
-// webhookWait is how long a webhook delivery waits for its refresh.
-const webhookWait = 8 * time.Second
-
-// maxWebhookBody bounds a webhook delivery; GitHub caps payloads at 25 MB
-// but release events are a few KiB.
-const maxWebhookBody = 1 << 20
-
-func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.WebhookSecret == "" {
-		s.writeError(w, r, http.StatusNotFound, "webhooks are off: start otapub serve with --webhook-secret")
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			s.writeError(w, r, http.StatusRequestEntityTooLarge, "webhook body over 1 MiB")
-			return
-		}
-		s.writeError(w, r, http.StatusBadRequest, "read webhook body: "+err.Error())
-		return
-	}
-	ev, err := githubsrc.ParseWebhook(r.Header, body, []byte(s.cfg.WebhookSecret))
-	switch {
-	case errors.Is(err, githubsrc.ErrBadSignature):
-		s.writeError(w, r, http.StatusUnauthorized, err.Error())
-		return
-	case err != nil:
-		s.writeError(w, r, http.StatusBadRequest, err.Error())
-		return
-	}
-	if ev.Type != "release" {
-		w.WriteHeader(http.StatusNoContent) // ping and anything else: acknowledged
-		return
-	}
-	apps := s.byRepo[strings.ToLower(ev.Repo.String())]
-	if len(apps) == 0 {
-		s.writeError(w, r, http.StatusNotFound, fmt.Sprintf("no app serves %s", ev.Repo))
-		return
-	}
-	// Refresh every app of the repository now; GitHub gives a delivery ten
-	// seconds, so answer 202 if the refresh takes longer and let it finish.
-	done := make(chan error, len(apps))
-	for _, a := range apps {
-		// GitHub may list the change a moment after it sends the event:
-		// refresh now, and again soon after.
-		a.expireAt.Store(s.cfg.Now().Add(10 * time.Second).UnixNano())
-		a.mu.Lock()
-		a.blocked = time.Time{}
-		a.mu.Unlock()
-		go func() {
-			err := s.refreshNow(a)
-			a.expireAt.Store(s.cfg.Now().Add(10 * time.Second).UnixNano())
-			done <- err
-		}()
-	}
-	timeout := time.NewTimer(webhookWait)
-	defer timeout.Stop()
-	for range apps {
-		select {
-		case err := <-done:
-			if err != nil {
-				s.fail(w, r, err)
-				return
-			}
-		case <-timeout.C:
-			s.log.Info("webhook refresh still running", "repo", ev.Repo.String(), "delivery", ev.DeliveryID)
-			w.WriteHeader(http.StatusAccepted)
-			return
-		}
-	}
-	s.log.Info("webhook refreshed", "repo", ev.Repo.String(), "action", ev.Action, "tag", ev.Tag, "delivery", ev.DeliveryID)
-	w.WriteHeader(http.StatusNoContent)
-}
-
-func (s *Server) handleUnknown(w http.ResponseWriter, r *http.Request) {
-	s.writeError(w, r, http.StatusNotFound, "no such route: see the README for "+
-		s.cfg.BasePath+"/{target}/{arch}/{current_version}, /latest.json, /download/{tag}/{asset}, /healthz and /metrics")
 }
 
 // appOf finds the app a request is for, answering 404 when there is none.
@@ -600,21 +394,4 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
-}
-
-// serveFile answers with a local file, ranges and conditional requests included.
-func serveFile(w http.ResponseWriter, r *http.Request, path, name string) {
-	f, err := os.Open(path)
-	if err != nil {
-		http.Error(w, "file gone", http.StatusNotFound)
-		return
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		http.Error(w, "file gone", http.StatusNotFound)
-		return
-	}
-	w.Header().Set("Content-Type", "application/octet-stream")
-	http.ServeContent(w, r, name, fi.ModTime(), f)
 }

@@ -2,9 +2,11 @@ package proxy_test
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +26,7 @@ type answer struct {
 }
 
 func TestCheckRoutes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	seedReleases(t, e.gh)
 	dl := publicURL + "/download/"
@@ -131,6 +134,7 @@ func deref(s *string) string {
 }
 
 func TestTauriV1Archives(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.1.0", Assets: fixture(t, "tauri-v1/v1.1.0")})
 	e := newEnv(t, gh)
@@ -162,6 +166,7 @@ func TestTauriV1Archives(t *testing.T) {
 }
 
 func TestLatestJSON(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	seedReleases(t, e.gh)
 	rec := e.get("GET", "/latest.json")
@@ -187,6 +192,7 @@ func TestLatestJSON(t *testing.T) {
 }
 
 func TestDownloads(t *testing.T) {
+	t.Parallel()
 	t.Run("public", func(t *testing.T) {
 		e := newEnv(t, nil)
 		seedReleases(t, e.gh)
@@ -243,6 +249,33 @@ func TestDownloads(t *testing.T) {
 			t.Error("reused a signed URL past 30s")
 		}
 	})
+	t.Run("private while rate limited", func(t *testing.T) {
+		gh := githubsrctest.NewServer(t)
+		gh.AddRepo(repo, githubsrctest.RepoOptions{Private: true})
+		seedReleases(t, gh)
+		e := newEnv(t, gh, func(c *proxy.Config) { c.Token = githubsrctest.Token; c.CacheTTL = 10 * time.Second })
+		const dl = "/download/v1.2.0/DemoApp_1.2.0_x64-setup.exe"
+		const resolve = "GET /api/v3/repos/{owner}/{repo}/releases/assets/{id}"
+		if rec := e.get("GET", dl); rec.Code != http.StatusFound {
+			t.Fatalf("download = %d %s", rec.Code, rec.Body)
+		}
+		gh.SetRateLimit(0, e.clock.Now().Add(2*time.Minute), http.StatusForbidden)
+		e.clock.Advance(11 * time.Second)
+		e.get("GET", "/windows/x86_64/1.0.0") // stale: a refresh that GitHub refuses
+		proxy.Settle(e.srv)
+		calls := gh.Count(resolve)
+		if rec := e.get("GET", dl); rec.Code != http.StatusFound {
+			t.Errorf("download within the signed URL's reuse = %d, want 302 with the URL at hand", rec.Code)
+		}
+		e.clock.Advance(20 * time.Second)
+		rec := e.get("GET", dl)
+		if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != "89" {
+			t.Errorf("download while rate limited = %d %s, Retry-After %q; want 503 with Retry-After at the reset (89)", rec.Code, rec.Body, rec.Header().Get("Retry-After"))
+		}
+		if n := gh.Count(resolve) - calls; n != 0 {
+			t.Errorf("%d calls to resolve a download while rate limited, want none", n)
+		}
+	})
 	t.Run("unknown assets", func(t *testing.T) {
 		e := newEnv(t, nil)
 		seedReleases(t, e.gh)
@@ -251,6 +284,26 @@ func TestDownloads(t *testing.T) {
 			if rec := e.get("GET", p); rec.Code != 404 {
 				t.Errorf("%s = %d, want 404", p, rec.Code)
 			}
+		}
+	})
+	t.Run("direct downloads of a repository detected as private", func(t *testing.T) {
+		gh := githubsrctest.NewServer(t)
+		gh.AddRepo(repo, githubsrctest.RepoOptions{Private: true})
+		seedReleases(t, gh)
+		var lines lineLog
+		e := newEnvTB(t, gh, slog.New(&lines), func(c *proxy.Config) { c.Token = githubsrctest.Token; c.Apps[0].DirectDownloads = true })
+		for range 2 {
+			var a answer
+			check(t, json.Unmarshal(e.get("GET", "/windows/x86_64/1.0.0").Body.Bytes(), &a))
+			if !strings.HasPrefix(a.URL, publicURL+"/download/") {
+				t.Errorf("url %s, want this server's /download/: a private repository's browser URLs answer 404", a.URL)
+			}
+			e.clock.Advance(2 * time.Minute) // and a refresh
+			e.get("GET", "/windows/x86_64/1.0.0")
+			proxy.Settle(e.srv)
+		}
+		if n := lines.count("direct downloads are off"); n != 1 {
+			t.Errorf("warned %d times that direct downloads are off, want once", n)
 		}
 	})
 	t.Run("direct downloads", func(t *testing.T) {
@@ -265,6 +318,7 @@ func TestDownloads(t *testing.T) {
 }
 
 func TestSelection(t *testing.T) {
+	t.Parallel()
 	v2 := func(t *testing.T) map[string][]byte { return fixture(t, "tauri-v2/v1.2.0") }
 	only := func(assets map[string][]byte, names ...string) map[string][]byte {
 		out := map[string][]byte{}
@@ -391,6 +445,9 @@ func TestSelection(t *testing.T) {
 		if rec := e.get("GET", "/download/desktop-v1.2.0/DemoApp_1.2.0_x64-setup.exe"); rec.Code != 302 {
 			t.Errorf("download with a prefixed tag = %d", rec.Code)
 		}
+		if rec := e.get("GET", "/download/cli-v9.0.0/DemoApp_1.2.0_x64-setup.exe"); rec.Code != 404 {
+			t.Errorf("download with a tag outside the prefix = %d, want 404: not one of the app's releases", rec.Code)
+		}
 	})
 	t.Run("--pubkey withholds payloads of another key", func(t *testing.T) {
 		gh := githubsrctest.NewServer(t)
@@ -418,9 +475,10 @@ func TestSelection(t *testing.T) {
 }
 
 func TestMultiApp(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	seedReleases(t, gh)
-	gh.AddRelease("demo-org/other", githubsrctest.ReleaseSpec{Tag: "v2.0.0", Assets: fixture(t, "tauri-v1/v1.1.0")})
+	seedOther(t, gh)
 	e := newEnv(t, gh, func(c *proxy.Config) {
 		c.BasePath = "/api/sync/ota"
 		c.Apps = []proxy.AppConfig{{Slug: "demo", Repo: repo}, {Slug: "other", Repo: "demo-org/other"}}
@@ -447,9 +505,20 @@ func TestMultiApp(t *testing.T) {
 			t.Errorf("%s = %d, want %d", path, rec.Code, want)
 		}
 	}
+	// Outside --base-path too, errors are JSON.
+	for _, path := range []string{"/", "/windows/x86_64/1.0.0", "/api/sync", "/healthz"} {
+		for _, method := range []string{"GET", "POST"} {
+			rec := e.get(method, path)
+			var body struct{ Error string }
+			if rec.Code != 404 || json.Unmarshal(rec.Body.Bytes(), &body) != nil || !strings.Contains(body.Error, "no such route") {
+				t.Errorf("%s %s = %d %q, want a JSON 404", method, path, rec.Code, rec.Body)
+			}
+		}
+	}
 }
 
 func TestHealthAndMetrics(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	seedReleases(t, e.gh)
 	if rec := e.get("GET", "/healthz"); rec.Code != 200 || !strings.Contains(rec.Body.String(), "ok") {
@@ -475,6 +544,7 @@ func TestHealthAndMetrics(t *testing.T) {
 }
 
 func TestConfigErrors(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	for name, tt := range map[string]struct {
 		cfg  proxy.Config
@@ -504,6 +574,7 @@ func TestConfigErrors(t *testing.T) {
 
 // TestREADMEDocumentsEveryMetric keeps the README's metrics table true.
 func TestREADMEDocumentsEveryMetric(t *testing.T) {
+	t.Parallel()
 	readme, err := os.ReadFile("../README.md")
 	check(t, err)
 	e := newEnv(t, nil)
@@ -521,9 +592,26 @@ func TestREADMEDocumentsEveryMetric(t *testing.T) {
 	}
 }
 
+// TestREADMEListsTheReservedSlugs keeps the README's list of reserved
+// slugs equal to the route table's.
+func TestREADMEListsTheReservedSlugs(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../README.md")
+	check(t, err)
+	var names []string
+	for _, slug := range proxy.ReservedSlugs() {
+		names = append(names, "`"+slug+"`")
+	}
+	want := "themselves: " + strings.Join(names, ", ") + "."
+	if got := strings.Join(strings.Fields(string(readme)), " "); !strings.Contains(got, want) {
+		t.Errorf("README.md does not list the reserved slugs as %q", want)
+	}
+}
+
 // TestContentLength: over a real connection every JSON answer, small or
 // large, GET or HEAD, states its length and none goes chunked.
 func TestContentLength(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	seedReleases(t, e.gh)
 	ts := httptest.NewServer(e.h)
@@ -544,5 +632,107 @@ func TestContentLength(t *testing.T) {
 		if path == "/latest.json" && len(body) <= 2048 {
 			t.Errorf("latest.json is %d bytes; this test wants one above net/http's 2 KiB buffer", len(body))
 		}
+	}
+}
+
+// TestErrorsAreNotCached: every error answer says Cache-Control: no-store,
+// so a CDN in front never keeps one.
+func TestErrorsAreNotCached(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	seedReleases(t, gh)
+	gh.AddRelease("demo-org/empty", githubsrctest.ReleaseSpec{Tag: "v1.0.0", Assets: map[string][]byte{"notes.txt": []byte("x")}})
+	gh.AddRelease("demo-org/down", githubsrctest.ReleaseSpec{Tag: "v1.0.0", Assets: map[string][]byte{"notes.txt": []byte("x")}})
+	gh.Inject(githubsrctest.Fault{Match: "/repos/demo-org/down/", Status: http.StatusBadGateway, Times: 1000})
+	e := newEnv(t, gh, func(c *proxy.Config) {
+		c.WebhookSecret = "s"
+		c.Apps = []proxy.AppConfig{{Slug: "demo", Repo: repo}, {Slug: "empty", Repo: "demo-org/empty"}, {Slug: "down", Repo: "demo-org/down"}, {Slug: "gone", Repo: "demo-org/gone"}}
+	})
+	for _, tt := range []struct {
+		method, path string
+		status       int
+	}{
+		{"GET", "/demo/windows/x86_64/1.2", 400},
+		{"GET", "/demo/linux/x86_64/1.0.0?channel=nightly", 400},
+		{"GET", "/demo/a/b/c/d/e/f", 404},
+		{"GET", "/nope/windows/x86_64/1.0.0", 404},
+		{"GET", "/demo/download/v1.2.0/nope.exe", 404},
+		{"GET", "/empty/latest.json", 404},
+		{"GET", "/gone/windows/x86_64/1.0.0", 404},
+		{"GET", "/down/windows/x86_64/1.0.0", 503},
+		{"POST", "/webhook", 401},
+		{"GET", "/" + strings.Repeat("x", 2000), 414},
+	} {
+		rec := e.get(tt.method, tt.path)
+		if rec.Code != tt.status || rec.Header().Get("Cache-Control") != "no-store" || rec.Header().Get("Content-Type") != "application/json" {
+			t.Errorf("%s %.40s = %d, Cache-Control %q, Content-Type %q; want %d, no-store, JSON", tt.method, tt.path, rec.Code,
+				rec.Header().Get("Cache-Control"), rec.Header().Get("Content-Type"), tt.status)
+		}
+	}
+}
+
+// TestDirDownloads serves a folder of releases over plain HTTP: the answer
+// points at /download/, which serves the file itself, ranges and
+// conditional requests included.
+func TestDirDownloads(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil, func(c *proxy.Config) { c.Apps = []proxy.AppConfig{{Dir: testdataDir + "/demo"}} })
+	const name = "DemoApp_1.2.0_x64-setup.exe"
+	want, err := os.ReadFile(testdataDir + "/demo/v1.2.0/" + name)
+	check(t, err)
+	var a answer
+	rec := e.get("GET", "/windows/x86_64/1.0.0")
+	check(t, json.Unmarshal(rec.Body.Bytes(), &a))
+	if a.URL != publicURL+"/download/v1.2.0/"+name {
+		t.Fatalf("answer url %q, want this server's /download/", a.URL)
+	}
+	ts := httptest.NewServer(e.h)
+	defer ts.Close()
+	resp, err := http.Get(ts.URL + "/download/v1.2.0/" + name)
+	check(t, err)
+	if body := readBody(t, resp); resp.StatusCode != 200 || body != string(want) {
+		t.Fatalf("download = %d with %d bytes, want 200 with the file's %d", resp.StatusCode, len(body), len(want))
+	}
+	if cc, ct := resp.Header.Get("Cache-Control"), resp.Header.Get("Content-Type"); cc != "public, max-age=3600" || ct != "application/octet-stream" {
+		t.Errorf("Cache-Control %q, Content-Type %q", cc, ct)
+	}
+	req, _ := http.NewRequest("GET", ts.URL+"/download/v1.2.0/"+name, nil)
+	req.Header.Set("Range", "bytes=2-5")
+	resp, err = http.DefaultClient.Do(req)
+	check(t, err)
+	if body := readBody(t, resp); resp.StatusCode != http.StatusPartialContent || body != string(want[2:6]) {
+		t.Errorf("range = %d %q, want 206 %q", resp.StatusCode, body, want[2:6])
+	}
+	req.Header.Del("Range")
+	req.Header.Set("If-Modified-Since", time.Now().Add(time.Hour).UTC().Format(http.TimeFormat))
+	resp, err = http.DefaultClient.Do(req)
+	check(t, err)
+	if readBody(t, resp); resp.StatusCode != http.StatusNotModified {
+		t.Errorf("conditional download = %d, want 304", resp.StatusCode)
+	}
+	for _, p := range []string{"/download/v1.2.0/nope.exe", "/download/v9.9.9/" + name, "/download/v1.2.0/..%2Fv1.1.0%2F" + name} {
+		if rec := e.get("GET", p); rec.Code != 404 || rec.Header().Get("Cache-Control") != "no-store" {
+			t.Errorf("%s = %d, want a JSON 404", p, rec.Code)
+		}
+	}
+}
+
+// TestDirServesNothingOutside: with --dir, a signed payload symlinked in
+// from outside the folder is neither offered nor downloadable.
+func TestDirServesNothingOutside(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	outside, err := filepath.Abs(testdataDir + "/demo/v1.2.0")
+	check(t, err)
+	check(t, os.Mkdir(filepath.Join(root, "v1.2.0"), 0o755))
+	for _, name := range []string{"DemoApp_1.2.0_x64-setup.exe", "DemoApp_1.2.0_x64-setup.exe.sig"} {
+		check(t, os.Symlink(filepath.Join(outside, name), filepath.Join(root, "v1.2.0", name)))
+	}
+	e := newEnv(t, nil, func(c *proxy.Config) { c.Apps = []proxy.AppConfig{{Dir: root}} })
+	if rec := e.get("GET", "/windows/x86_64/1.0.0"); rec.Code != http.StatusNoContent {
+		t.Errorf("check = %d %s, want 204: the only payload is a symlink out of the folder", rec.Code, rec.Body)
+	}
+	if rec := e.get("GET", "/download/v1.2.0/DemoApp_1.2.0_x64-setup.exe"); rec.Code != http.StatusNotFound {
+		t.Errorf("download of a symlink out of the folder = %d, want 404", rec.Code)
 	}
 }

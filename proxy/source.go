@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"io"
+	"os"
 	"time"
 
 	"github.com/otapub/ota-action/githubsrc"
@@ -16,8 +17,9 @@ type Source interface {
 	// successful call returned as next; when nothing changed since, the
 	// source may answer unchanged=true (and no releases) cheaply.
 	Releases(ctx context.Context, prev any) (rels []githubsrc.Release, next any, unchanged bool, err error)
-	// Signature returns the contents of a .sig asset (small, immutable per asset ID).
-	Signature(ctx context.Context, rel githubsrc.Release, a githubsrc.Asset) ([]byte, error)
+	// Text returns the contents of a small asset a feed reads: a .sig
+	// today, channel files or bundle metadata later (immutable per asset ID).
+	Text(ctx context.Context, rel githubsrc.Release, a githubsrc.Asset) ([]byte, error)
 	// Download says where a client gets asset a of rel.
 	Download(ctx context.Context, rel githubsrc.Release, a githubsrc.Asset) (Download, error)
 	// String names the source in logs and errors.
@@ -25,10 +27,11 @@ type Source interface {
 }
 
 // Download is how the proxy answers GET /download/{tag}/{asset}: a
-// redirect to URL, the local File, or a Body GitHub streamed itself.
+// redirect to URL, the local File (which the proxy closes), or a Body
+// GitHub streamed itself.
 type Download struct {
 	URL  string
-	File string
+	File *os.File
 	Body io.ReadCloser
 	Size int64
 	// Cacheable is how long clients, CDNs and the proxy may reuse a redirect;

@@ -48,6 +48,7 @@ func closedAfter(t *testing.T, c net.Conn) time.Duration {
 }
 
 func TestSlowHeadersAreCut(t *testing.T) {
+	t.Parallel()
 	addr := serveWithTimeouts(t)
 	c, err := net.Dial("tcp", addr)
 	check(t, err)
@@ -60,6 +61,7 @@ func TestSlowHeadersAreCut(t *testing.T) {
 }
 
 func TestIdleConnectionsAreClosed(t *testing.T) {
+	t.Parallel()
 	addr := serveWithTimeouts(t)
 	c, err := net.Dial("tcp", addr)
 	check(t, err)
@@ -80,6 +82,7 @@ func TestIdleConnectionsAreClosed(t *testing.T) {
 // connection for longer than every timeout, with pauses shorter than
 // them: no deadline left over from an earlier request may cut it.
 func TestKeptAliveConnectionOutlivesTheTimeouts(t *testing.T) {
+	t.Parallel()
 	addr := serveWithTimeouts(t)
 	c, err := net.Dial("tcp", addr)
 	check(t, err)
@@ -101,6 +104,7 @@ func TestKeptAliveConnectionOutlivesTheTimeouts(t *testing.T) {
 // write blocks, and the write timeout must end it rather than hold the
 // connection for ever.
 func TestClientThatDoesNotReadIsCut(t *testing.T) {
+	t.Parallel()
 	addr := serveWithTimeouts(t)
 	c, err := net.Dial("tcp", addr)
 	check(t, err)
@@ -108,16 +112,26 @@ func TestClientThatDoesNotReadIsCut(t *testing.T) {
 	check(t, c.(*net.TCPConn).SetReadBuffer(4096))
 	const requests = 6000 // of about 3 KiB each: well beyond loopback's buffers
 	req := []byte("GET /latest.json HTTP/1.1\r\nHost: updates\r\n\r\n")
-	go func() {
-		w := bufio.NewWriter(c)
-		for range requests {
-			if _, err := w.Write(req); err != nil {
-				return
-			}
+	_ = c.SetWriteDeadline(time.Now().Add(20 * time.Second))
+	w := bufio.NewWriter(c)
+	for range requests {
+		if _, err := w.Write(req); err != nil {
+			break
 		}
-		_ = w.Flush()
-	}()
-	time.Sleep(3 * testWriteTimeout)
+	}
+	_ = w.Flush()
+	// The server's blocked write times out and it closes the connection,
+	// unread requests and all: from then on, writing to it fails.
+	for {
+		if _, err := c.Write(req); err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				t.Fatal("the connection was still open 20s later")
+			}
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
 	got, err := io.ReadAll(c)
 	var ne net.Error
@@ -148,6 +162,7 @@ func roundTrip(t *testing.T, c net.Conn, br *bufio.Reader, path string) {
 // GitHub for longer than the read timeout still gets its answer; the read
 // deadline must be off while the handler runs.
 func TestSlowAnswerOutlivesTheReadTimeout(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	seedReleases(t, gh)
 	gh.SetLatency(2 * testReadTimeout)

@@ -65,9 +65,9 @@ func CargoPackager(t testing.TB, pubkey string, checks ...UpdaterCheck) map[stri
 	return results
 }
 
-// RequireCargoPackager skips the test when the cargo-packager client is
-// not installed (fails it under CI), and returns node and testdata/e2e.
-// Tests call it first, so a skip costs no work.
+// RequireCargoPackager skips the test when the cargo-packager updater
+// client is not installed (fails it under CI), and returns node and the
+// client's folder. Call it before a test's setup, so a skip costs nothing.
 func RequireCargoPackager(t testing.TB) (node, dir string) {
 	t.Helper()
 	dir = e2eDir(t)

@@ -1,0 +1,81 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+)
+
+// handleDownload answers /download/{tag}/{asset} for any feed: a redirect
+// to GitHub, or the local file, for an uploaded asset of a release in the
+// app's Index; 404 for anything else.
+func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
+	a := s.appOf(w, r)
+	if a == nil {
+		return
+	}
+	snap := s.snapshot(w, r, a)
+	if snap == nil {
+		return
+	}
+	tag, name := r.PathValue("tag"), r.PathValue("asset")
+	rel, asset, ok := snap.Asset(tag, name)
+	if !ok {
+		s.writeError(w, r, http.StatusNotFound, fmt.Sprintf("no asset %q in a published release %q", name, tag))
+		return
+	}
+	key := downloadKey{a, asset.ID}
+	now := s.cfg.Now()
+	d, ok := s.dls.Get(key)
+	if !ok || now.After(d.until) {
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.UpstreamTimeout)
+		defer cancel()
+		dl, err := a.Source.Download(ctx, rel, asset)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		d = cachedDownload{d: dl, until: now.Add(dl.Reuse)}
+		if dl.URL != "" && dl.Reuse > 0 {
+			s.dls.Add(key, d)
+		}
+	}
+	switch {
+	case d.d.URL != "":
+		if d.d.Cacheable > 0 {
+			w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(d.d.Cacheable.Seconds())))
+		} else {
+			w.Header().Set("Cache-Control", "no-store") // a signed URL: for this client, now
+		}
+		http.Redirect(w, r, d.d.URL, http.StatusFound)
+	case d.d.File != nil:
+		defer d.d.File.Close()
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Time{}) // large files take long
+		s.serveFile(w, r, d.d.File, asset.Name)
+	case d.d.Body != nil:
+		defer d.d.Body.Close()
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Content-Type", "application/octet-stream")
+		if d.d.Size >= 0 {
+			w.Header().Set("Content-Length", strconv.FormatInt(d.d.Size, 10))
+		}
+		_, _ = io.Copy(w, d.d.Body)
+	}
+}
+
+// serveFile answers with a local file, ranges and conditional requests included.
+func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, f *os.File, name string) {
+	fi, err := f.Stat()
+	if err != nil {
+		s.writeError(w, r, http.StatusNotFound, fmt.Sprintf("asset %q: %v", name, err))
+		return
+	}
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	w.Header().Set("Content-Type", "application/octet-stream")
+	http.ServeContent(w, r, name, fi.ModTime(), f)
+}

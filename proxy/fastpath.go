@@ -1,0 +1,135 @@
+package proxy
+
+import (
+	"net/http"
+	"strings"
+)
+
+// The check route is nearly all of the traffic, and the mux costs it a
+// walk and allocations. matchCheck recognises the two check patterns of
+// the route table itself, without allocating, and leaves every other path
+// to the mux: it claims a path only when the mux would route it to the
+// check handler too. TestFastPathAgreesWithTheMux holds the two equal for
+// paths of every route, those of later feeds included.
+//
+// ServeMux prefers the more specific of two patterns that match, so a
+// route such as /update/{platform}/{version} takes /update/darwin/1.0.0
+// from /{target}/{arch}/{version}. The fast path mirrors that: it leaves
+// alone any path that another GET pattern of the table matches (see
+// matchesOther). A later route that overlaps the check without being more
+// specific, such as update.electronjs.org's /{owner}/{repo}/{platform}/{version}
+// against /{target}/{arch}/{bundle}/{version}, cannot be registered beside it
+// (the mux panics); such a feed claims its paths inside serveCheck instead,
+// before parsing, for example by looking up {target}/{arch} among its
+// configured owner/repo pairs.
+
+// maxCheckSegments is the most segments a check path has: /{app} and
+// /{target}/{arch}/{bundle}/{version}.
+const maxCheckSegments = 5
+
+// otherPattern is a GET pattern other than the checks, split for matchesOther.
+type otherPattern struct {
+	seg  []string // literal segments; "" for a {wildcard}
+	rest bool     // ends in {name...} or a slash: any remainder matches
+}
+
+// initFastPath notes, for matchesOther, the segments of every pattern a
+// GET may reach other than the checks.
+func (s *Server) initFastPath() {
+	for _, rt := range s.table {
+		if rt.check || rt.method() != "" && rt.method() != http.MethodGet && rt.method() != http.MethodHead {
+			continue
+		}
+		var o otherPattern
+		for i, p := range strings.Split(strings.TrimPrefix(s.fullPath(rt), s.cfg.BasePath+"/"), "/") {
+			if strings.HasSuffix(p, "...}") || p == "" && i > 0 {
+				o.rest = true
+				break
+			}
+			if strings.HasPrefix(p, "{") {
+				p = ""
+			}
+			o.seg = append(o.seg, p)
+		}
+		s.otherGETs = append(s.otherGETs, o)
+	}
+}
+
+// matchesOther reports whether a GET pattern other than the checks matches
+// the path split into seg: the same number of segments (or more, for a
+// subtree) and every literal segment equal.
+func (s *Server) matchesOther(seg []string) bool {
+	for _, o := range s.otherGETs {
+		if len(seg) == len(o.seg) || o.rest && len(seg) >= len(o.seg) {
+			if literalsMatch(o.seg, seg) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func literalsMatch(pat, seg []string) bool {
+	for i, p := range pat {
+		if p != "" && p != seg[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// matchCheck recognises a check URL of the plain shape without allocating:
+// clean segments, no escapes, no path another route takes. Anything else
+// goes to the mux, which routes checks to the same serveCheck.
+func (s *Server) matchCheck(r *http.Request) (*app, checkRequest, bool) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead || r.URL.RawPath != "" {
+		return nil, checkRequest{}, false
+	}
+	p, ok := strings.CutPrefix(r.URL.Path, s.prefix)
+	if !ok {
+		return nil, checkRequest{}, false
+	}
+	var buf [maxCheckSegments]string
+	n := 0
+	for rest := p; ; {
+		i := strings.IndexByte(rest, '/')
+		if n == len(buf) || i < 0 && rest == "" {
+			return nil, checkRequest{}, false // too many segments, or a trailing slash
+		}
+		part := rest
+		if i >= 0 {
+			part, rest = rest[:i], rest[i+1:]
+		}
+		if part == "" || part == "." || part == ".." {
+			return nil, checkRequest{}, false
+		}
+		buf[n] = part
+		n++
+		if i < 0 {
+			break
+		}
+	}
+	seg := buf[:n]
+	if s.matchesOther(seg) {
+		return nil, checkRequest{}, false
+	}
+	a := s.single
+	if a == nil {
+		if len(seg) < 4 {
+			return nil, checkRequest{}, false
+		}
+		if a = s.apps[seg[0]]; a == nil {
+			return nil, checkRequest{}, false
+		}
+		p, seg = p[len(seg[0])+1:], seg[1:]
+	}
+	if len(seg) < 3 || len(seg) > 4 {
+		return nil, checkRequest{}, false
+	}
+	version := seg[len(seg)-1]
+	c := checkRequest{target: seg[0], arch: seg[1], version: version, platform: p[:len(p)-len(version)-1]}
+	if len(seg) == 4 {
+		c.bundle = seg[2]
+	}
+	return a, c, true
+}

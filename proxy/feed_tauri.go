@@ -1,0 +1,376 @@
+package proxy
+
+// The Tauri / cargo-packager feed: the dynamic check
+// /{target}/{arch}[/{bundle}]/{version} and the static /latest.json, from
+// each release's signed payloads. The wire format is in tauri.go.
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
+
+	"github.com/otapub/ota-action/githubsrc"
+	"github.com/otapub/ota-action/githubsrc/taurisig"
+)
+
+// tauriFeed answers Tauri v1/v2 and cargo-packager updaters.
+type tauriFeed struct{}
+
+func (tauriFeed) routes() []route {
+	return []route{
+		// matchCheck serves the plain shapes of these two without the mux (fastpath.go).
+		{pattern: "GET /{target}/{arch}/{version}", name: "check", hint: "/{target}/{arch}/{current_version}", check: true, h: (*Server).handleCheck},
+		{pattern: "GET /{target}/{arch}/{bundle}/{version}", name: "check", check: true, h: (*Server).handleCheck},
+		{pattern: "GET /latest.json", name: "latest", hint: "/latest.json", h: (*Server).handleLatest},
+	}
+}
+
+// tauriTables are the feed's answers in one snapshot.
+type tauriTables struct {
+	answers      [numChannels]map[githubsrc.Platform]*Answer
+	latest       [numChannels][]byte // Tauri static manifest; nil when no release qualifies
+	latestLength [numChannels][]string
+}
+
+// Answer is the update offered for one (channel, platform key).
+type Answer struct {
+	Version *semver.Version
+	Tag     string
+	Asset   string
+	// Body is the JSON Tauri and cargo-packager read, encoded once.
+	Body   []byte
+	length []string // Content-Length, ready for the header map
+}
+
+// Answer returns the update for platform p on channel c, or nil.
+func (s *Snapshot) Answer(c Channel, p githubsrc.Platform) *Answer { return s.tauri.answers[c][p] }
+
+// LatestJSON returns the Tauri static manifest for channel c, or nil.
+func (s *Snapshot) LatestJSON(c Channel) []byte { return s.tauri.latest[c] }
+
+func (s *Snapshot) latestJSON(c Channel) ([]byte, []string) {
+	return s.tauri.latest[c], s.tauri.latestLength[c]
+}
+
+// texts asks for the .sig of every payload of a release that is a version.
+func (tauriFeed) texts(rel *githubsrc.Release, opts SnapshotOptions, dst []githubsrc.Asset) []githubsrc.Asset {
+	if _, err := rel.Version(opts.TagPrefix); err != nil {
+		return dst
+	}
+	for _, p := range githubsrc.FindPayloads(rel.Assets).ByKey {
+		dst = append(dst, p.Sig)
+	}
+	return dst
+}
+
+// build chooses, per channel and platform key, the newest release with a
+// payload fit to offer, and encodes the answers and latest.json. Releases
+// whose tag is not a version and payloads without a valid .sig are left
+// out: a payload is never advertised unsigned.
+func (tauriFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
+	var parsed []*release
+	for i := range ix.Releases {
+		gh := &ix.Releases[i]
+		v, err := gh.Version(opts.TagPrefix)
+		if err != nil {
+			snap.withhold(gh.Tag, err.Error())
+			continue
+		}
+		r := &release{gh: gh, version: v, prerelease: gh.Prerelease || v.Prerelease() != ""}
+		r.collect(ix, opts, snap)
+		parsed = append(parsed, r)
+	}
+	// Newest version first; the same version twice (v1.2.0 and 1.2.0): the later publication.
+	slices.SortStableFunc(parsed, func(a, b *release) int {
+		if c := b.version.Compare(a.version); c != 0 {
+			return c
+		}
+		return b.gh.PublishedAt.Compare(a.gh.PublishedAt)
+	})
+	t := &snap.tauri
+	for c := range numChannels {
+		t.answers[c] = map[githubsrc.Platform]*Answer{}
+		var newest *release
+		for _, r := range parsed {
+			if c == Stable && r.prerelease {
+				continue
+			}
+			if newest == nil && len(r.entries) > 0 {
+				newest = r
+			}
+			for p, cand := range r.entries {
+				if _, taken := t.answers[c][p]; !taken {
+					t.answers[c][p] = cand.answer(p, opts)
+				}
+			}
+		}
+		if newest != nil {
+			t.latest[c] = newest.staticManifest(opts)
+			t.latestLength[c] = []string{strconv.Itoa(len(t.latest[c]))}
+		}
+	}
+}
+
+// candidate is a signed payload of one release, fit to offer.
+type candidate struct {
+	rel *release
+	githubsrc.Payload
+	sigText string // the .sig contents, surrounding whitespace trimmed
+}
+
+type release struct {
+	gh         *githubsrc.Release
+	version    *semver.Version
+	prerelease bool
+	entries    map[githubsrc.Platform]*candidate // every key clients look up
+}
+
+// collect finds r's payloads fit to offer and files them under every key
+// clients look up.
+func (r *release) collect(ix *Index, opts SnapshotOptions, snap *Snapshot) {
+	withhold := func(name, why string) { snap.withhold(r.gh.Tag, name+": "+why) }
+	found := githubsrc.FindPayloads(r.gh.Assets)
+	for _, a := range found.Incomplete {
+		withhold(a.Name, "not fully uploaded")
+	}
+	for _, a := range found.Unsigned {
+		withhold(a.Name, "no .sig beside it")
+	}
+	fit := map[githubsrc.Platform]githubsrc.Payload{}
+	sigText := map[int64]string{}
+	for key, p := range found.ByKey {
+		text, ok := ix.Text(p.Sig)
+		if !ok {
+			withhold(p.Asset.Name, "its .sig was not read") // cannot happen: texts asked for it
+			continue
+		}
+		s, err := taurisig.ParseSignature(text)
+		switch {
+		case err != nil:
+			withhold(p.Asset.Name, err.Error())
+			continue
+		case opts.PubKeyID != 0 && s.KeyID != opts.PubKeyID:
+			withhold(p.Asset.Name, fmt.Sprintf("signed by key %s, not the configured %s", taurisig.KeyID(s.KeyID), taurisig.KeyID(opts.PubKeyID)))
+			continue
+		}
+		if signed, bad := s.VersionMismatch(r.version.String()); bad {
+			withhold(p.Asset.Name, fmt.Sprintf("its signature is bound to version %s, and Tauri refuses it for %s", signed, r.version))
+			continue
+		}
+		fit[key] = p
+		sigText[p.Sig.ID] = strings.TrimSpace(string(text))
+	}
+	r.entries = map[githubsrc.Platform]*candidate{}
+	byAsset := map[int64]*candidate{}
+	for key, p := range githubsrc.UpdaterKeys(fit, found.Shipped, opts.WindowsInstaller) {
+		c := byAsset[p.Asset.ID]
+		if c == nil {
+			c = &candidate{rel: r, Payload: p, sigText: sigText[p.Sig.ID]}
+			byAsset[p.Asset.ID] = c
+		}
+		r.entries[key] = c
+	}
+}
+
+func (r *release) pubDate() string {
+	if r.gh.PublishedAt.IsZero() {
+		return ""
+	}
+	return r.gh.PublishedAt.UTC().Format(time.RFC3339)
+}
+
+// checkRequest is what a check URL says: /{target}/{arch}[/{bundle}]/{version}.
+type checkRequest struct {
+	target, arch, bundle, version string
+	// platform is "{target}/{arch}[/{bundle}]" as the path spells it, when
+	// matchCheck saw it whole: the key of the parsed-platform cache.
+	platform string
+}
+
+// handleCheck serves checks the mux routed: paths with escaped characters
+// or other unusual shapes that matchCheck leaves to it.
+func (s *Server) handleCheck(w http.ResponseWriter, r *http.Request) {
+	a := s.appOf(w, r)
+	if a == nil {
+		return
+	}
+	s.serveCheck(w, r, a, checkRequest{target: r.PathValue("target"), arch: r.PathValue("arch"), bundle: r.PathValue("bundle"), version: r.PathValue("version")})
+}
+
+// serveCheck answers a check: 204 when up to date, 200 with the
+// pre-encoded answer when newer, 400 for what it cannot read.
+func (s *Server) serveCheck(w http.ResponseWriter, r *http.Request, a *app, c checkRequest) {
+	p, ch, cur, err := s.parseCheck(r, c)
+	if err != nil {
+		s.writeError(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	snap := s.snapshot(w, r, a)
+	if snap == nil {
+		return
+	}
+	w.Header()["Cache-Control"] = s.checkCacheControl
+	ans := snap.Answer(ch, p)
+	if ans == nil || !ans.Version.GreaterThan(cur) {
+		w.WriteHeader(http.StatusNoContent) // Tauri and cargo-packager: up to date
+		return
+	}
+	writeBody(w, r, ans.Body, ans.length)
+}
+
+// parseCheck reads platform, channel and current version from a check.
+func (s *Server) parseCheck(r *http.Request, c checkRequest) (githubsrc.Platform, Channel, *semver.Version, error) {
+	q := r.URL.RawQuery
+	bundle, key := c.bundle, c.platform
+	if bundle == "" && q != "" {
+		bundle = queryValue(q, "bundle_type")
+		if bundle == "" {
+			bundle = queryValue(q, "bundle")
+		}
+		if bundle != "" {
+			key = "" // not in the path: parse without the cache
+		}
+	}
+	p, err := s.platforms.get(key, func() (githubsrc.Platform, error) { return parsePlatform(c.target, c.arch, bundle) })
+	if err != nil {
+		return p, 0, nil, err
+	}
+	var ch Channel
+	if q != "" {
+		if ch, err = ParseChannel(queryValue(q, "channel")); err != nil {
+			return p, 0, nil, err
+		}
+	}
+	v, err := s.versions.get(c.version, func() (*semver.Version, error) { return githubsrc.ParseVersion(c.version) })
+	if err != nil {
+		return p, 0, nil, fmt.Errorf("current version: %w", err)
+	}
+	return p, ch, v, nil
+}
+
+// queryValue returns the first value of key in a raw query, decoding it
+// only when it is escaped.
+func queryValue(raw, key string) string {
+	for raw != "" {
+		var kv string
+		kv, raw, _ = strings.Cut(raw, "&")
+		k, v, _ := strings.Cut(kv, "=")
+		if k != key {
+			continue
+		}
+		if strings.ContainsAny(v, "%+") {
+			if u, err := url.QueryUnescape(v); err == nil {
+				return u
+			}
+		}
+		return v
+	}
+	return ""
+}
+
+// parseCache remembers what a parser made of the strings clients send: an
+// app's users send a handful of versions and platforms, and parsing one
+// costs more than the rest of a check. Readers load an immutable map; a
+// writer copies it. It keeps at most maxCached successes, so junk cannot
+// grow it, and no failures.
+type parseCache[V any] struct {
+	m  atomic.Pointer[map[string]V]
+	mu sync.Mutex
+}
+
+const maxCached = 1024
+
+// get returns the value for key, from the cache or from parse. An empty
+// key is parsed and not kept.
+func (c *parseCache[V]) get(key string, parse func() (V, error)) (V, error) {
+	if m := c.m.Load(); m != nil {
+		if v, ok := (*m)[key]; ok { // never holds the empty key
+			return v, nil
+		}
+	}
+	v, err := parse()
+	if err != nil || key == "" {
+		return v, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.m.Load()
+	if old != nil && len(*old) >= maxCached {
+		return v, nil
+	}
+	next := make(map[string]V, 1+lenOf(old))
+	if old != nil {
+		for k, x := range *old {
+			next[k] = x
+		}
+	}
+	next[strings.Clone(key)] = v
+	c.m.Store(&next)
+	return v, nil
+}
+
+func lenOf[V any](m *map[string]V) int {
+	if m == nil {
+		return 0
+	}
+	return len(*m)
+}
+
+// parsePlatform reads {target}/{arch}[/{bundle}]. A custom target that is
+// a platform key ("darwin-universal", "windows-x86_64-nsis") stands for
+// itself, as Tauri then substitutes it for {{target}}.
+func parsePlatform(target, arch, bundle string) (githubsrc.Platform, error) {
+	installer, err := githubsrc.ParseInstaller(bundle)
+	if err != nil {
+		return githubsrc.Platform{}, err
+	}
+	var p githubsrc.Platform
+	if strings.Contains(target, "-") {
+		if p, err = githubsrc.ParsePlatform(target); err != nil {
+			return p, fmt.Errorf("target: %w", err)
+		}
+		if p.Installer == "" {
+			p.Installer = installer
+		}
+	} else {
+		if p.OS, err = githubsrc.ParseOS(target); err != nil {
+			return p, err
+		}
+		if p.Arch, err = githubsrc.ParseArch(arch); err != nil {
+			return p, err
+		}
+		p.Installer = installer
+	}
+	return p, p.Validate()
+}
+
+func (s *Server) handleLatest(w http.ResponseWriter, r *http.Request) {
+	a := s.appOf(w, r)
+	if a == nil {
+		return
+	}
+	ch, err := ParseChannel(r.URL.Query().Get("channel"))
+	if err != nil {
+		s.writeError(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	snap := s.snapshot(w, r, a)
+	if snap == nil {
+		return
+	}
+	body, length := snap.latestJSON(ch)
+	if body == nil {
+		s.writeError(w, r, http.StatusNotFound, fmt.Sprintf("no published %s release with a signed updater payload", ch))
+		return
+	}
+	w.Header()["Cache-Control"] = s.checkCacheControl
+	writeBody(w, r, body, length)
+}

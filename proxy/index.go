@@ -1,0 +1,170 @@
+package proxy
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/otapub/ota-action/githubsrc"
+)
+
+// Channel selects which releases an updater is offered.
+type Channel uint8
+
+// Channels. Stable never sees prereleases; Beta gets the newer of the
+// newest prerelease and the newest stable release.
+const (
+	Stable Channel = iota
+	Beta
+	numChannels
+)
+
+// ParseChannel reads ?channel=; empty is Stable.
+func ParseChannel(s string) (Channel, error) {
+	switch strings.ToLower(s) {
+	case "", "stable", "latest":
+		return Stable, nil
+	case "beta", "prerelease", "pre":
+		return Beta, nil
+	}
+	return 0, fmt.Errorf("unknown channel %q: use stable or beta", s)
+}
+
+func (c Channel) String() string {
+	if c == Beta {
+		return "beta"
+	}
+	return "stable"
+}
+
+// SnapshotOptions shape how releases become answers.
+type SnapshotOptions struct {
+	// TagPrefix precedes the version in tags ("desktop-" for "desktop-v1.2.0").
+	TagPrefix string
+	// WindowsInstaller is what a Windows check that does not say its
+	// installer gets: NSIS unless set to MSI.
+	WindowsInstaller githubsrc.Installer
+	// DownloadBase is the absolute URL of this app's /download/ route, ending
+	// in "/". Answers point there unless Direct is set.
+	DownloadBase string
+	// Direct puts GitHub's browser_download_url in answers (public repositories only).
+	Direct bool
+	// PubKeyID, when set, withholds payloads whose .sig is from another key:
+	// the app would refuse them with UnexpectedKeyId.
+	PubKeyID uint64
+}
+
+// Index is one immutable, feed-agnostic view of an app's published
+// releases: every release and uploaded asset as the source listed them,
+// whether a feed answers with it or not, and the small texts the feeds
+// asked for. Feeds build their answer tables from it; /download serves
+// from it.
+type Index struct {
+	// Releases are the published releases, in the source's order.
+	Releases []githubsrc.Release
+	texts    map[int64][]byte
+	assets   map[string]map[string]assetRef
+}
+
+type assetRef struct {
+	rel   *githubsrc.Release
+	asset githubsrc.Asset
+}
+
+// newIndex indexes the app's releases among rels: published, and tagged
+// with its tag prefix (in a monorepo the others are another app's). texts
+// holds the fetched contents of small assets by ID and is kept, not copied.
+func newIndex(rels []githubsrc.Release, texts map[int64][]byte, opts SnapshotOptions) *Index {
+	ix := &Index{texts: texts, assets: map[string]map[string]assetRef{}}
+	for _, r := range rels {
+		if opts.ours(r) {
+			ix.Releases = append(ix.Releases, r)
+		}
+	}
+	for i := range ix.Releases {
+		rel := &ix.Releases[i]
+		byName := map[string]assetRef{}
+		for _, a := range rel.Assets {
+			if a.Uploaded() {
+				byName[a.Name] = assetRef{rel: rel, asset: a}
+			}
+		}
+		ix.assets[rel.Tag] = byName
+	}
+	return ix
+}
+
+// ours reports whether r is one of the app's releases.
+func (opts SnapshotOptions) ours(r githubsrc.Release) bool {
+	return !r.Draft && strings.HasPrefix(r.Tag, opts.TagPrefix)
+}
+
+// Text returns the fetched contents of a small asset, and false when it
+// was not fetched. A text that was gone when fetched is empty.
+func (ix *Index) Text(a githubsrc.Asset) ([]byte, bool) {
+	b, ok := ix.texts[a.ID]
+	return b, ok
+}
+
+// Asset finds an uploaded asset by tag and name.
+func (ix *Index) Asset(tag, name string) (githubsrc.Release, githubsrc.Asset, bool) {
+	ref, ok := ix.assets[tag][name]
+	if !ok {
+		return githubsrc.Release{}, githubsrc.Asset{}, false
+	}
+	return *ref.rel, ref.asset, true
+}
+
+// Snapshot is what one refresh built: the Index, and every feed's answer
+// tables, encoded in advance so a check is a map lookup and one comparison.
+type Snapshot struct {
+	index *Index
+	tauri tauriTables
+	// Releases is how many published releases the snapshot read.
+	Releases int
+	// Withheld says, per payload, why it is not offered (no .sig, bad .sig, ...).
+	Withheld []string
+}
+
+// wantedTexts lists the small assets whose contents the feeds need from rels.
+func wantedTexts(feeds []feed, rels []githubsrc.Release, opts SnapshotOptions) []githubsrc.Asset {
+	var want []githubsrc.Asset
+	for i := range rels {
+		if !opts.ours(rels[i]) {
+			continue
+		}
+		for _, f := range feeds {
+			want = f.texts(&rels[i], opts, want)
+		}
+	}
+	return want
+}
+
+// buildSnapshot indexes rels and has every feed build its tables. texts
+// must hold every asset wantedTexts lists.
+func buildSnapshot(feeds []feed, rels []githubsrc.Release, texts map[int64][]byte, opts SnapshotOptions) *Snapshot {
+	ix := newIndex(rels, texts, opts)
+	snap := &Snapshot{index: ix, Releases: len(ix.Releases)}
+	for _, f := range feeds {
+		f.build(ix, opts, snap)
+	}
+	return snap
+}
+
+// withhold notes why something of release tag is not offered.
+func (snap *Snapshot) withhold(tag, what string) {
+	snap.Withheld = append(snap.Withheld, fmt.Sprintf("release %s: %s", tag, what))
+}
+
+// Asset finds a downloadable asset by tag and name.
+func (snap *Snapshot) Asset(tag, name string) (githubsrc.Release, githubsrc.Asset, bool) {
+	return snap.index.Asset(tag, name)
+}
+
+// DownloadURL is where an answer sends the client for asset a of tag.
+func DownloadURL(opts SnapshotOptions, tag string, a githubsrc.Asset) string {
+	if opts.Direct && a.BrowserURL != "" {
+		return a.BrowserURL
+	}
+	return opts.DownloadBase + url.PathEscape(tag) + "/" + url.PathEscape(a.Name)
+}

@@ -1,0 +1,166 @@
+package proxy
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/otapub/ota-action/githubsrc"
+)
+
+// nullSource is a Source that is never read: route tests do not serve.
+type nullSource struct{}
+
+func (nullSource) Releases(context.Context, any) ([]githubsrc.Release, any, bool, error) {
+	return nil, nil, false, githubsrc.ErrNotFound
+}
+
+func (nullSource) Text(context.Context, githubsrc.Release, githubsrc.Asset) ([]byte, error) {
+	return nil, githubsrc.ErrNotFound
+}
+
+func (nullSource) Download(context.Context, githubsrc.Release, githubsrc.Asset) (Download, error) {
+	return Download{}, githubsrc.ErrNotFound
+}
+
+func (nullSource) String() string { return "null" }
+
+// laterFeed registers the routes the Electron and hot-swap feeds will
+// (DESIGN.md), to show the fast path leaves them to the mux.
+type laterFeed struct{}
+
+func (laterFeed) texts(_ *githubsrc.Release, _ SnapshotOptions, dst []githubsrc.Asset) []githubsrc.Asset {
+	return dst
+}
+func (laterFeed) build(*Index, SnapshotOptions, *Snapshot) {}
+func (laterFeed) routes() []route {
+	h := func(s *Server, w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) }
+	return []route{
+		{pattern: "GET /electron/{file}", name: "electron", h: h},
+		{pattern: "GET /update/{platform}/{version}", name: "squirrel", h: h},
+		{pattern: "GET /update/win32/{version}/RELEASES", name: "squirrel", h: h},
+		{pattern: "GET /ota/{sequence}", name: "ota", h: h},
+		{pattern: "GET /download/latest/{platform}", name: "download", h: h},
+	}
+}
+
+func routeTestServer(t *testing.T, basePath string, slugs ...string) *Server {
+	t.Helper()
+	cfg := Config{PublicURL: "https://updates.example.com", BasePath: basePath}
+	for _, slug := range slugs {
+		cfg.Apps = append(cfg.Apps, AppConfig{Slug: slug, Source: nullSource{}})
+	}
+	s, err := newServer(cfg, nil, append([]feed{laterFeed{}}, feeds...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// TestFastPathAgreesWithTheMux: for paths of every route, today's and
+// later feeds', the fast path claims a path only when the mux routes it to
+// a check pattern, and claims every plain check.
+func TestFastPathAgreesWithTheMux(t *testing.T) {
+	t.Parallel()
+	paths := []struct {
+		path  string
+		claim bool // the fast path must serve it
+	}{
+		{"/windows/x86_64/1.0.0", true},
+		{"/windows/x86_64/msi/1.0.0", true},
+		{"/darwin-universal/aarch64/1.0.0", true},
+		{"/healthz/x/1.0.0", true}, // the mux too takes it for a check
+		{"/electron/latest.yml", false},
+		{"/electron/win32/latest.yml", false},
+		{"/electron/a/b/c", false},
+		{"/update/darwin/1.0.0", false},
+		{"/update/win32/1.0.0/RELEASES", false},
+		{"/update/a/b/c/d", false},
+		{"/ota/5", false},
+		{"/ota/5/x/y", false},
+		{"/download/v1.2.0/App.exe", false},
+		{"/download/latest/darwin", false},
+		{"/download/a/b/c", false},
+		{"/owner/repo/darwin-arm64/1.0.0", true},
+		{"/latest.json", false},
+		{"/healthz", false},
+		{"/metrics", false},
+		{"/webhook", false},
+		{"/a/b", false},
+		{"/a/b/c/d/e/f", false},
+		{"/a//b/c", false},
+		{"/a/b/c/", false},
+		{"/a/%62/c", false},
+	}
+	for _, tt := range []struct {
+		name, base string
+		slugs      []string
+	}{
+		{"one app", "", []string{""}},
+		{"one app under a base path", "/api/sync/ota", []string{""}},
+		{"several apps", "", []string{"demo", "other"}},
+		{"several apps under a base path", "/ota", []string{"demo", "other"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := routeTestServer(t, tt.base, tt.slugs...)
+			var checks []string
+			for _, rt := range s.table {
+				if rt.check {
+					checks = append(checks, "GET "+s.fullPath(rt))
+				}
+			}
+			for _, p := range paths {
+				for _, slug := range tt.slugs {
+					path := tt.base + p.path
+					if slug != "" {
+						path = tt.base + "/" + slug + p.path
+					}
+					r := httptest.NewRequest("GET", path, nil)
+					_, pattern := s.mux.Handler(r)
+					_, _, claimed := s.matchCheck(r)
+					if claimed && !slices.Contains(checks, pattern) {
+						t.Errorf("the fast path claims %s, which the mux routes to %q", path, pattern)
+					}
+					if p.claim && !claimed {
+						t.Errorf("the fast path leaves the plain check %s to the mux (%q)", path, pattern)
+					}
+				}
+			}
+			if _, _, claimed := s.matchCheck(httptest.NewRequest("GET", tt.base+"/nope/windows/x86_64/1.0.0", nil)); claimed && len(tt.slugs) > 1 {
+				t.Error("the fast path claims a check for an app that does not exist")
+			}
+		})
+	}
+}
+
+// TestRouteTableStatesEverything: the reserved slugs and the "no such
+// route" hint come from the route table.
+func TestRouteTableStatesEverything(t *testing.T) {
+	t.Parallel()
+	got := ReservedSlugs()
+	for _, want := range []string{"download", "healthz", "metrics", "webhook", "latest.json"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("ReservedSlugs() = %q, want %s in it", got, want)
+		}
+	}
+	s := routeTestServer(t, "", "a", "b")
+	for _, want := range []string{"electron", "update", "ota"} {
+		if !slices.Contains(reservedSlugs(s.table), want) {
+			t.Errorf("a later feed's %s is not reserved", want)
+		}
+	}
+	if _, err := newServer(Config{PublicURL: "https://x", Apps: []AppConfig{{Slug: "ota", Source: nullSource{}}, {Slug: "b", Source: nullSource{}}}}, nil, append([]feed{laterFeed{}}, feeds...)); err == nil || !strings.Contains(err.Error(), "route of its own") {
+		t.Errorf("slug ota beside the OTA feed: %v, want refused", err)
+	}
+	rec := httptest.NewRecorder()
+	routeTestServer(t, "", "").ServeHTTP(rec, httptest.NewRequest("GET", "/a/b", nil))
+	const want = "no such route: see the README for /{target}/{arch}/{current_version}, /latest.json, /download/{tag}/{asset}, /healthz and /metrics"
+	if !strings.Contains(rec.Body.String(), want) {
+		t.Errorf("GET /a/b = %d %s, want %q", rec.Code, rec.Body, want)
+	}
+}
