@@ -170,6 +170,11 @@ async function run(c, tmp) {
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+  // Exit now: builder-util-runtime's doDownload never reads the body of a
+  // redirect (Electron's net follows redirects itself), so under Node that
+  // response keeps its socket, and the process, alive until the 60 s
+  // request timeout.
+  process.stdout.write("", () => process.exit(0));
 })().catch((e) => {
   console.error(e);
   process.exit(2);
