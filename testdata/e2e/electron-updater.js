@@ -121,6 +121,8 @@ function pick(files, c) {
 
 async function run(c, tmp) {
   const out = { name: c.name, requests: [] };
+  // getChannelFilePrefix reads TEST_UPDATER_ARCH before process.arch.
+  delete process.env.TEST_UPDATER_ARCH;
   Object.defineProperty(process, "arch", { value: c.arch || "x64", configurable: true, enumerable: true });
   try {
     const executor = new NodeExecutor(out.requests);
