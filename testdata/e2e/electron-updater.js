@@ -76,7 +76,7 @@ class NodeExecutor extends ElectronHttpExecutor {
     this.requests.push({
       method: options.method || "GET",
       url: `${options.protocol || "https:"}//${options.hostname}${port}${options.path}`,
-      headers: options.headers || {},
+      headers: { ...options.headers },
     });
     return (options.protocol === "http:" ? http : https).request(options, callback);
   }
