@@ -23,16 +23,23 @@ const fullName = "demo-org/demo-app"
 
 const listRoute = "GET /api/v3/repos/{owner}/{repo}/releases"
 
+// newClient is a client of gh whose retries wait on a fake clock.
 func newClient(t *testing.T, gh *githubsrctest.Server, token string, retry githubsrc.Retry) *githubsrc.Client {
 	t.Helper()
-	if retry.BaseDelay == 0 {
-		retry.BaseDelay = time.Millisecond
-	}
-	c, err := githubsrc.New(githubsrc.Options{Token: token, APIURL: gh.APIURL, Retry: retry})
+	c, _ := clockedClient(t, gh, token, retry)
+	return c
+}
+
+// clockedClient is newClient, and the fake clock it waits on.
+func clockedClient(t *testing.T, gh *githubsrctest.Server, token string, retry githubsrc.Retry) (*githubsrc.Client, *githubsrctest.Clock) {
+	t.Helper()
+	clock := githubsrctest.NewClock(time.Now())
+	retry.Sleep = clock.Sleep
+	c, err := githubsrc.New(githubsrc.Options{Token: token, APIURL: gh.APIURL, Retry: retry, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c
+	return c, clock
 }
 
 func TestListReleasesPaginates(t *testing.T) {
@@ -334,16 +341,59 @@ func TestRetries(t *testing.T) {
 		}
 	})
 	t.Run("secondary rate limit is waited out when allowed", func(t *testing.T) {
+		for _, status := range []int{http.StatusForbidden, http.StatusTooManyRequests} {
+			gh := githubsrctest.NewServer(t)
+			gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.0.0"})
+			gh.Inject(githubsrctest.Fault{Match: "/releases", RetryAfter: 3 * time.Second, Status: status})
+			c, clock := clockedClient(t, gh, "", githubsrc.Retry{MaxRateLimitWait: 5 * time.Second})
+			if _, err := c.ListReleases(ctx, repo, nil); err != nil {
+				t.Fatal(err)
+			}
+			// Retry-After: 3, plus a second for GitHub's whole seconds.
+			if slept := clock.Slept(); len(slept) != 1 || slept[0] != 4*time.Second || gh.Count(listRoute) != 2 {
+				t.Errorf("%d: waited %v between %d requests, want 4s between 2", status, slept, gh.Count(listRoute))
+			}
+		}
+	})
+	t.Run("primary rate limit is waited out until its reset", func(t *testing.T) {
+		for _, status := range []int{http.StatusForbidden, http.StatusTooManyRequests} {
+			gh := githubsrctest.NewServer(t)
+			gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.0.0"})
+			spender, clock := clockedClient(t, gh, "", githubsrc.Retry{})
+			gh.SetClock(clock.Now) // the fake refills the limit at its reset, on the same clock
+			reset := clock.Now().Add(30 * time.Second).Truncate(time.Second)
+			gh.SetRateLimit(1, reset, status)
+			if _, err := spender.ListReleases(ctx, repo, nil); err != nil { // spends the one request
+				t.Fatal(err)
+			}
+			// A client that has not seen the limit yet meets GitHub's refusal.
+			c, err := githubsrc.New(githubsrc.Options{APIURL: gh.APIURL, Now: clock.Now, Retry: githubsrc.Retry{MaxRateLimitWait: time.Minute, Sleep: clock.Sleep}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := reset.Sub(clock.Now()) + time.Second // x-ratelimit-reset is whole seconds
+			if _, err := c.ListReleases(ctx, repo, nil); err != nil {
+				t.Fatal(err)
+			}
+			if slept := clock.Slept(); len(slept) != 1 || slept[0] != want || gh.Count(listRoute) != 3 {
+				t.Errorf("%d: waited %v before request %d, want %v (until the reset) before request 3", status, slept, gh.Count(listRoute), want)
+			}
+		}
+	})
+	t.Run("backoff follows the policy", func(t *testing.T) {
 		gh := githubsrctest.NewServer(t)
 		gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.0.0"})
-		gh.Inject(githubsrctest.Fault{Match: "/releases", RetryAfter: time.Second, Status: http.StatusTooManyRequests})
-		c := newClient(t, gh, "", githubsrc.Retry{MaxRateLimitWait: 5 * time.Second})
-		start := time.Now()
+		gh.Inject(githubsrctest.Fault{Match: "/releases", Status: http.StatusBadGateway, Times: 3})
+		var attempts []int
+		c, clock := clockedClient(t, gh, "", githubsrc.Retry{Attempts: 4, Backoff: func(n int) time.Duration {
+			attempts = append(attempts, n)
+			return time.Duration(n) * time.Minute
+		}})
 		if _, err := c.ListReleases(ctx, repo, nil); err != nil {
 			t.Fatal(err)
 		}
-		if waited := time.Since(start); waited < time.Second {
-			t.Errorf("retried after %v, before Retry-After", waited)
+		if got := fmt.Sprint(attempts, clock.Slept()); got != "[1 2 3] [1m0s 2m0s 3m0s]" {
+			t.Errorf("backoff asked for %s, want [1 2 3] [1m0s 2m0s 3m0s]", got)
 		}
 	})
 	t.Run("secondary rate limit is reported when waiting is not allowed", func(t *testing.T) {

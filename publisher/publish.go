@@ -100,11 +100,8 @@ func Publish(ctx context.Context, gh Releases, opts PublishOptions) (PublishRepo
 		return rep, err
 	}
 	files = append(files, memFile(CombinedManifest, sums))
-	u := &uploader{gh: gh, opts: UploadOptions{Repo: repo}, plan: Plan{Tag: rel.Tag}}
-	u.opts.defaults()
-	u.opts.Log = opts.Log
 	for _, f := range files {
-		if err := u.put(ctx, rel, f, v.assets); err != nil {
+		if err := writeFile(ctx, gh, repo, rel, f, v.assets); err != nil {
 			return rep, fmt.Errorf("publish %s@%s: write %s (the release stays a draft): %w", repo, rel.Tag, f.Name, err)
 		}
 	}
@@ -123,23 +120,23 @@ func Publish(ctx context.Context, gh Releases, opts PublishOptions) (PublishRepo
 	return rep, nil
 }
 
-// put writes an in-memory file to the release, replacing an asset of the
-// same name with other bytes.
-func (u *uploader) put(ctx context.Context, rel githubsrc.Release, f File, assets []githubsrc.Asset) error {
+// writeFile writes an in-memory file to the release, replacing an asset of
+// the same name with other bytes.
+func writeFile(ctx context.Context, gh Releases, repo githubsrc.Repo, rel githubsrc.Release, f File, assets []githubsrc.Asset) error {
 	for _, a := range assets {
 		if a.Name != f.Name {
 			continue
 		}
-		if same, err := u.sameBytes(ctx, a, f); err != nil {
+		if same, err := gh.HasBytes(ctx, repo, a, f.Size, f.SHA256); err != nil {
 			return err
 		} else if same && a.Uploaded() {
 			return nil
 		}
-		if err := u.gh.DeleteAsset(ctx, u.opts.Repo, a.ID); err != nil {
+		if err := gh.DeleteAsset(ctx, repo, a.ID); err != nil {
 			return err
 		}
 	}
-	_, _, err := u.uploadOne(ctx, rel, f, f.Name)
+	_, _, err := putAsset(ctx, gh, repo, rel, f, f.Name, putOptions{stall: defaultStall})
 	return err
 }
 

@@ -125,12 +125,15 @@ func TestUploadStall(t *testing.T) {
 func TestUploadKilledMidway(t *testing.T) {
 	gh := githubsrctest.NewServer(t)
 	gh.AddRepo(fullName, githubsrctest.RepoOptions{})
-	gh.Inject(githubsrctest.Fault{Match: "POST /api/uploads", StallAfter: 100, Times: 4})
+	stalled := make(chan struct{}, 4)
+	gh.Inject(githubsrctest.Fault{Match: "POST /api/uploads", StallAfter: 100, Times: 4, Notify: stalled})
 	c := client(t, gh)
 	p := plan(t, "v1.2.0", fixtureCopy(t, "tauri-v2/v1.2.0", "latest.json"))
 	ctx, cancel := context.WithCancel(t.Context())
 	go func() {
-		time.Sleep(300 * time.Millisecond)
+		for range 4 {
+			<-stalled // four uploads hang mid-body: now the job is killed
+		}
 		cancel()
 	}()
 	opts := uploadOpts()

@@ -64,7 +64,7 @@ func (s *Server) apiRoute(h http.HandlerFunc) http.HandlerFunc {
 			delay += f.Delay
 		}
 		s.mu.Unlock()
-		if !sleepCtx(r, delay) {
+		if !s.wait(r, delay) {
 			return // the client gave up
 		}
 
@@ -119,7 +119,7 @@ func (s *Server) counted(h http.HandlerFunc) http.HandlerFunc {
 		f := s.takeFault(r)
 		s.mu.Unlock()
 		if f != nil {
-			if !sleepCtx(r, f.Delay) {
+			if !s.wait(r, f.Delay) {
 				return
 			}
 			if f.Status != 0 || f.RetryAfter != 0 {
@@ -131,19 +131,14 @@ func (s *Server) counted(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// sleepCtx waits d unless the request ends first; it reports whether it waited.
-func sleepCtx(r *http.Request, d time.Duration) bool {
-	if d <= 0 {
-		return true
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-r.Context().Done():
-		return false
-	}
+// wait waits d unless the request ends or the server closes first; it
+// reports whether it waited.
+func (s *Server) wait(r *http.Request, d time.Duration) bool {
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	stop := context.AfterFunc(s.closing, cancel)
+	defer stop()
+	return githubsrc.Sleep(ctx, d) == nil
 }
 
 // setRateHeaders writes GitHub's rate-limit headers; s.mu is held.
@@ -161,6 +156,9 @@ func (s *Server) takeFault(r *http.Request) *Fault {
 	key := r.Method + " " + r.URL.RequestURI()
 	for i, f := range s.faults {
 		if strings.Contains(key, f.Match) {
+			if f.StallAfter == 0 {
+				f.notify()
+			}
 			f.Times--
 			if f.Times <= 0 {
 				s.faults = slices.Delete(s.faults, i, i+1)
@@ -303,7 +301,7 @@ func (s *Server) assetJSON(rp *repo, rel *release, a *asset) assetJSON {
 		URL:                fmt.Sprintf("%s/api/v3/repos/%s/releases/assets/%d", s.URL, full, a.id),
 		BrowserDownloadURL: fmt.Sprintf("%s/%s/releases/download/%s/%s", s.URL, full, rel.pathTag(), url.PathEscape(a.name)),
 	}
-	if a.digest != "" && a.state == "uploaded" {
+	if a.digest != "" && a.state == "uploaded" && !s.noDigests {
 		d := a.digest
 		j.Digest = &d
 	}
@@ -826,7 +824,8 @@ func (s *Server) uploadAsset(w http.ResponseWriter, r *http.Request) {
 		if stall <= 0 {
 			stall = 2 * time.Second
 		}
-		sleepCtx(r, stall)
+		f.notify()
+		s.wait(r, stall)
 		_, _ = io.Copy(io.Discard, r.Body)
 		return
 	}
