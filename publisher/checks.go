@@ -1,6 +1,7 @@
 package publisher
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,9 +11,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/Masterminds/semver/v3"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/otapub/ota-action/githubsrc"
 	"github.com/otapub/ota-action/githubsrc/taurisig"
@@ -88,131 +89,102 @@ type PlatformRow struct {
 	Checks  map[string]string `json:"checks"`
 }
 
-// Evidence is everything Check looks at, gathered by Verify.
-type Evidence struct {
-	Release githubsrc.Release
-	Assets  []githubsrc.Asset
-	// Drafts are all drafts with the release's tag (more than one is a problem).
-	Drafts []githubsrc.Release
-	// Texts holds the contents of small assets that were read: checksum
-	// manifests, latest.json, latest*.yml and, when signatures were
-	// checked or latest.json is present, the .sig files.
-	Texts map[string][]byte
-	// SHA256 holds hashes computed by download for assets GitHub gave no digest.
-	SHA256 map[int64]string
-	// SHA512 holds base64 SHA-512s computed for files latest*.yml names.
-	SHA512 map[int64]string
-	// Signatures holds, per payload name, the result of checking its .sig
-	// against the public key; nil when no key was given.
-	Signatures map[string]error
+// check is one of verify's checks. It reads what it needs through v.ev,
+// which fetches each file at most once however many checks ask, and
+// reports with v.add. An error means it could not check (exit status 3).
+type check func(ctx context.Context, v *verification) error
+
+// checks are verify's checks, in the order their problems are reported;
+// later ones may use what earlier ones found (v.version). A new check is a
+// function and a row here; the evidence it needs it asks v.ev for.
+var checks = []struct {
+	name string
+	run  check
+}{
+	{CheckRelease, checkRelease},      // one draft has the tag, which names a version
+	{CheckUploaded, checkAssets},      // assets complete, non-empty, of this version
+	{CheckPayload, checkPayloads},     // required platforms signed; no payload without .sig
+	{CheckManifest, checkManifests},   // manifest lines match the bytes; payloads listed
+	{CheckSignature, checkSignatures}, // with --pubkey, every .sig verifies
+	{CheckLatest, checkLatestJSON},    // latest.json points at this release (electron.go: latest*.yml)
+	{CheckYML, checkChannelFiles},     // latest*.yml match the bytes they name
 }
 
-// CheckOptions shape Check.
-type CheckOptions struct {
-	TagPrefix string
-	// Require lists platforms that must have a signed updater payload.
-	Require []githubsrc.Platform
-	// PubKeyChecked says signatures were verified (the column is filled).
-	PubKeyChecked bool
-}
+// verification is one run of the checks over a release.
+type verification struct {
+	opts    VerifyOptions
+	release githubsrc.Release
+	drafts  []githubsrc.Release // all drafts with the tag
+	assets  []githubsrc.Asset
+	byName  map[string]githubsrc.Asset
+	found   githubsrc.Payloads
+	ev      *evidence
+	version *semver.Version // set by checkRelease
 
-// Check reports what the release in ev lacks or has wrong. It does no I/O.
-func Check(ev Evidence, opts CheckOptions) ([]PlatformRow, []Problem) {
-	c := checker{ev: ev, opts: opts, rows: map[string]*PlatformRow{}}
-	c.release()
-	c.assets()
-	found := githubsrc.FindPayloads(ev.Assets)
-	electron := c.electronFiles()
-	c.payloads(found, electron)
-	c.manifests(found)
-	c.signatures(found)
-	c.latestJSON()
-	c.yml()
-	return c.table(), c.problems
-}
-
-type checker struct {
-	ev       Evidence
-	opts     CheckOptions
-	version  *semver.Version
 	problems []Problem
 	rows     map[string]*PlatformRow
+	electron *electronFiles // read on first use (electron.go)
 }
 
-func (c *checker) add(p Problem) {
-	c.problems = append(c.problems, p)
+func newVerification(opts VerifyOptions, rel githubsrc.Release, drafts []githubsrc.Release, assets []githubsrc.Asset) *verification {
+	v := &verification{opts: opts, release: rel, drafts: drafts, assets: assets, byName: map[string]githubsrc.Asset{},
+		found: githubsrc.FindPayloads(assets), rows: map[string]*PlatformRow{}}
+	for _, a := range assets {
+		v.byName[a.Name] = a
+	}
+	return v
+}
+
+// run runs every check and returns the platform table and the problems.
+func (v *verification) run(ctx context.Context) ([]PlatformRow, []Problem, error) {
+	for _, c := range checks {
+		if err := c.run(ctx, v); err != nil {
+			return nil, nil, err
+		}
+	}
+	return v.table(), v.problems, nil
+}
+
+func (v *verification) add(p Problem) {
+	v.problems = append(v.problems, p)
 	if p.Platform != "" {
 		col := p.Check
 		if col == CheckVersion {
 			col = CheckSignature
 		}
-		c.row(p.Platform).Checks[col] = StatusFail
+		v.row(p.Platform).Checks[col] = StatusFail
 		if p.Check == CheckPayload {
-			c.row(p.Platform).Checks[col] = StatusMissing
+			v.row(p.Platform).Checks[col] = StatusMissing
 		}
 	}
 }
 
-func (c *checker) row(key string) *PlatformRow {
-	r := c.rows[key]
+func (v *verification) row(key string) *PlatformRow {
+	r := v.rows[key]
 	if r == nil {
 		r = &PlatformRow{Key: key, Checks: map[string]string{}}
-		c.rows[key] = r
+		v.rows[key] = r
 	}
 	return r
 }
 
-func (c *checker) byName() map[string]githubsrc.Asset {
-	m := make(map[string]githubsrc.Asset, len(c.ev.Assets))
-	for _, a := range c.ev.Assets {
-		m[a.Name] = a
-	}
-	return m
-}
-
-func (c *checker) release() {
-	rel := c.ev.Release
-	if len(c.ev.Drafts) > 1 {
-		ids := make([]string, len(c.ev.Drafts))
-		for i, d := range c.ev.Drafts {
-			ids[i] = strconv.FormatInt(d.ID, 10)
-		}
-		c.add(Problem{Check: CheckRelease, Message: fmt.Sprintf("%d drafts share the tag %s (IDs %s)", len(c.ev.Drafts), rel.Tag, strings.Join(ids, ", ")),
-			Fix: "delete the extra drafts on GitHub, keeping the one with the files (otapub uploads to the lowest ID)"})
-	}
-	v, err := rel.Version(c.opts.TagPrefix)
-	if err != nil {
-		c.add(Problem{Check: CheckRelease, Message: err.Error(), Fix: "tag releases with a semver version, such as v1.2.0 (or set --tag-prefix)"})
-		return
-	}
-	c.version = v
-}
-
-func (c *checker) assets() {
-	for _, a := range c.ev.Assets {
-		switch {
-		case strings.HasPrefix(a.Name, tmpPrefix):
-			c.add(Problem{Check: CheckUploaded, Asset: a.Name, Message: a.Name + " is left over from an interrupted replacement",
-				Fix: "run the otapub upload --replace that made it again, or delete it"})
-		case !a.Uploaded():
-			c.add(Problem{Platform: c.platformOf(a.Name), Check: CheckUploaded, Asset: a.Name, Message: fmt.Sprintf("%s is stuck in state %q: the upload was interrupted", a.Name, a.State),
-				Fix: "run otapub upload again: it deletes and re-uploads it"})
-		case a.Size <= 0:
-			c.add(Problem{Platform: c.platformOf(a.Name), Check: CheckUploaded, Asset: a.Name, Message: a.Name + " is empty", Fix: "upload the real file with otapub upload --replace"})
-		}
-		if c.version != nil {
-			art := githubsrc.Classify(a.Name)
-			if art.Version != "" && art.Role != githubsrc.RoleChecksums && !githubsrc.NameHasVersion(a.Name, c.version.String()) {
-				c.add(Problem{Platform: c.platformOf(a.Name), Check: CheckVersion, Asset: a.Name,
-					Message: fmt.Sprintf("%s names version %s, but the release is %s", a.Name, art.Version, c.version),
-					Fix:     "delete it and upload the build of " + c.version.String()})
+// table returns the platform rows, sorted by key.
+func (v *verification) table() []PlatformRow {
+	out := make([]PlatformRow, 0, len(v.rows))
+	for _, r := range v.rows {
+		for _, col := range Columns {
+			if _, ok := r.Checks[col]; !ok {
+				r.Checks[col] = StatusSkipped
 			}
 		}
+		out = append(out, *r)
 	}
+	slices.SortFunc(out, func(a, b PlatformRow) int { return strings.Compare(a.Key, b.Key) })
+	return out
 }
 
 // platformOf returns the key of a payload or its .sig, or "".
-func (c *checker) platformOf(name string) string {
+func platformOf(name string) string {
 	art := githubsrc.Classify(name)
 	if (art.Role == githubsrc.RolePayload || art.Role == githubsrc.RoleSignature) && art.Platform.Arch != "" && art.Platform.Installer != "" {
 		return art.Platform.Key()
@@ -220,123 +192,190 @@ func (c *checker) platformOf(name string) string {
 	return ""
 }
 
-// electronFiles returns the asset names latest*.yml files refer to:
-// electron-updater checks those by SHA-512, not by a .sig.
-func (c *checker) electronFiles() map[string]bool {
-	out := map[string]bool{}
-	for name, text := range c.ev.Texts {
-		if !isYML(name) {
-			continue
-		}
-		info, err := parseYML(text)
-		if err != nil {
-			continue
-		}
-		for _, f := range info.Files {
-			out[ymlAssetName(f.URL)] = true
+// uploadedAssets returns the complete assets for which keep is true, by name.
+func (v *verification) uploadedAssets(keep func(githubsrc.Asset) bool) []githubsrc.Asset {
+	var out []githubsrc.Asset
+	for _, a := range v.assets {
+		if a.Uploaded() && keep(a) {
+			out = append(out, a)
 		}
 	}
+	slices.SortFunc(out, func(a, b githubsrc.Asset) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 
-func (c *checker) payloads(found githubsrc.Payloads, electron map[string]bool) {
-	for _, art := range found.Unsigned {
-		if electron[art.Name] {
-			continue
+func checkRelease(_ context.Context, v *verification) error {
+	rel := v.release
+	if len(v.drafts) > 1 {
+		ids := make([]string, len(v.drafts))
+		for i, d := range v.drafts {
+			ids[i] = strconv.FormatInt(d.ID, 10)
 		}
-		c.add(Problem{Platform: art.Platform.Key(), Check: CheckSig, Asset: art.Name, Message: art.Name + " has no .sig beside it: updaters will never be offered it",
+		v.add(Problem{Check: CheckRelease, Message: fmt.Sprintf("%d drafts share the tag %s (IDs %s)", len(v.drafts), rel.Tag, strings.Join(ids, ", ")),
+			Fix: "delete the extra drafts on GitHub, keeping the one with the files (otapub uploads to the lowest ID)"})
+	}
+	ver, err := rel.Version(v.opts.TagPrefix)
+	if err != nil {
+		v.add(Problem{Check: CheckRelease, Message: err.Error(), Fix: "tag releases with a semver version, such as v1.2.0 (or set --tag-prefix)"})
+		return nil
+	}
+	v.version = ver
+	return nil
+}
+
+func checkAssets(_ context.Context, v *verification) error {
+	for _, a := range v.assets {
+		switch {
+		case strings.HasPrefix(a.Name, tmpPrefix):
+			v.add(Problem{Check: CheckUploaded, Asset: a.Name, Message: a.Name + " is left over from an interrupted replacement",
+				Fix: "run the otapub upload --replace that made it again, or delete it"})
+		case !a.Uploaded():
+			v.add(Problem{Platform: platformOf(a.Name), Check: CheckUploaded, Asset: a.Name, Message: fmt.Sprintf("%s is stuck in state %q: the upload was interrupted", a.Name, a.State),
+				Fix: "run otapub upload again: it deletes and re-uploads it"})
+		case a.Size <= 0:
+			v.add(Problem{Platform: platformOf(a.Name), Check: CheckUploaded, Asset: a.Name, Message: a.Name + " is empty", Fix: "upload the real file with otapub upload --replace"})
+		}
+		if v.version != nil {
+			art := githubsrc.Classify(a.Name)
+			if art.Version != "" && art.Role != githubsrc.RoleChecksums && !githubsrc.NameHasVersion(a.Name, v.version.String()) {
+				v.add(Problem{Platform: platformOf(a.Name), Check: CheckVersion, Asset: a.Name,
+					Message: fmt.Sprintf("%s names version %s, but the release is %s", a.Name, art.Version, v.version),
+					Fix:     "delete it and upload the build of " + v.version.String()})
+			}
+		}
+	}
+	return nil
+}
+
+func checkPayloads(ctx context.Context, v *verification) error {
+	electron, err := v.electronFiles(ctx)
+	if err != nil {
+		return err
+	}
+	for _, art := range v.found.Unsigned {
+		if electron.offers(art.Name) {
+			continue // electron-updater checks it by the SHA-512 in latest*.yml
+		}
+		v.add(Problem{Platform: art.Platform.Key(), Check: CheckSig, Asset: art.Name, Message: art.Name + " has no .sig beside it: updaters will never be offered it",
 			Fix: "sign it (otapub sign, or tauri signer sign) and upload " + art.Name + ".sig"})
 	}
-	keys := githubsrc.UpdaterKeys(found.ByKey, found.Shipped, githubsrc.NSIS)
-	for key, p := range found.ByKey {
-		r := c.row(key.Key())
+	keys := githubsrc.UpdaterKeys(v.found.ByKey, v.found.Shipped, githubsrc.NSIS)
+	for key, p := range v.found.ByKey {
+		r := v.row(key.Key())
 		r.Payload = p.Asset.Name
 		for _, col := range Columns {
 			if _, set := r.Checks[col]; !set {
 				r.Checks[col] = StatusOK
 			}
 		}
-		if !c.opts.PubKeyChecked {
+		if v.opts.PubKey == nil {
 			r.Checks[CheckSignature] = StatusSkipped
 		}
 	}
-	for _, p := range c.opts.Require {
+	for _, p := range v.opts.Require {
 		if _, ok := keys[p]; ok {
 			continue
 		}
-		if electronCovers(c.ev.Assets, electron, p) {
-			c.row(p.Key()).Checks[CheckPayload] = StatusOK
+		if electron.covers(v.assets, p) {
+			v.row(p.Key()).Checks[CheckPayload] = StatusOK
 			continue
 		}
-		c.add(Problem{Platform: p.Key(), Check: CheckPayload, Message: "no signed updater payload for " + p.Key(),
+		v.add(Problem{Platform: p.Key(), Check: CheckPayload, Message: "no signed updater payload for " + p.Key(),
 			Fix: "upload the build for " + p.Key() + " and its .sig (did its CI job fail?)"})
 	}
+	return nil
 }
 
-// electronCovers reports whether an electron payload for p is listed in a latest*.yml.
-func electronCovers(assets []githubsrc.Asset, electron map[string]bool, p githubsrc.Platform) bool {
-	for _, a := range assets {
-		art := githubsrc.Classify(a.Name)
-		if electron[a.Name] && art.Role == githubsrc.RolePayload && art.Platform.OS == p.OS && art.Platform.Arch == p.Arch &&
-			(p.Installer == "" || art.Platform.Installer == p.Installer) {
-			return true
-		}
+func checkManifests(ctx context.Context, v *verification) error {
+	type line struct {
+		manifest string
+		ManifestLine
 	}
-	return false
-}
-
-func (c *checker) manifests(found githubsrc.Payloads) {
-	assets := c.byName()
-	covered := map[string]bool{}
-	for _, a := range c.ev.Assets {
-		if githubsrc.Classify(a.Name).Role != githubsrc.RoleChecksums || !a.Uploaded() {
-			continue
-		}
-		text, ok := c.ev.Texts[a.Name]
-		if !ok {
-			continue
-		}
-		lines, err := ParseManifest(text)
+	var lines []line
+	var hash []githubsrc.Asset
+	for _, m := range v.uploadedAssets(isManifest) {
+		text, err := v.ev.Text(ctx, m)
 		if err != nil {
-			c.add(Problem{Check: CheckManifest, Asset: a.Name, Message: a.Name + ": " + err.Error(), Fix: "replace it with a `sha256sum` manifest"})
+			return err
+		}
+		parsed, err := ParseManifest(text)
+		if err != nil {
+			v.add(Problem{Check: CheckManifest, Asset: m.Name, Message: m.Name + ": " + err.Error(), Fix: "replace it with a `sha256sum` manifest"})
 			continue
 		}
-		for _, l := range lines {
-			target, ok := assets[l.Name]
-			if !ok {
-				c.add(Problem{Check: CheckManifest, Asset: a.Name, Message: fmt.Sprintf("%s lists %s, which is not on the release", a.Name, l.Name),
-					Fix: "upload " + l.Name + ", or remove the manifest"})
-				continue
-			}
-			covered[l.Name] = true
-			got := target.SHA256()
-			if got == "" {
-				got = c.ev.SHA256[target.ID]
-			}
-			if got != "" && got != l.SHA256 {
-				c.add(Problem{Platform: c.platformOf(l.Name), Check: CheckManifest, Asset: l.Name,
-					Message: fmt.Sprintf("%s has sha256 %.12s… on GitHub, but %s says %.12s…", l.Name, got, a.Name, l.SHA256),
-					Fix:     "upload the right file with otapub upload --replace (it rewrites the manifest)"})
+		for _, l := range parsed {
+			lines = append(lines, line{m.Name, l})
+			if a, ok := v.byName[l.Name]; ok && a.Uploaded() {
+				hash = append(hash, a)
 			}
 		}
 	}
-	for _, p := range found.ByKey {
+	// Digests GitHub lacks are hashed from the bytes, several at once.
+	if err := v.ev.each(ctx, hash, func(ctx context.Context, a githubsrc.Asset) error {
+		_, err := v.ev.SHA256(ctx, a)
+		return err
+	}); err != nil {
+		return err
+	}
+	covered := map[string]bool{}
+	for _, l := range lines {
+		target, ok := v.byName[l.Name]
+		if !ok {
+			v.add(Problem{Check: CheckManifest, Asset: l.manifest, Message: fmt.Sprintf("%s lists %s, which is not on the release", l.manifest, l.Name),
+				Fix: "upload " + l.Name + ", or remove the manifest"})
+			continue
+		}
+		covered[l.Name] = true
+		if !target.Uploaded() {
+			continue // checkAssets names it
+		}
+		got, err := v.ev.SHA256(ctx, target)
+		if err != nil {
+			return err
+		}
+		if got != l.SHA256 {
+			v.add(Problem{Platform: platformOf(l.Name), Check: CheckManifest, Asset: l.Name,
+				Message: fmt.Sprintf("%s has sha256 %.12s… on GitHub, but %s says %.12s…", l.Name, got, l.manifest, l.SHA256),
+				Fix:     "upload the right file with otapub upload --replace (it rewrites the manifest)"})
+		}
+	}
+	for _, p := range v.found.ByKey {
 		for _, name := range []string{p.Asset.Name, p.Sig.Name} {
 			if !covered[name] {
-				c.add(Problem{Platform: p.Artifact.Platform.Key(), Check: CheckManifest, Asset: name, Message: name + " is in no checksum manifest",
+				v.add(Problem{Platform: p.Artifact.Platform.Key(), Check: CheckManifest, Asset: name, Message: name + " is in no checksum manifest",
 					Fix: "upload it with otapub upload, which writes a manifest of what it uploads"})
 				covered[name] = true
 			}
 		}
 	}
+	return nil
 }
 
-func (c *checker) signatures(found githubsrc.Payloads) {
-	if c.ev.Signatures == nil {
-		return
+func isManifest(a githubsrc.Asset) bool {
+	return githubsrc.Classify(a.Name).Role == githubsrc.RoleChecksums
+}
+
+func checkSignatures(ctx context.Context, v *verification) error {
+	if v.opts.PubKey == nil {
+		return nil
 	}
-	for key, p := range found.ByKey {
-		err := c.ev.Signatures[p.Asset.Name]
+	var payloads []githubsrc.Asset
+	for _, p := range v.found.ByKey {
+		payloads = append(payloads, p.Asset)
+	}
+	results := make(map[int64]error, len(payloads))
+	var mu sync.Mutex
+	if err := v.ev.each(ctx, payloads, func(ctx context.Context, a githubsrc.Asset) error {
+		bad, err := v.ev.Signature(ctx, a)
+		mu.Lock()
+		results[a.ID] = bad
+		mu.Unlock()
+		return err
+	}); err != nil {
+		return err
+	}
+	for key, p := range v.found.ByKey {
+		err := results[p.Asset.ID]
 		if err == nil {
 			continue
 		}
@@ -347,19 +386,35 @@ func (c *checker) signatures(found githubsrc.Payloads) {
 		case errors.Is(err, taurisig.ErrMismatch):
 			fix = "upload the file that was signed, or sign this one (otapub upload --replace)"
 		case errors.Is(err, errVersionBound):
-			fix = fmt.Sprintf("sign it again with --app-version %s", c.version)
+			fix = fmt.Sprintf("sign it again with --app-version %s", v.version)
 		}
-		c.add(Problem{Platform: key.Key(), Check: CheckSignature, Asset: p.Asset.Name, Message: p.Asset.Name + ": " + err.Error(), Fix: fix})
+		v.add(Problem{Platform: key.Key(), Check: CheckSignature, Asset: p.Asset.Name, Message: p.Asset.Name + ": " + err.Error(), Fix: fix})
 	}
+	return nil
+}
+
+// versionString is the release's version as signatures name it.
+func (v *verification) versionString() string {
+	if v.version != nil {
+		return v.version.String()
+	}
+	if ver, err := githubsrc.ParseTag(v.opts.Tag, v.opts.TagPrefix); err == nil {
+		return ver.String()
+	}
+	return v.opts.Tag
 }
 
 // errVersionBound marks a signature whose trusted comment names another version.
 var errVersionBound = errors.New("signature bound to another version")
 
-func (c *checker) latestJSON() {
-	text, ok := c.ev.Texts["latest.json"]
-	if !ok {
-		return
+func checkLatestJSON(ctx context.Context, v *verification) error {
+	a, ok := v.byName[LatestJSON]
+	if !ok || !a.Uploaded() {
+		return nil
+	}
+	text, err := v.ev.Text(ctx, a)
+	if err != nil {
+		return err
 	}
 	var m struct {
 		Version   string `json:"version"`
@@ -369,36 +424,48 @@ func (c *checker) latestJSON() {
 		} `json:"platforms"`
 	}
 	bad := func(msg string) {
-		c.add(Problem{Check: CheckLatest, Asset: "latest.json", Message: "latest.json " + msg, Fix: "delete it: otapub publish writes latest.json from the release's assets"})
+		v.add(Problem{Check: CheckLatest, Asset: LatestJSON, Message: "latest.json " + msg, Fix: "delete it: otapub publish writes latest.json from the release's assets"})
 	}
 	if err := json.Unmarshal(text, &m); err != nil {
 		bad("is not JSON: " + err.Error())
-		return
+		return nil
 	}
-	if c.version != nil && strings.TrimPrefix(m.Version, "v") != c.version.String() {
-		bad(fmt.Sprintf("says version %q, the release is %s", m.Version, c.version))
+	if v.version != nil && strings.TrimPrefix(m.Version, "v") != v.version.String() {
+		bad(fmt.Sprintf("says version %q, the release is %s", m.Version, v.version))
 	}
-	assets := c.byName()
+	sigs := map[string]githubsrc.Asset{} // of the signed payloads
+	for _, p := range v.found.ByKey {
+		sigs[p.Sig.Name] = p.Sig
+	}
 	for _, key := range slices.Sorted(maps.Keys(m.Platforms)) {
 		e := m.Platforms[key]
 		name := urlAssetName(e.URL)
-		a, ok := assets[name]
-		if !ok || !c.urlOfRelease(e.URL, a) {
+		a, ok := v.byName[name]
+		if !ok || !v.urlOfRelease(e.URL, a) {
 			bad(fmt.Sprintf("%s points at %s, which is not an asset of this release", key, e.URL))
 			continue
 		}
-		if sig, ok := c.ev.Texts[name+".sig"]; ok && strings.TrimSpace(string(sig)) != strings.TrimSpace(e.Signature) {
+		sigAsset, ok := sigs[name+".sig"]
+		if !ok {
+			continue
+		}
+		sig, err := v.ev.Text(ctx, sigAsset)
+		if err != nil {
+			return err
+		}
+		if strings.TrimSpace(string(sig)) != strings.TrimSpace(e.Signature) {
 			bad(fmt.Sprintf("%s carries a signature that is not %s.sig", key, name))
 		}
 	}
+	return nil
 }
 
 // urlOfRelease reports whether u is a download URL of asset a of this release.
-func (c *checker) urlOfRelease(u string, a githubsrc.Asset) bool {
+func (v *verification) urlOfRelease(u string, a githubsrc.Asset) bool {
 	if strings.Contains(u, "/releases/assets/") {
 		return strings.HasSuffix(u, "/releases/assets/"+strconv.FormatInt(a.ID, 10))
 	}
-	tag := url.PathEscape(c.ev.Release.Tag)
+	tag := url.PathEscape(v.release.Tag)
 	return strings.Contains(u, "/download/"+tag+"/") || strings.Contains(u, "/download/untagged-") || u == a.BrowserURL
 }
 
@@ -407,88 +474,4 @@ func urlAssetName(u string) string {
 		return path.Base(p.Path)
 	}
 	return path.Base(u)
-}
-
-// ymlInfo is the part of an electron-updater channel file otapub checks.
-type ymlInfo struct {
-	Version string `yaml:"version"`
-	Files   []struct {
-		URL    string `yaml:"url"`
-		SHA512 string `yaml:"sha512"`
-		Size   int64  `yaml:"size"`
-	} `yaml:"files"`
-	Path   string `yaml:"path"`
-	SHA512 string `yaml:"sha512"`
-}
-
-func isYML(name string) bool {
-	return strings.HasSuffix(name, ".yml") && githubsrc.Classify(name).Role == githubsrc.RoleUpdaterManifest
-}
-
-func parseYML(text []byte) (ymlInfo, error) {
-	var info ymlInfo
-	err := yaml.Unmarshal(text, &info)
-	if len(info.Files) == 0 && info.Path != "" {
-		info.Files = append(info.Files, struct {
-			URL    string `yaml:"url"`
-			SHA512 string `yaml:"sha512"`
-			Size   int64  `yaml:"size"`
-		}{URL: info.Path, SHA512: info.SHA512})
-	}
-	return info, err
-}
-
-// ymlAssetName maps a latest*.yml url onto an asset name: relative names
-// resolve next to the yml; GitHub stores spaces as dots.
-func ymlAssetName(u string) string {
-	return githubsrc.AssetName(urlAssetName(u))
-}
-
-func (c *checker) yml() {
-	assets := c.byName()
-	for _, name := range slices.Sorted(maps.Keys(c.ev.Texts)) {
-		if !isYML(name) {
-			continue
-		}
-		bad := func(msg, fix string) {
-			c.add(Problem{Check: CheckYML, Asset: name, Message: name + " " + msg, Fix: fix})
-		}
-		info, err := parseYML(c.ev.Texts[name])
-		if err != nil {
-			bad("is not YAML: "+err.Error(), "upload the file electron-builder wrote")
-			continue
-		}
-		if c.version != nil && strings.TrimPrefix(info.Version, "v") != c.version.String() {
-			bad(fmt.Sprintf("says version %q, the release is %s", info.Version, c.version), "upload the "+name+" of this build")
-		}
-		for _, f := range info.Files {
-			an := ymlAssetName(f.URL)
-			a, ok := assets[an]
-			if !ok {
-				bad(fmt.Sprintf("names %s, which is not an asset of this release", f.URL), "upload "+an)
-				continue
-			}
-			if f.Size != 0 && f.Size != a.Size {
-				bad(fmt.Sprintf("says %s is %d bytes, GitHub has %d", an, f.Size, a.Size), "upload the "+name+" and "+an+" of one build")
-			}
-			if got, ok := c.ev.SHA512[a.ID]; ok && got != f.SHA512 {
-				bad(fmt.Sprintf("says %s has sha512 %.16s…, GitHub's bytes have %.16s…", an, f.SHA512, got), "upload the "+name+" and "+an+" of one build")
-			}
-		}
-	}
-}
-
-// table returns the platform rows, sorted by key.
-func (c *checker) table() []PlatformRow {
-	out := make([]PlatformRow, 0, len(c.rows))
-	for _, r := range c.rows {
-		for _, col := range Columns {
-			if _, ok := r.Checks[col]; !ok {
-				r.Checks[col] = StatusSkipped
-			}
-		}
-		out = append(out, *r)
-	}
-	slices.SortFunc(out, func(a, b PlatformRow) int { return strings.Compare(a.Key, b.Key) })
-	return out
 }

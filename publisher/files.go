@@ -119,36 +119,6 @@ func Collect(paths []string) ([]File, []SkippedFile, error) {
 	return files, skipped, nil
 }
 
-// electronNames gives files the names the latest*.yml among them refer to.
-// electron-builder names its installer "App Setup 1.2.0.exe", writes
-// "App-Setup-1.2.0.exe" into latest.yml and uploads it under that name;
-// GitHub alone would store "App.Setup.1.2.0.exe", which electron-updater
-// would not find.
-func electronNames(files []File) {
-	wanted := map[string]bool{}
-	for _, f := range files {
-		if !isYML(f.Name) {
-			continue
-		}
-		data, err := os.ReadFile(f.Path)
-		if err != nil {
-			continue
-		}
-		if info, err := parseYML(data); err == nil {
-			for _, e := range info.Files {
-				wanted[ymlAssetName(e.URL)] = true
-			}
-		}
-	}
-	for i, f := range files {
-		dashed := githubsrc.AssetName(strings.ReplaceAll(filepath.Base(f.Path), " ", "-"))
-		if !wanted[f.Name] && (wanted[dashed] || wanted[strings.TrimSuffix(dashed, ".blockmap")]) {
-			files[i].Name = dashed
-			files[i].Artifact = githubsrc.Classify(dashed)
-		}
-	}
-}
-
 // stagingDirs are bundle directories whose insides are never release files.
 var stagingDirs = []string{".app", ".AppDir", ".framework", ".xcarchive"}
 

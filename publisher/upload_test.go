@@ -102,23 +102,44 @@ func TestUploadStall(t *testing.T) {
 	big := make([]byte, 16<<20) // larger than the socket buffers, so the stall reaches the reader
 	_, _ = rand.Read(big)
 	check(t, os.WriteFile(filepath.Join(dir, "DemoApp_1.2.0_amd64.AppImage"), big, 0o644))
-	gh.Inject(githubsrctest.Fault{Match: "name=DemoApp_1.2.0_amd64.AppImage", StallAfter: 1 << 20, StallFor: 5 * time.Second})
+	// The stall would last a minute (it ends when the test does).
+	gh.Inject(githubsrctest.Fault{Match: "name=DemoApp_1.2.0_amd64.AppImage", StallAfter: 1 << 20, StallFor: time.Minute})
 	c := client(t, gh)
 	p := plan(t, "v1.2.0", dir)
 	opts := uploadOpts()
-	// Generous against the race detector's pauses; the stall lasts 5s.
+	// Generous against the race detector's pauses.
 	opts.StallTimeout = time.Second
-	start := time.Now()
+	starts := &attemptStarts{name: "DemoApp_1.2.0_amd64.AppImage"}
+	opts.Progress = starts
 	rep, err := publisher.Upload(t.Context(), c, p, opts)
 	check(t, err)
-	if rep.Files[0].Attempts < 2 {
-		t.Errorf("attempts %d, want a stalled one and a retry", rep.Files[0].Attempts)
+	if rep.Files[0].Attempts < 2 || len(starts.at) < 2 {
+		t.Fatalf("attempts %d, want a stalled one and a retry", rep.Files[0].Attempts)
 	}
-	if took := time.Since(start); took > 4*time.Second {
-		t.Errorf("took %v: the stall was not cut short", took)
+	// The retry starts after --stall-timeout and a read-back, however long
+	// the bytes then take to send.
+	if gap := starts.at[1].Sub(starts.at[0]); gap > 3*time.Second {
+		t.Errorf("the retry started %v after the stalled attempt: the stall was not cut short", gap)
 	}
 	requireConverged(t, gh, "v1.2.0", p)
 }
+
+// attemptStarts records when each upload attempt of one file started.
+type attemptStarts struct {
+	name string
+	mu   sync.Mutex
+	at   []time.Time
+}
+
+func (a *attemptStarts) Start(name string, _ int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if name == a.name {
+		a.at = append(a.at, time.Now())
+	}
+}
+func (a *attemptStarts) Advance(string, int64)                  {}
+func (a *attemptStarts) Finish(string, publisher.Action, error) {}
 
 // TestUploadKilledMidway cancels a run while uploads are in flight, as
 // Ctrl-C or a CI timeout would; the next run repairs everything.
