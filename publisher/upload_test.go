@@ -447,3 +447,35 @@ func writeFileAll(t *testing.T, path, content string) {
 	check(t, os.MkdirAll(filepath.Dir(path), 0o755))
 	check(t, os.WriteFile(path, []byte(content), 0o644))
 }
+
+// TestUploadCleansBrokenReplacement runs again after a --replace that died
+// mid-upload of its temporary asset: the broken temporary asset of one of
+// this run's files is deleted; another job's is left alone.
+func TestUploadCleansBrokenReplacement(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	gh.AddRepo(fullName, githubsrctest.RepoOptions{})
+	c := client(t, gh)
+	p := plan(t, "v1.2.0", fixtureCopy(t, "tauri-v2/v1.2.0", "latest.json"))
+	_, err := publisher.Upload(t.Context(), c, p, uploadOpts())
+	check(t, err)
+	rel := gh.Releases(fullName)[0]
+	mine, theirs := "otapub-tmp-0123456789ab-DemoApp_1.2.0_amd64.deb", "otapub-tmp-0123456789ab-Other_1.2.0_amd64.deb"
+	for _, name := range []string{mine, theirs} {
+		a, err := c.Upload(t.Context(), repo, rel, name, strings.NewReader("half"), 4)
+		check(t, err)
+		gh.SetAssetState(a.ID, "starter")
+	}
+	rep, err := publisher.Upload(t.Context(), c, p, uploadOpts())
+	check(t, err)
+	if rep.Count(publisher.ActionSkip) != len(p.Files)+1 {
+		t.Errorf("%d skipped, want all %d", rep.Count(publisher.ActionSkip), len(p.Files)+1)
+	}
+	left := map[string]bool{}
+	for _, a := range gh.Releases(fullName)[0].Assets {
+		left[a.Name] = true
+	}
+	if left[mine] || !left[theirs] {
+		t.Errorf("after the re-run: %s there %v (want deleted), %s there %v (want kept: another job's)", mine, left[mine], theirs, left[theirs])
+	}
+}
