@@ -11,6 +11,7 @@ import (
 )
 
 func TestParseChannelFile(t *testing.T) {
+	t.Parallel()
 	mac, err := os.ReadFile(filepath.Join("..", "testdata", "fixtures", "electron", "v1.2.0", "latest-mac.yml"))
 	if err != nil {
 		t.Fatal(err)
@@ -63,6 +64,7 @@ func TestParseChannelFile(t *testing.T) {
 }
 
 func TestChannelFileEntryAssetName(t *testing.T) {
+	t.Parallel()
 	for url, want := range map[string]string{
 		"DemoApp-1.2.0-mac.zip":   "DemoApp-1.2.0-mac.zip",
 		"DemoApp Setup 1.2.0.exe": "DemoApp.Setup.1.2.0.exe",
@@ -76,6 +78,7 @@ func TestChannelFileEntryAssetName(t *testing.T) {
 }
 
 func TestIsChannelFile(t *testing.T) {
+	t.Parallel()
 	for name, want := range map[string]bool{
 		"latest.yml": true, "latest-mac.yml": true, "beta-linux-arm64.yml": true,
 		"latest.json": false, "latest.yaml": false, "latest.yml.blockmap": false,

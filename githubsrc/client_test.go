@@ -43,6 +43,7 @@ func clockedClient(t *testing.T, gh *githubsrctest.Server, token string, retry g
 }
 
 func TestListReleasesPaginates(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	for i := range 230 {
 		gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: fmt.Sprintf("v1.0.%d", i)})
@@ -64,6 +65,7 @@ func TestListReleasesPaginates(t *testing.T) {
 }
 
 func TestListReleasesBounded(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	for i := range 250 {
 		gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: fmt.Sprintf("v1.0.%d", i)})
@@ -82,6 +84,7 @@ func TestListReleasesBounded(t *testing.T) {
 }
 
 func TestListReleasesConditional(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	for i := range 120 {
 		gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: fmt.Sprintf("v1.0.%d", i)})
@@ -119,6 +122,7 @@ func TestListReleasesConditional(t *testing.T) {
 }
 
 func TestDrafts(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.1.0"})
 	draft := gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Draft: true, Assets: map[string][]byte{"a.exe": []byte("x")}})
@@ -166,6 +170,7 @@ func TestDrafts(t *testing.T) {
 }
 
 func TestCreateAndPublish(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	gh.AddRepo(fullName, githubsrctest.RepoOptions{})
 	c := newClient(t, gh, githubsrctest.Token, githubsrc.Retry{})
@@ -200,6 +205,7 @@ func TestCreateAndPublish(t *testing.T) {
 }
 
 func TestUpload(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	gh.AddRepo(fullName, githubsrctest.RepoOptions{})
 	c := newClient(t, gh, githubsrctest.Token, githubsrc.Retry{})
@@ -278,6 +284,7 @@ func TestUpload(t *testing.T) {
 }
 
 func TestAssetsPaginates(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	assets := map[string][]byte{}
 	for i := range 130 {
@@ -292,8 +299,10 @@ func TestAssetsPaginates(t *testing.T) {
 }
 
 func TestRetries(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	t.Run("5xx is retried", func(t *testing.T) {
+		t.Parallel()
 		gh := githubsrctest.NewServer(t)
 		gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.0.0"})
 		gh.Inject(githubsrctest.Fault{Match: "/releases", Status: http.StatusBadGateway, Times: 2})
@@ -307,6 +316,7 @@ func TestRetries(t *testing.T) {
 		}
 	})
 	t.Run("5xx past the attempts is reported", func(t *testing.T) {
+		t.Parallel()
 		gh := githubsrctest.NewServer(t)
 		gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.0.0"})
 		gh.Inject(githubsrctest.Fault{Match: "/releases", Status: http.StatusServiceUnavailable, Times: 5})
@@ -321,6 +331,7 @@ func TestRetries(t *testing.T) {
 		}
 	})
 	t.Run("404 is not retried", func(t *testing.T) {
+		t.Parallel()
 		gh := githubsrctest.NewServer(t)
 		c := newClient(t, gh, githubsrctest.Token, githubsrc.Retry{})
 		_, err := c.ListReleases(ctx, githubsrc.Repo{Owner: "no", Name: "such"}, nil)
@@ -329,6 +340,7 @@ func TestRetries(t *testing.T) {
 		}
 	})
 	t.Run("create is not blindly retried after a 5xx", func(t *testing.T) {
+		t.Parallel()
 		gh := githubsrctest.NewServer(t)
 		gh.AddRepo(fullName, githubsrctest.RepoOptions{})
 		gh.Inject(githubsrctest.Fault{Match: "POST /api/v3/repos/demo-org/demo-app/releases", Status: http.StatusBadGateway})
@@ -341,6 +353,7 @@ func TestRetries(t *testing.T) {
 		}
 	})
 	t.Run("secondary rate limit is waited out when allowed", func(t *testing.T) {
+		t.Parallel()
 		for _, status := range []int{http.StatusForbidden, http.StatusTooManyRequests} {
 			gh := githubsrctest.NewServer(t)
 			gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.0.0"})
@@ -356,6 +369,7 @@ func TestRetries(t *testing.T) {
 		}
 	})
 	t.Run("primary rate limit is waited out until its reset", func(t *testing.T) {
+		t.Parallel()
 		for _, status := range []int{http.StatusForbidden, http.StatusTooManyRequests} {
 			gh := githubsrctest.NewServer(t)
 			gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.0.0"})
@@ -381,6 +395,7 @@ func TestRetries(t *testing.T) {
 		}
 	})
 	t.Run("backoff follows the policy", func(t *testing.T) {
+		t.Parallel()
 		gh := githubsrctest.NewServer(t)
 		gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.0.0"})
 		gh.Inject(githubsrctest.Fault{Match: "/releases", Status: http.StatusBadGateway, Times: 3})
@@ -397,6 +412,7 @@ func TestRetries(t *testing.T) {
 		}
 	})
 	t.Run("secondary rate limit is reported when waiting is not allowed", func(t *testing.T) {
+		t.Parallel()
 		gh := githubsrctest.NewServer(t)
 		gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.0.0"})
 		gh.Inject(githubsrctest.Fault{Match: "/releases", RetryAfter: 30 * time.Second})
@@ -410,8 +426,10 @@ func TestRetries(t *testing.T) {
 }
 
 func TestPrimaryRateLimit(t *testing.T) {
+	t.Parallel()
 	for _, status := range []int{http.StatusForbidden, http.StatusTooManyRequests} {
 		t.Run(http.StatusText(status), func(t *testing.T) {
+			t.Parallel()
 			gh := githubsrctest.NewServer(t)
 			gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.0.0"})
 			reset := time.Now().Add(40 * time.Minute).Truncate(time.Second)
@@ -442,10 +460,12 @@ func TestPrimaryRateLimit(t *testing.T) {
 }
 
 func TestDownloads(t *testing.T) {
+	t.Parallel()
 	payload := []byte("the payload")
 	ctx := t.Context()
 
 	t.Run("public: browser URL, no API call", func(t *testing.T) {
+		t.Parallel()
 		gh := githubsrctest.NewServer(t)
 		gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.0.0", Assets: map[string][]byte{"a.AppImage": payload}})
 		rel := gh.Releases(fullName)[0]
@@ -463,6 +483,7 @@ func TestDownloads(t *testing.T) {
 		}
 	})
 	t.Run("private: signed URL without credentials", func(t *testing.T) {
+		t.Parallel()
 		gh := githubsrctest.NewServer(t)
 		gh.AddRepo(fullName, githubsrctest.RepoOptions{Private: true})
 		gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.0.0", Assets: map[string][]byte{"a.AppImage": payload}})
@@ -495,6 +516,7 @@ func TestDownloads(t *testing.T) {
 		}
 	})
 	t.Run("private without a token", func(t *testing.T) {
+		t.Parallel()
 		gh := githubsrctest.NewServer(t)
 		gh.AddRepo(fullName, githubsrctest.RepoOptions{Private: true})
 		id := gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.0.0", Assets: map[string][]byte{"a.AppImage": payload}})
@@ -508,6 +530,7 @@ func TestDownloads(t *testing.T) {
 }
 
 func TestTokenNeverInErrors(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	gh.AddRepo(fullName, githubsrctest.RepoOptions{Private: true})
 	secret := "ghp_thisIsTheSecretThatMustNotLeak"
@@ -519,6 +542,7 @@ func TestTokenNeverInErrors(t *testing.T) {
 }
 
 func TestEnterpriseURL(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"":                               "https://api.github.com/",
 		"https://api.github.com":         "https://api.github.com/",
@@ -563,6 +587,7 @@ func fetch(t *testing.T, url, auth string) []byte {
 }
 
 func TestFakeStorageRefusesCredentials(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.0.0", Assets: map[string][]byte{"a.deb": []byte("x")}})
 	c := newClient(t, gh, githubsrctest.Token, githubsrc.Retry{})

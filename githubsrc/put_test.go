@@ -17,6 +17,7 @@ import (
 const uploadRoute = "POST /api/uploads/repos/{owner}/{repo}/releases/{id}/assets"
 
 func TestPutAsset(t *testing.T) {
+	t.Parallel()
 	data := []byte("the payload bytes")
 	sum := sha256.Sum256(data)
 	put := githubsrc.AssetUpload{Name: "App_1.0.0_amd64.deb", Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]),

@@ -56,6 +56,7 @@ func requireConverged(t *testing.T, gh *githubsrctest.Server, tag string, p publ
 }
 
 func TestUploadFaults(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		faults []githubsrctest.Fault
@@ -71,6 +72,7 @@ func TestUploadFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			gh := githubsrctest.NewServer(t)
 			gh.AddRepo(fullName, githubsrctest.RepoOptions{})
 			for _, f := range tt.faults {
@@ -96,6 +98,7 @@ func TestUploadFaults(t *testing.T) {
 // TestUploadStall feeds a connection that stops reading: the upload is
 // aborted after --stall-timeout and retried.
 func TestUploadStall(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	gh.AddRepo(fullName, githubsrctest.RepoOptions{})
 	dir := t.TempDir()
@@ -144,6 +147,7 @@ func (a *attemptStarts) Finish(string, publisher.Action, error) {}
 // TestUploadKilledMidway cancels a run while uploads are in flight, as
 // Ctrl-C or a CI timeout would; the next run repairs everything.
 func TestUploadKilledMidway(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	gh.AddRepo(fullName, githubsrctest.RepoOptions{})
 	stalled := make(chan struct{}, 4)
@@ -185,6 +189,7 @@ func TestUploadKilledMidway(t *testing.T) {
 // TestConcurrentJobsConverge runs a CI matrix: four jobs upload their own
 // platform's files to the same new tag at the same moment.
 func TestConcurrentJobsConverge(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	gh.AddRepo(fullName, githubsrctest.RepoOptions{})
 	gh.SetLatency(20 * time.Millisecond)
@@ -234,6 +239,7 @@ func TestConcurrentJobsConverge(t *testing.T) {
 }
 
 func TestUploadReplace(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	gh.AddRepo(fullName, githubsrctest.RepoOptions{})
 	c := client(t, gh)
@@ -275,7 +281,9 @@ func TestUploadReplace(t *testing.T) {
 }
 
 func TestUploadRefusals(t *testing.T) {
+	t.Parallel()
 	t.Run("published", func(t *testing.T) {
+		t.Parallel()
 		gh := githubsrctest.NewServer(t)
 		gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.1.0"})
 		_, err := publisher.Upload(t.Context(), client(t, gh), plan(t, "v1.1.0", fixtureCopy(t, "tauri-v1/v1.1.0")), uploadOpts())
@@ -284,6 +292,7 @@ func TestUploadRefusals(t *testing.T) {
 		}
 	})
 	t.Run("immutable", func(t *testing.T) {
+		t.Parallel()
 		gh := githubsrctest.NewServer(t)
 		gh.AddRepo(fullName, githubsrctest.RepoOptions{Immutable: true})
 		gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.1.0"})
@@ -295,6 +304,7 @@ func TestUploadRefusals(t *testing.T) {
 		}
 	})
 	t.Run("dry run changes nothing", func(t *testing.T) {
+		t.Parallel()
 		gh := githubsrctest.NewServer(t)
 		gh.AddRepo(fullName, githubsrctest.RepoOptions{})
 		opts := uploadOpts()
@@ -308,6 +318,7 @@ func TestUploadRefusals(t *testing.T) {
 }
 
 func TestCheckSignatures(t *testing.T) {
+	t.Parallel()
 	pub := pubkey(t, "test.key.pub")
 	tests := []struct {
 		name  string
@@ -327,6 +338,7 @@ func TestCheckSignatures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			dir := fixtureCopy(t, "tauri-v2/v1.2.0")
 			tt.setup(dir)
 			err := publisher.CheckSignatures(t.Context(), plan(t, "v1.2.0", dir), pub, 4)
@@ -336,6 +348,7 @@ func TestCheckSignatures(t *testing.T) {
 		})
 	}
 	t.Run("bound to another version", func(t *testing.T) {
+		t.Parallel()
 		dir := fixtureCopy(t, "tauri-v2/v1.2.0")
 		files, _, err := publisher.Collect([]string{dir})
 		check(t, err)
@@ -350,6 +363,7 @@ func TestCheckSignatures(t *testing.T) {
 }
 
 func TestNewPlan(t *testing.T) {
+	t.Parallel()
 	dir := fixtureCopy(t, "tauri-v2/v1.2.0")
 	files, _, err := publisher.Collect([]string{dir})
 	check(t, err)
@@ -404,6 +418,7 @@ func withoutFile(files []publisher.File, name string) []publisher.File {
 // TestCollectTauriBundle walks a tree shaped like `tauri build`'s output:
 // the artifacts are collected, the bundlers' staging folders are not.
 func TestCollectTauriBundle(t *testing.T) {
+	t.Parallel()
 	root := filepath.Join(t.TempDir(), "bundle")
 	for path, content := range map[string]string{
 		"macos/DemoApp.app/Contents/Info.plist":     "plist",

@@ -41,15 +41,7 @@ type UpdaterResult struct {
 // not installed, and fails it instead under CI.
 func CargoPackager(t testing.TB, pubkey string, checks ...UpdaterCheck) map[string]UpdaterResult {
 	t.Helper()
-	dir := e2eDir(t)
-	node, err := exec.LookPath("node")
-	if _, serr := os.Stat(filepath.Join(dir, "node_modules", "@crabnebula", "updater-linux-x64-gnu", "package.json")); err != nil || serr != nil {
-		msg := "the cargo-packager updater client is not installed: run npm install --prefix testdata/e2e (needs Node.js)"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	node, dir := RequireCargoPackager(t)
 	cfg, err := json.Marshal(map[string]any{"pubkey": pubkey, "checks": checks})
 	if err != nil {
 		t.Fatal(err)
@@ -71,6 +63,24 @@ func CargoPackager(t testing.TB, pubkey string, checks ...UpdaterCheck) map[stri
 		results[r.Name] = r
 	}
 	return results
+}
+
+// RequireCargoPackager skips the test when the cargo-packager updater
+// client is not installed (and fails it under CI), and otherwise returns
+// node and the folder of the client's driver. Call it before the work a
+// check needs, so that a skipped test costs nothing.
+func RequireCargoPackager(t testing.TB) (node, dir string) {
+	t.Helper()
+	dir = e2eDir(t)
+	node, err := exec.LookPath("node")
+	if _, serr := os.Stat(filepath.Join(dir, "node_modules", "@crabnebula", "updater-linux-x64-gnu", "package.json")); err != nil || serr != nil {
+		msg := "the cargo-packager updater client is not installed: run npm install --prefix testdata/e2e (needs Node.js)"
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return node, dir
 }
 
 // e2eDir finds testdata/e2e from the module root above the working directory.
