@@ -1,10 +1,3 @@
-// Package publisher puts a desktop app's build outputs on a GitHub draft
-// release, proves the draft complete and correctly signed, and publishes
-// it: plan (pure) -> upload (I/O) -> verify (pure over a release) ->
-// publish.
-//
-// Start with Collect and NewPlan for the files, Upload, Verify and Publish
-// for the three commands. Releases is all it needs from GitHub.
 package publisher
 
 import (
