@@ -292,7 +292,7 @@ func checkManifests(ctx context.Context, v *verification) error {
 		ManifestLine
 	}
 	var lines []line
-	var hash []githubsrc.Asset
+	var listed []string
 	for _, m := range v.uploadedAssets(isManifest) {
 		text, err := v.ev.Text(ctx, m)
 		if err != nil {
@@ -305,16 +305,10 @@ func checkManifests(ctx context.Context, v *verification) error {
 		}
 		for _, l := range parsed {
 			lines = append(lines, line{m.Name, l})
-			if a, ok := v.byName[l.Name]; ok && a.Uploaded() {
-				hash = append(hash, a)
-			}
+			listed = append(listed, l.Name)
 		}
 	}
-	// Digests GitHub lacks are hashed from the bytes, several at once.
-	if err := v.ev.each(ctx, hash, func(ctx context.Context, a githubsrc.Asset) error {
-		_, err := v.ev.SHA256(ctx, a)
-		return err
-	}); err != nil {
+	if err := v.readAhead(ctx, listed, false); err != nil { // digests GitHub lacks
 		return err
 	}
 	covered := map[string]bool{}
@@ -349,6 +343,22 @@ func checkManifests(ctx context.Context, v *verification) error {
 		}
 	}
 	return nil
+}
+
+// readAhead reads the bytes of the complete assets called names, several
+// at once, so that the SHA256 and SHA512 calls of a check that follow find
+// them read; for SHA-256 only, assets with a digest are not read.
+func (v *verification) readAhead(ctx context.Context, names []string, sha512 bool) error {
+	var read []githubsrc.Asset
+	for _, name := range names {
+		if a, ok := v.byName[name]; ok && a.Uploaded() && (sha512 || a.SHA256() == "") {
+			read = append(read, a)
+		}
+	}
+	return v.ev.each(ctx, read, func(ctx context.Context, a githubsrc.Asset) error {
+		_, err := v.ev.SHA512(ctx, a) // one pass: both hashes
+		return err
+	})
 }
 
 func isManifest(a githubsrc.Asset) bool {

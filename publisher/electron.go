@@ -76,19 +76,13 @@ func checkChannelFiles(ctx context.Context, v *verification) error {
 	if err != nil {
 		return err
 	}
-	// The SHA-512s need the bytes: read the files several at once.
-	var hash []githubsrc.Asset
+	var named []string
 	for _, cf := range e.files {
 		for _, entry := range cf.file.Entries() {
-			if a, ok := v.byName[entry.AssetName()]; ok && a.Uploaded() {
-				hash = append(hash, a)
-			}
+			named = append(named, entry.AssetName())
 		}
 	}
-	if err := v.ev.each(ctx, hash, func(ctx context.Context, a githubsrc.Asset) error {
-		_, err := v.ev.SHA512(ctx, a)
-		return err
-	}); err != nil {
+	if err := v.readAhead(ctx, named, true); err != nil { // the SHA-512s need the bytes
 		return err
 	}
 	for _, cf := range e.files {

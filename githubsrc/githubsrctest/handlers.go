@@ -519,11 +519,7 @@ func (s *Server) createRelease(w http.ResponseWriter, r *http.Request) {
 		id: s.newID(), tag: in.TagName, name: in.Name, body: in.Body, target: in.TargetCommitish,
 		draft: in.Draft, prerelease: in.Prerelease, createdAt: now,
 	}
-	if rel.draft {
-		rel.untagged = untaggedName(rel.id)
-	} else {
-		rel.publishedAt, rel.immutable = now, rp.immutable
-	}
+	rel.setDraft(in.Draft, rp, now)
 	rp.releases = append(rp.releases, rel)
 	writeJSON(w, http.StatusCreated, s.releaseJSON(rp, rel))
 }
@@ -630,10 +626,9 @@ func (s *Server) editRelease(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		rel.draft, rel.publishedAt, rel.immutable = false, s.now().UTC().Truncate(time.Second), rp.immutable
+		rel.setDraft(false, rp, s.now().UTC().Truncate(time.Second))
 	} else if in.Draft != nil && *in.Draft {
-		rel.draft = true
-		rel.untagged = untaggedName(rel.id)
+		rel.setDraft(true, rp, time.Time{})
 	}
 	writeJSON(w, http.StatusOK, s.releaseJSON(rp, rel))
 }
@@ -703,16 +698,8 @@ func (s *Server) editAsset(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rp := s.writableRepo(w, r)
-	if rp == nil {
-		return
-	}
-	rel, a := s.assetFor(w, r, rp)
+	rp, rel, a := s.mutableAsset(w, r, "Cannot modify asset of an immutable release")
 	if a == nil {
-		return
-	}
-	if rel.immutable {
-		writeError(w, http.StatusUnprocessableEntity, "Cannot modify asset of an immutable release", nil)
 		return
 	}
 	if in.Name != nil {
@@ -734,19 +721,30 @@ func (s *Server) editAsset(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.assetJSON(rp, rel, a))
 }
 
-func (s *Server) deleteAsset(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// mutableAsset finds the asset a write request names, answering for it
+// when it cannot be changed (refused says why for an immutable release);
+// s.mu is held.
+func (s *Server) mutableAsset(w http.ResponseWriter, r *http.Request, refused string) (*repo, *release, *asset) {
 	rp := s.writableRepo(w, r)
 	if rp == nil {
-		return
+		return nil, nil, nil
 	}
 	rel, a := s.assetFor(w, r, rp)
 	if a == nil {
-		return
+		return nil, nil, nil
 	}
 	if rel.immutable {
-		writeError(w, http.StatusUnprocessableEntity, "Cannot delete asset from an immutable release", nil)
+		writeError(w, http.StatusUnprocessableEntity, refused, nil)
+		return nil, nil, nil
+	}
+	return rp, rel, a
+}
+
+func (s *Server) deleteAsset(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, rel, a := s.mutableAsset(w, r, "Cannot delete asset from an immutable release")
+	if a == nil {
 		return
 	}
 	rel.assets = slices.DeleteFunc(rel.assets, func(x *asset) bool { return x == a })

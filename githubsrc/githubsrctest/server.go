@@ -364,15 +364,11 @@ func (s *Server) AddRelease(fullName string, spec ReleaseSpec) int64 {
 		id: s.newID(), tag: spec.Tag, name: spec.Name, body: spec.Notes, target: spec.Target,
 		draft: spec.Draft, prerelease: spec.Prerelease, createdAt: now,
 	}
-	if rel.draft {
-		rel.untagged = untaggedName(rel.id)
-	} else {
-		rel.publishedAt = spec.PublishedAt.UTC()
-		if rel.publishedAt.IsZero() {
-			rel.publishedAt = now
-		}
-		rel.immutable = rp.immutable
+	published := spec.PublishedAt.UTC()
+	if published.IsZero() {
+		published = now
 	}
+	rel.setDraft(spec.Draft, rp, published)
 	for _, name := range sortedKeys(spec.Assets) {
 		a := s.newAsset(githubsrc.AssetName(name), spec.Assets[name], now)
 		if st, ok := spec.States[name]; ok {
@@ -385,6 +381,17 @@ func (s *Server) AddRelease(fullName string, spec ReleaseSpec) int64 {
 	}
 	rp.releases = append(rp.releases, rel)
 	return rel.id
+}
+
+// setDraft makes rel a draft, with an untagged-… name in its URLs, or
+// publishes it at the time given, immutable if rp makes releases so.
+func (rel *release) setDraft(draft bool, rp *repo, published time.Time) {
+	rel.draft = draft
+	if draft {
+		rel.untagged = untaggedName(rel.id)
+		return
+	}
+	rel.publishedAt, rel.immutable = published, rp.immutable
 }
 
 func (s *Server) newID() int64 {
