@@ -60,9 +60,6 @@ const maxText = 4 << 20
 // *IncompleteError when the release lacks something or has something
 // wrong, and other errors when it could not check.
 func Verify(ctx context.Context, gh Releases, opts VerifyOptions) (VerifyReport, error) {
-	if opts.Concurrency <= 0 {
-		opts.Concurrency = 4
-	}
 	rep := VerifyReport{Repo: opts.Repo.String(), Tag: opts.Tag}
 	rels, err := gh.ReleasesByTag(ctx, opts.Repo, opts.Tag)
 	if err != nil {
@@ -85,18 +82,25 @@ func Verify(ctx context.Context, gh Releases, opts VerifyOptions) (VerifyReport,
 			Fix: "run otapub upload " + opts.Tag + " first (drafts are visible only with a token that has push access)"}}
 		return rep, &IncompleteError{Repo: opts.Repo, Tag: opts.Tag, Problems: rep.Problems}
 	}
-	rep.ReleaseID, rep.ReleaseURL, rep.Draft = rel.ID, rel.HTMLURL, rel.Draft
-	files := githubFiles{gh: gh, repo: opts.Repo, release: rel.ID}
+	return verifyRelease(ctx, opts, rel, drafts, githubFiles{gh: gh, repo: opts.Repo, release: rel.ID})
+}
+
+// verifyRelease runs the checks over rel, whose files it reads through
+// files; drafts are all drafts that share its tag.
+func verifyRelease(ctx context.Context, opts VerifyOptions, rel githubsrc.Release, drafts []githubsrc.Release, files ReleaseFiles) (VerifyReport, error) {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 4
+	}
+	rep := VerifyReport{Repo: opts.Repo.String(), Tag: opts.Tag, ReleaseID: rel.ID, ReleaseURL: rel.HTMLURL, Draft: rel.Draft}
 	assets, err := files.List(ctx)
 	if err != nil {
 		return rep, err
 	}
 	v := newVerification(opts, rel, drafts, assets)
 	v.ev = newEvidence(files, v.found, opts.PubKey, v.versionString(), opts.Concurrency)
-	ev := v.ev
-	rep.release, rep.assets, rep.ev = rel, assets, ev
+	rep.release, rep.assets, rep.ev = rel, assets, v.ev
 	rep.Platforms, rep.Problems, err = v.run(ctx)
-	rep.PayloadBytes, rep.MetadataBytes, rep.Signatures = ev.payloadBytes.Load(), ev.metadataBytes.Load(), int(ev.signatures.Load())
+	rep.PayloadBytes, rep.MetadataBytes, rep.Signatures = v.ev.payloadBytes.Load(), v.ev.metadataBytes.Load(), int(v.ev.signatures.Load())
 	if err != nil {
 		return rep, err
 	}
