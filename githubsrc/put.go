@@ -39,7 +39,9 @@ type AssetUpload struct {
 func (c *Client) PutAsset(ctx context.Context, repo Repo, rel Release, u AssetUpload) (Asset, int, error) {
 	op := fmt.Sprintf("upload %s to %s@%s", u.Name, repo, rel.Tag)
 	var out Asset
+	var retried bool // the last error was one to retry
 	attempts, err := c.retrying(ctx, op, true, func(attempt int) (bool, error) {
+		retried = false
 		a, err := c.putOnce(ctx, repo, rel, u)
 		if err == nil {
 			if a.Size == u.Size && (a.SHA256() == "" || a.SHA256() == u.SHA256) {
@@ -71,9 +73,10 @@ func (c *Client) PutAsset(ctx context.Context, repo Repo, rel Release, u AssetUp
 		if taken {
 			err = cleared{err} // read back: the name is free again
 		}
+		retried = true
 		return false, err
 	})
-	if err != nil && attempts >= c.retry.Attempts {
+	if err != nil && retried && attempts >= c.retry.Attempts {
 		err = fmt.Errorf("gave up after %d attempts: %w", attempts, err)
 	}
 	return out, attempts, err
