@@ -96,7 +96,8 @@ type check func(ctx context.Context, v *verification) error
 
 // checks are verify's checks, in the order their problems are reported;
 // later ones may use what earlier ones found (v.version). A new check is a
-// function and a row here; the evidence it needs it asks v.ev for.
+// function and a row here; the evidence it needs it asks v.ev for. The
+// name is the Check* its problems mostly carry.
 var checks = []struct {
 	name string
 	run  check
@@ -106,8 +107,8 @@ var checks = []struct {
 	{CheckPayload, checkPayloads},     // required platforms signed; no payload without .sig
 	{CheckManifest, checkManifests},   // manifest lines match the bytes; payloads listed
 	{CheckSignature, checkSignatures}, // with --pubkey, every .sig verifies
-	{CheckLatest, checkLatestJSON},    // latest.json points at this release (electron.go: latest*.yml)
-	{CheckYML, checkChannelFiles},     // latest*.yml match the bytes they name
+	{CheckLatest, checkLatestJSON},    // latest.json points at this release, with its .sig texts
+	{CheckYML, checkChannelFiles},     // latest*.yml match the bytes they name (electron.go)
 }
 
 // verification is one run of the checks over a release.
