@@ -7,6 +7,7 @@ import (
 )
 
 func TestClassify(t *testing.T) {
+	t.Parallel()
 	p := func(os OS, arch Arch, inst Installer) Platform { return Platform{os, arch, inst} }
 	tests := []struct {
 		name     string
@@ -110,6 +111,7 @@ func TestClassify(t *testing.T) {
 // TestClassifyFixtures checks that every file the real tools made is
 // classified as something, and that every .sig pairs with a payload.
 func TestClassifyFixtures(t *testing.T) {
+	t.Parallel()
 	want := map[string]Role{}
 	err := filepath.WalkDir("../testdata/fixtures", func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -143,6 +145,7 @@ func TestClassifyFixtures(t *testing.T) {
 }
 
 func TestClientCompatible(t *testing.T) {
+	t.Parallel()
 	for name, want := range map[string]bool{
 		"DemoApp_x64.app.tar.gz":          true,
 		"DemoApp.app.tar.gz":              false, // arch unknown until InferArch
@@ -160,6 +163,7 @@ func TestClientCompatible(t *testing.T) {
 }
 
 func TestInferArch(t *testing.T) {
+	t.Parallel()
 	classify := func(names ...string) []Artifact {
 		var out []Artifact
 		for _, n := range names {
@@ -188,6 +192,7 @@ func TestInferArch(t *testing.T) {
 }
 
 func TestNameHasVersion(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, version string
 		want          bool

@@ -43,11 +43,8 @@ func (c *Client) Upload(ctx context.Context, repo Repo, rel Release, name string
 		return Asset{}, fmt.Errorf("%s: %w", op, err)
 	}
 	var raw ghAsset
-	start := time.Now()
-	resp, err := c.gh.Do(ctx, req, &raw)
-	c.note(op, resp, err, time.Since(start))
-	if err != nil {
-		return Asset{}, classify(op, resp, err, c.anonymous, c.now())
+	if _, err := c.call(ctx, op, req, &raw); err != nil {
+		return Asset{}, err
 	}
 	return raw.asset(), nil
 }
@@ -81,13 +78,12 @@ func (c *Client) ResolveDownload(ctx context.Context, repo Repo, id int64) (Down
 	op := fmt.Sprintf("resolve download of asset %d of %s", id, repo)
 	var d Download
 	build := c.get(repoPath(repo, "releases/assets/"+strconv.FormatInt(id, 10)), "Accept", "application/octet-stream")
-	err := c.retrying(ctx, op, true, func() (bool, error) {
+	_, err := c.retrying(ctx, op, true, func(int) (bool, error) {
 		req, err := build()
 		if err != nil {
 			return true, fmt.Errorf("%s: %w", op, err)
 		}
-		start := time.Now()
-		resp, err := c.noRedirect.Do(req.WithContext(ctx))
+		resp, err := c.exchange(ctx, op, c.noRedirect, req)
 		var gr *github.Response
 		if err == nil {
 			gr = &github.Response{Response: resp}
@@ -107,9 +103,8 @@ func (c *Client) ResolveDownload(ctx context.Context, repo Repo, id int64) (Down
 				drain(resp.Body)
 			}
 		}
-		c.note(op, gr, err, time.Since(start))
 		if err != nil {
-			return false, classify(op, gr, err, c.anonymous, c.now())
+			return false, c.classify(op, gr, err)
 		}
 		return false, nil
 	})
@@ -136,7 +131,7 @@ func (c *Client) OpenAsset(ctx context.Context, repo Repo, id int64) (io.ReadClo
 // URLs), retrying transient failures.
 func (c *Client) openURL(ctx context.Context, op, u string) (io.ReadCloser, error) {
 	var body io.ReadCloser
-	err := c.retrying(ctx, op, true, func() (bool, error) {
+	_, err := c.retrying(ctx, op, true, func(int) (bool, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 		if err != nil {
 			return true, fmt.Errorf("%s: %w", op, err)

@@ -2,15 +2,17 @@ package githubsrc
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -57,6 +59,7 @@ type Observation struct {
 // Client reads and writes GitHub Releases.
 type Client struct {
 	gh         *github.Client
+	api        *http.Client // authenticated: what gh was built with
 	noRedirect *http.Client // authenticated; stops at redirects to read Location
 	plain      *http.Client // no credentials: for signed storage URLs
 	anonymous  bool
@@ -67,6 +70,7 @@ type Client struct {
 	now        func() time.Time
 
 	rateRemaining, rateLimit, rateReset atomic.Int64
+	gate                                rateGate
 }
 
 // New returns a Client for opts.
@@ -84,7 +88,8 @@ func New(opts Options) (*Client, error) {
 	if opts.Token != "" {
 		auth = &oauth2.Transport{Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: opts.Token}), Base: base}
 	}
-	gh := github.NewClient(&http.Client{Transport: auth})
+	api := &http.Client{Transport: auth}
+	gh := github.NewClient(api)
 	gh.UserAgent = "otapub"
 	if apiURL := strings.TrimSpace(opts.APIURL); apiURL != "" && strings.TrimRight(apiURL, "/")+"/" != DefaultAPIURL {
 		u, err := url.Parse(apiURL)
@@ -97,7 +102,8 @@ func New(opts Options) (*Client, error) {
 		}
 	}
 	c := &Client{
-		gh: gh,
+		gh:  gh,
+		api: api,
 		noRedirect: &http.Client{Transport: auth, CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		}},
@@ -141,40 +147,80 @@ func (c *Client) RateLimit() (remaining, limit int, reset time.Time) {
 // only when it certainly did not take effect (rate limits, failed dials).
 func (c *Client) do(ctx context.Context, op string, idempotent bool, build func() (*http.Request, error), v any) (*github.Response, error) {
 	var resp *github.Response
-	err := c.retrying(ctx, op, idempotent, func() (bool, error) {
+	_, err := c.retrying(ctx, op, idempotent, func(int) (bool, error) {
 		req, err := build()
 		if err != nil {
 			return true, fmt.Errorf("%s: %w", op, err)
 		}
-		start := time.Now()
-		resp, err = c.gh.Do(ctx, req, v)
-		c.note(op, resp, err, time.Since(start))
-		switch {
-		case err == nil:
-			return false, nil
-		case resp != nil && resp.StatusCode == http.StatusNotModified:
+		resp, err = c.call(ctx, op, req, v)
+		if resp != nil && resp.StatusCode == http.StatusNotModified {
 			return true, err // the caller asked for this; not a failure
 		}
-		return false, classify(op, resp, err, c.anonymous, c.now())
+		return false, err
 	})
 	return resp, err
 }
 
+// call makes one API request and decodes a 2xx JSON body into v. Its
+// errors are classified (see classify).
+func (c *Client) call(ctx context.Context, op string, req *http.Request, v any) (*github.Response, error) {
+	hr, err := c.exchange(ctx, op, c.api, req)
+	if err != nil {
+		return nil, c.classify(op, nil, err)
+	}
+	defer drain(hr.Body)
+	resp := &github.Response{Response: hr, NextPage: nextPage(hr.Header)}
+	if err := github.CheckResponse(hr); err != nil {
+		return resp, c.classify(op, resp, err)
+	}
+	if v != nil {
+		if err := json.NewDecoder(hr.Body).Decode(v); err != nil && err != io.EOF {
+			return resp, fmt.Errorf("%s: read GitHub's answer: %w", op, err)
+		}
+	}
+	return resp, nil
+}
+
+// exchange sends one API request with hc and notes the answer. While a
+// rate limit is known to last it fails at once with *RateLimitError
+// instead, without asking GitHub (go-github's client would do the same, but
+// on its own clock; this one runs on c.now, which tests move).
+func (c *Client) exchange(ctx context.Context, op string, hc *http.Client, req *http.Request) (*http.Response, error) {
+	if rl := c.gate.refuse(op, c.now()); rl != nil {
+		o := Observation{Op: op, Status: http.StatusForbidden, Err: rl, RateRemaining: -1}
+		if !rl.Secondary {
+			o.RateRemaining = 0
+		}
+		if c.observe != nil {
+			c.observe(o)
+		}
+		return nil, rl
+	}
+	start := time.Now()
+	resp, err := hc.Do(req.WithContext(ctx))
+	if err != nil && ctx.Err() != nil {
+		err = ctx.Err() // more telling than the transport's words
+	}
+	c.note(op, resp, err, time.Since(start))
+	return resp, err
+}
+
 // retrying calls try until it succeeds, says stop, or c.retry gives up,
-// waiting between attempts. try returns errors already classified.
-func (c *Client) retrying(ctx context.Context, op string, idempotent bool, try func() (stop bool, err error)) error {
+// waiting between attempts; it returns the attempts made. try returns
+// errors already classified.
+func (c *Client) retrying(ctx context.Context, op string, idempotent bool, try func(attempt int) (stop bool, err error)) (int, error) {
 	for attempt := 1; ; attempt++ {
-		stop, err := try()
+		stop, err := try(attempt)
 		if err == nil || stop || ctx.Err() != nil {
-			return err
+			return attempt, err
 		}
 		wait, ok := c.backoff(err, attempt, idempotent)
 		if !ok {
-			return err
+			return attempt, err
 		}
 		c.log.WarnContext(ctx, "github request failed, retrying", "op", op, "attempt", attempt, "wait", wait.Round(time.Millisecond), "err", err)
-		if err := sleep(ctx, wait); err != nil {
-			return fmt.Errorf("%s: %w", op, err)
+		if err := c.retry.Sleep(ctx, wait); err != nil {
+			return attempt, fmt.Errorf("%s: %w", op, err)
 		}
 	}
 }
@@ -187,28 +233,29 @@ func (c *Client) backoff(err error, attempt int, idempotent bool) (time.Duration
 	}
 	var rl *RateLimitError
 	if errors.As(err, &rl) {
-		wait := rl.Reset.Sub(c.now()) + time.Second // GitHub's reset is whole seconds
+		wait := rl.Wait(c.now())
 		if wait > c.retry.MaxRateLimitWait {
 			return 0, false
 		}
 		return max(wait, c.retry.BaseDelay), true
 	}
-	d := c.retry.BaseDelay << (attempt - 1)
-	if d > c.retry.MaxDelay || d <= 0 {
-		d = c.retry.MaxDelay
-	}
-	return d/2 + rand.N(d/2+1), true // jitter: spread retries of many clients
+	return c.retry.Backoff(attempt), true
 }
 
-func (c *Client) note(op string, resp *github.Response, err error, d time.Duration) {
+// note records an answer's rate limit and tells c.observe about it.
+func (c *Client) note(op string, resp *http.Response, err error, d time.Duration) {
 	o := Observation{Op: op, Duration: d, Err: err, RateRemaining: -1}
-	if resp != nil && resp.Response != nil {
+	if resp != nil {
 		o.Status = resp.StatusCode
-		if resp.Rate.Limit > 0 {
-			o.RateRemaining = resp.Rate.Remaining
-			c.rateRemaining.Store(int64(resp.Rate.Remaining))
-			c.rateLimit.Store(int64(resp.Rate.Limit))
-			c.rateReset.Store(resp.Rate.Reset.Unix())
+		if rate, ok := parseRate(resp.Header); ok {
+			o.RateRemaining = rate.Remaining
+			c.rateRemaining.Store(int64(rate.Remaining))
+			c.rateLimit.Store(int64(rate.Limit))
+			c.rateReset.Store(rate.Reset.Unix())
+			if rate.Remaining == 0 {
+				// The budget is spent: later calls fail here until the reset.
+				c.gate.block(&RateLimitError{Op: op, Limit: rate.Limit, Reset: rate.Reset.Time, Message: "API rate limit exhausted"})
+			}
 		}
 	}
 	if c.observe != nil {
@@ -216,7 +263,67 @@ func (c *Client) note(op string, resp *github.Response, err error, d time.Durati
 	}
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
+// parseRate reads GitHub's x-ratelimit-* headers.
+func parseRate(h http.Header) (github.Rate, bool) {
+	limit, err1 := strconv.Atoi(h.Get("X-RateLimit-Limit"))
+	remaining, err2 := strconv.Atoi(h.Get("X-RateLimit-Remaining"))
+	reset, err3 := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil || limit <= 0 {
+		return github.Rate{}, false
+	}
+	return github.Rate{Limit: limit, Remaining: remaining, Reset: github.Timestamp{Time: time.Unix(reset, 0)}}, true
+}
+
+// nextPage reads the page number of the Link header's rel="next", or 0.
+func nextPage(h http.Header) int {
+	for _, link := range strings.Split(h.Get("Link"), ",") {
+		target, params, ok := strings.Cut(strings.TrimSpace(link), ";")
+		if !ok || !strings.Contains(params, `rel="next"`) {
+			continue
+		}
+		u, err := url.Parse(strings.Trim(strings.TrimSpace(target), "<>"))
+		if err != nil {
+			continue
+		}
+		n, _ := strconv.Atoi(u.Query().Get("page"))
+		return n
+	}
+	return 0
+}
+
+// rateGate remembers the latest rate limit until it resets.
+type rateGate struct {
+	mu    sync.Mutex
+	until *RateLimitError
+}
+
+func (g *rateGate) block(rl *RateLimitError) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.until == nil || rl.Reset.After(g.until.Reset) {
+		g.until = rl
+	}
+}
+
+// refuse returns the error for op while the limit lasts, else nil.
+func (g *rateGate) refuse(op string, now time.Time) *RateLimitError {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.until == nil || !now.Before(g.until.Reset) {
+		return nil
+	}
+	rl := *g.until
+	rl.Op = op
+	rl.Message = "not asking GitHub until the limit resets"
+	return &rl
+}
+
+// Sleep waits d, or until ctx ends. It is the default Retry.Sleep, and the
+// one wait otapub makes on a real clock.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

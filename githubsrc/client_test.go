@@ -23,19 +23,27 @@ const fullName = "demo-org/demo-app"
 
 const listRoute = "GET /api/v3/repos/{owner}/{repo}/releases"
 
+// newClient is a client of gh whose retries wait on a fake clock.
 func newClient(t *testing.T, gh *githubsrctest.Server, token string, retry githubsrc.Retry) *githubsrc.Client {
 	t.Helper()
-	if retry.BaseDelay == 0 {
-		retry.BaseDelay = time.Millisecond
-	}
-	c, err := githubsrc.New(githubsrc.Options{Token: token, APIURL: gh.APIURL, Retry: retry})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, _ := clockedClient(t, gh, token, retry)
 	return c
 }
 
+// clockedClient is newClient, and the fake clock it waits on.
+func clockedClient(t *testing.T, gh *githubsrctest.Server, token string, retry githubsrc.Retry) (*githubsrc.Client, *githubsrctest.Clock) {
+	t.Helper()
+	clock := githubsrctest.NewClock(time.Now())
+	retry.Sleep = clock.Sleep
+	c, err := githubsrc.New(githubsrc.Options{Token: token, APIURL: gh.APIURL, Retry: retry, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, clock
+}
+
 func TestListReleasesPaginates(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	for i := range 230 {
 		gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: fmt.Sprintf("v1.0.%d", i)})
@@ -57,6 +65,7 @@ func TestListReleasesPaginates(t *testing.T) {
 }
 
 func TestListReleasesBounded(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	for i := range 250 {
 		gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: fmt.Sprintf("v1.0.%d", i)})
@@ -75,6 +84,7 @@ func TestListReleasesBounded(t *testing.T) {
 }
 
 func TestListReleasesConditional(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	for i := range 120 {
 		gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: fmt.Sprintf("v1.0.%d", i)})
@@ -112,6 +122,7 @@ func TestListReleasesConditional(t *testing.T) {
 }
 
 func TestDrafts(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.1.0"})
 	draft := gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Draft: true, Assets: map[string][]byte{"a.exe": []byte("x")}})
@@ -159,6 +170,7 @@ func TestDrafts(t *testing.T) {
 }
 
 func TestCreateAndPublish(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	gh.AddRepo(fullName, githubsrctest.RepoOptions{})
 	c := newClient(t, gh, githubsrctest.Token, githubsrc.Retry{})
@@ -193,6 +205,7 @@ func TestCreateAndPublish(t *testing.T) {
 }
 
 func TestUpload(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	gh.AddRepo(fullName, githubsrctest.RepoOptions{})
 	c := newClient(t, gh, githubsrctest.Token, githubsrc.Retry{})
@@ -271,6 +284,7 @@ func TestUpload(t *testing.T) {
 }
 
 func TestAssetsPaginates(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	assets := map[string][]byte{}
 	for i := range 130 {
@@ -285,8 +299,10 @@ func TestAssetsPaginates(t *testing.T) {
 }
 
 func TestRetries(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	t.Run("5xx is retried", func(t *testing.T) {
+		t.Parallel()
 		gh := githubsrctest.NewServer(t)
 		gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.0.0"})
 		gh.Inject(githubsrctest.Fault{Match: "/releases", Status: http.StatusBadGateway, Times: 2})
@@ -300,6 +316,7 @@ func TestRetries(t *testing.T) {
 		}
 	})
 	t.Run("5xx past the attempts is reported", func(t *testing.T) {
+		t.Parallel()
 		gh := githubsrctest.NewServer(t)
 		gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.0.0"})
 		gh.Inject(githubsrctest.Fault{Match: "/releases", Status: http.StatusServiceUnavailable, Times: 5})
@@ -314,6 +331,7 @@ func TestRetries(t *testing.T) {
 		}
 	})
 	t.Run("404 is not retried", func(t *testing.T) {
+		t.Parallel()
 		gh := githubsrctest.NewServer(t)
 		c := newClient(t, gh, githubsrctest.Token, githubsrc.Retry{})
 		_, err := c.ListReleases(ctx, githubsrc.Repo{Owner: "no", Name: "such"}, nil)
@@ -322,6 +340,7 @@ func TestRetries(t *testing.T) {
 		}
 	})
 	t.Run("create is not blindly retried after a 5xx", func(t *testing.T) {
+		t.Parallel()
 		gh := githubsrctest.NewServer(t)
 		gh.AddRepo(fullName, githubsrctest.RepoOptions{})
 		gh.Inject(githubsrctest.Fault{Match: "POST /api/v3/repos/demo-org/demo-app/releases", Status: http.StatusBadGateway})
@@ -334,19 +353,66 @@ func TestRetries(t *testing.T) {
 		}
 	})
 	t.Run("secondary rate limit is waited out when allowed", func(t *testing.T) {
+		t.Parallel()
+		for _, status := range []int{http.StatusForbidden, http.StatusTooManyRequests} {
+			gh := githubsrctest.NewServer(t)
+			gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.0.0"})
+			gh.Inject(githubsrctest.Fault{Match: "/releases", RetryAfter: 3 * time.Second, Status: status})
+			c, clock := clockedClient(t, gh, "", githubsrc.Retry{MaxRateLimitWait: 5 * time.Second})
+			if _, err := c.ListReleases(ctx, repo, nil); err != nil {
+				t.Fatal(err)
+			}
+			// Retry-After: 3, plus a second for GitHub's whole seconds.
+			if slept := clock.Slept(); len(slept) != 1 || slept[0] != 4*time.Second || gh.Count(listRoute) != 2 {
+				t.Errorf("%d: waited %v between %d requests, want 4s between 2", status, slept, gh.Count(listRoute))
+			}
+		}
+	})
+	t.Run("primary rate limit is waited out until its reset", func(t *testing.T) {
+		t.Parallel()
+		for _, status := range []int{http.StatusForbidden, http.StatusTooManyRequests} {
+			gh := githubsrctest.NewServer(t)
+			gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.0.0"})
+			spender, clock := clockedClient(t, gh, "", githubsrc.Retry{})
+			gh.SetClock(clock.Now) // the fake refills the limit at its reset, on the same clock
+			reset := clock.Now().Add(30 * time.Second).Truncate(time.Second)
+			gh.SetRateLimit(1, reset, status)
+			if _, err := spender.ListReleases(ctx, repo, nil); err != nil { // spends the one request
+				t.Fatal(err)
+			}
+			// A client that has not seen the limit yet meets GitHub's refusal.
+			c, err := githubsrc.New(githubsrc.Options{APIURL: gh.APIURL, Now: clock.Now, Retry: githubsrc.Retry{MaxRateLimitWait: time.Minute, Sleep: clock.Sleep}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := reset.Sub(clock.Now()) + time.Second // x-ratelimit-reset is whole seconds
+			if _, err := c.ListReleases(ctx, repo, nil); err != nil {
+				t.Fatal(err)
+			}
+			if slept := clock.Slept(); len(slept) != 1 || slept[0] != want || gh.Count(listRoute) != 3 {
+				t.Errorf("%d: waited %v before request %d, want %v (until the reset) before request 3", status, slept, gh.Count(listRoute), want)
+			}
+		}
+	})
+	t.Run("backoff follows the policy", func(t *testing.T) {
+		t.Parallel()
 		gh := githubsrctest.NewServer(t)
 		gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.0.0"})
-		gh.Inject(githubsrctest.Fault{Match: "/releases", RetryAfter: time.Second, Status: http.StatusTooManyRequests})
-		c := newClient(t, gh, "", githubsrc.Retry{MaxRateLimitWait: 5 * time.Second})
-		start := time.Now()
+		gh.Inject(githubsrctest.Fault{Match: "/releases", Status: http.StatusBadGateway, Times: 3})
+		var attempts []int
+		c, clock := clockedClient(t, gh, "", githubsrc.Retry{Attempts: 4, Backoff: func(n int) time.Duration {
+			attempts = append(attempts, n)
+			return time.Duration(n) * time.Minute
+		}})
 		if _, err := c.ListReleases(ctx, repo, nil); err != nil {
 			t.Fatal(err)
 		}
-		if waited := time.Since(start); waited < time.Second {
-			t.Errorf("retried after %v, before Retry-After", waited)
+		if got := fmt.Sprint(attempts, clock.Slept()); got != "[1 2 3] [1m0s 2m0s 3m0s]" {
+			t.Errorf("backoff asked for %s, want [1 2 3] [1m0s 2m0s 3m0s]", got)
 		}
 	})
 	t.Run("secondary rate limit is reported when waiting is not allowed", func(t *testing.T) {
+		t.Parallel()
 		gh := githubsrctest.NewServer(t)
 		gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.0.0"})
 		gh.Inject(githubsrctest.Fault{Match: "/releases", RetryAfter: 30 * time.Second})
@@ -360,8 +426,10 @@ func TestRetries(t *testing.T) {
 }
 
 func TestPrimaryRateLimit(t *testing.T) {
+	t.Parallel()
 	for _, status := range []int{http.StatusForbidden, http.StatusTooManyRequests} {
 		t.Run(http.StatusText(status), func(t *testing.T) {
+			t.Parallel()
 			gh := githubsrctest.NewServer(t)
 			gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.0.0"})
 			reset := time.Now().Add(40 * time.Minute).Truncate(time.Second)
@@ -392,10 +460,12 @@ func TestPrimaryRateLimit(t *testing.T) {
 }
 
 func TestDownloads(t *testing.T) {
+	t.Parallel()
 	payload := []byte("the payload")
 	ctx := t.Context()
 
 	t.Run("public: browser URL, no API call", func(t *testing.T) {
+		t.Parallel()
 		gh := githubsrctest.NewServer(t)
 		gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.0.0", Assets: map[string][]byte{"a.AppImage": payload}})
 		rel := gh.Releases(fullName)[0]
@@ -413,6 +483,7 @@ func TestDownloads(t *testing.T) {
 		}
 	})
 	t.Run("private: signed URL without credentials", func(t *testing.T) {
+		t.Parallel()
 		gh := githubsrctest.NewServer(t)
 		gh.AddRepo(fullName, githubsrctest.RepoOptions{Private: true})
 		gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.0.0", Assets: map[string][]byte{"a.AppImage": payload}})
@@ -445,6 +516,7 @@ func TestDownloads(t *testing.T) {
 		}
 	})
 	t.Run("private without a token", func(t *testing.T) {
+		t.Parallel()
 		gh := githubsrctest.NewServer(t)
 		gh.AddRepo(fullName, githubsrctest.RepoOptions{Private: true})
 		id := gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.0.0", Assets: map[string][]byte{"a.AppImage": payload}})
@@ -458,6 +530,7 @@ func TestDownloads(t *testing.T) {
 }
 
 func TestTokenNeverInErrors(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	gh.AddRepo(fullName, githubsrctest.RepoOptions{Private: true})
 	secret := "ghp_thisIsTheSecretThatMustNotLeak"
@@ -469,6 +542,7 @@ func TestTokenNeverInErrors(t *testing.T) {
 }
 
 func TestEnterpriseURL(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"":                               "https://api.github.com/",
 		"https://api.github.com":         "https://api.github.com/",
@@ -513,6 +587,7 @@ func fetch(t *testing.T, url, auth string) []byte {
 }
 
 func TestFakeStorageRefusesCredentials(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.0.0", Assets: map[string][]byte{"a.deb": []byte("x")}})
 	c := newClient(t, gh, githubsrctest.Token, githubsrc.Retry{})

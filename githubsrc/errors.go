@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"strconv"
@@ -44,6 +45,12 @@ func (e *RateLimitError) Error() string {
 	return msg
 }
 
+// Wait is how long to wait from now until GitHub takes requests again: to
+// Reset, plus a second because GitHub counts resets in whole seconds.
+func (e *RateLimitError) Wait(now time.Time) time.Duration {
+	return e.Reset.Sub(now) + time.Second
+}
+
 // APIError is an answer from GitHub that is neither success nor one of the
 // cases above. It carries the status and GitHub's own words.
 type APIError struct {
@@ -76,38 +83,50 @@ func (e *APIError) Error() string {
 
 func (e *APIError) Unwrap() error { return e.sentinel }
 
-// classify turns what go-github returned into one of this package's errors,
-// named after op. anonymous adds a hint where a token would help.
-func classify(op string, resp *github.Response, err error, anonymous bool, now time.Time) error {
+// classify turns what the API answered into one of this package's errors,
+// named after op, with a hint where a token would help; a rate limit also
+// closes c's gate until it resets.
+func (c *Client) classify(op string, resp *github.Response, err error) error {
 	var rle *github.RateLimitError
 	var abuse *github.AbuseRateLimitError
 	var er *github.ErrorResponse
+	var out error
+	now := c.now()
 	switch {
-	case errors.As(err, &rle):
-		return &RateLimitError{Op: op, Limit: rle.Rate.Limit, Reset: rle.Rate.Reset.Time, Message: rle.Message}
-	case errors.As(err, &abuse):
-		wait := time.Minute // GitHub: without Retry-After, wait at least a minute
-		if abuse.RetryAfter != nil {
-			wait = *abuse.RetryAfter
-		}
-		return &RateLimitError{Op: op, Secondary: true, Reset: now.Add(wait), Message: abuse.Message}
+	case errors.As(err, new(*RateLimitError)):
+		return err // refused by the gate; already classified
+	case errors.As(err, &rle) && rle.Response != nil:
+		out = newRateLimitError(op, rle.Response.Header, now, false, rle.Message)
+	case errors.As(err, &abuse) && abuse.Response != nil:
+		out = newRateLimitError(op, abuse.Response.Header, now, true, abuse.Message)
 	case errors.As(err, &er) && er.Response != nil:
-		return fromErrorResponse(op, er, anonymous, now)
-	}
-	if resp != nil && resp.Response != nil && resp.StatusCode == http.StatusNotFound {
+		out = fromErrorResponse(op, er, c.anonymous, now)
+	case resp != nil && resp.Response != nil && resp.StatusCode == http.StatusNotFound:
 		return fmt.Errorf("%s: %w", op, ErrNotFound)
+	default:
+		return fmt.Errorf("%s: %w", op, err)
 	}
-	return fmt.Errorf("%s: %w", op, err)
+	if rl, ok := out.(*RateLimitError); ok {
+		c.gate.block(rl)
+	}
+	return out
+}
+
+// newRateLimitError reads a rate-limit answer's headers: the limit
+// (primary only) and when GitHub takes requests again.
+func newRateLimitError(op string, h http.Header, now time.Time, secondary bool, msg string) *RateLimitError {
+	e := &RateLimitError{Op: op, Secondary: secondary, Message: msg, Reset: retryAt(h, now)}
+	if !secondary {
+		e.Limit, _ = strconv.Atoi(h.Get("X-RateLimit-Limit"))
+	}
+	return e
 }
 
 func fromErrorResponse(op string, er *github.ErrorResponse, anonymous bool, now time.Time) error {
 	h := er.Response.Header
 	status := er.Response.StatusCode
 	if status == http.StatusTooManyRequests || status == http.StatusForbidden && h.Get("X-RateLimit-Remaining") == "0" {
-		e := &RateLimitError{Op: op, Message: er.Message, Secondary: h.Get("X-RateLimit-Remaining") != "0"}
-		e.Limit, _ = strconv.Atoi(h.Get("X-RateLimit-Limit"))
-		e.Reset = retryAt(h, now)
-		return e
+		return newRateLimitError(op, h, now, h.Get("X-RateLimit-Remaining") != "0", er.Message)
 	}
 	e := &APIError{Op: op, Status: status, Message: er.Message, RequestID: h.Get("X-GitHub-Request-Id")}
 	for _, d := range er.Errors {
@@ -163,6 +182,14 @@ type Retry struct {
 	// reset before giving up with *RateLimitError. A server sets 0 (serve
 	// stale instead of waiting); a CLI can afford minutes.
 	MaxRateLimitWait time.Duration
+	// Sleep waits d, or until ctx ends; nil means Sleep, on the real clock.
+	// Tests pass a fake clock's (githubsrctest.Clock), so that no test
+	// waits out a real backoff.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Backoff is the wait before attempt+1 after a failure that is not a
+	// rate limit; nil means BaseDelay doubled per attempt, capped at
+	// MaxDelay, with full jitter in the upper half.
+	Backoff func(attempt int) time.Duration
 }
 
 func (r Retry) withDefaults() Retry {
@@ -174,6 +201,19 @@ func (r Retry) withDefaults() Retry {
 	}
 	if r.MaxDelay <= 0 {
 		r.MaxDelay = 30 * time.Second
+	}
+	if r.Sleep == nil {
+		r.Sleep = Sleep
+	}
+	if r.Backoff == nil {
+		base, most := r.BaseDelay, r.MaxDelay
+		r.Backoff = func(attempt int) time.Duration {
+			d := base << (attempt - 1)
+			if d > most || d <= 0 {
+				d = most
+			}
+			return d/2 + rand.N(d/2+1) // jitter: spread retries of many clients
+		}
 	}
 	return r
 }
@@ -189,6 +229,8 @@ func transient(err error) (retry, notApplied bool) {
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return false, false
+	case errors.As(err, new(cleared)):
+		return true, true
 	case errors.As(err, &rl):
 		return true, true
 	case errors.As(err, &api):

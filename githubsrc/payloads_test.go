@@ -20,6 +20,7 @@ func assets(names ...string) []Asset {
 }
 
 func TestUpdaterKeys(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		assets  []Asset

@@ -6,6 +6,7 @@ import (
 )
 
 func TestParsePlatform(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in      string
 		want    string
@@ -51,6 +52,7 @@ func TestParsePlatform(t *testing.T) {
 }
 
 func TestCargoPackagerFormat(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[Installer]string{NSIS: "nsis", MSI: "wix", App: "app", AppImage: "appimage", Deb: "", RPM: "", "": ""} {
 		if got := CargoPackagerFormat(in); got != want {
 			t.Errorf("CargoPackagerFormat(%q) = %q, want %q", in, got, want)
@@ -59,6 +61,7 @@ func TestCargoPackagerFormat(t *testing.T) {
 }
 
 func TestParseTag(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		tag, prefix, want, wantErr string
 	}{
@@ -92,6 +95,7 @@ func TestParseTag(t *testing.T) {
 }
 
 func TestParseVersion(t *testing.T) {
+	t.Parallel()
 	for in, ok := range map[string]bool{
 		"1.2.0": true, "v1.2.0": true, "1.8.0+1": true, "1.0.0-rc.1": true,
 		"1.2": false, "latest": false, "": false, "1.2.3.4": false, " 1.2.3": false,
@@ -103,6 +107,7 @@ func TestParseVersion(t *testing.T) {
 }
 
 func TestParseRepo(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"owner/name":                 "owner/name",
 		"tauri-apps/tauri":           "tauri-apps/tauri",
@@ -129,6 +134,7 @@ func TestParseRepo(t *testing.T) {
 }
 
 func TestAssetName(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"DemoApp_1.2.0_x64-setup.exe": "DemoApp_1.2.0_x64-setup.exe",
 		"My App 1.0.0 Setup.exe":      "My.App.1.0.0.Setup.exe",

@@ -1,10 +1,3 @@
-// Package githubsrc reads and writes GitHub Releases and owns the release
-// vocabulary that the publisher and the proxy share: Repo, Release, Asset,
-// platform keys and the artifact-name rules (Classify). It is the only
-// package that imports go-github and oauth2.
-//
-// Start with New for a Client, Classify for what a file is, and
-// githubsrctest for a fake GitHub to test against.
 package githubsrc
 
 import (

@@ -260,18 +260,17 @@ func (c *Client) EditRelease(ctx context.Context, repo Repo, id int64, e Release
 // DeleteRelease deletes a release (its tag, if any, stays). A release that
 // is already gone counts as deleted, so a retried delete succeeds.
 func (c *Client) DeleteRelease(ctx context.Context, repo Repo, id int64) error {
-	op := fmt.Sprintf("delete release %d of %s", id, repo)
-	_, err := c.do(ctx, op, true, c.newRequest(http.MethodDelete, repoPath(repo, "releases/"+strconv.FormatInt(id, 10)), nil), nil)
-	if errors.Is(err, ErrNotFound) {
-		return nil
-	}
-	return err
+	return c.delete(ctx, fmt.Sprintf("delete release %d of %s", id, repo), repoPath(repo, "releases/"+strconv.FormatInt(id, 10)))
 }
 
 // DeleteAsset deletes a release asset; one already gone counts as deleted.
 func (c *Client) DeleteAsset(ctx context.Context, repo Repo, assetID int64) error {
-	op := fmt.Sprintf("delete asset %d of %s", assetID, repo)
-	_, err := c.do(ctx, op, true, c.newRequest(http.MethodDelete, repoPath(repo, "releases/assets/"+strconv.FormatInt(assetID, 10)), nil), nil)
+	return c.delete(ctx, fmt.Sprintf("delete asset %d of %s", assetID, repo), repoPath(repo, "releases/assets/"+strconv.FormatInt(assetID, 10)))
+}
+
+// delete deletes what path names; gone already counts as deleted.
+func (c *Client) delete(ctx context.Context, op, path string) error {
+	_, err := c.do(ctx, op, true, c.newRequest(http.MethodDelete, path, nil), nil)
 	if errors.Is(err, ErrNotFound) {
 		return nil
 	}

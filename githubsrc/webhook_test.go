@@ -17,6 +17,7 @@ func sign(secret, body string) string {
 }
 
 func TestParseWebhook(t *testing.T) {
+	t.Parallel()
 	const secret = "It's a Secret to Everybody"
 	// GitHub's documented test vector.
 	if got := sign(secret, "Hello, World!"); got != "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17" {

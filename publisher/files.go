@@ -1,10 +1,3 @@
-// Package publisher puts a desktop app's build outputs on a GitHub draft
-// release, proves the draft complete and correctly signed, and publishes
-// it: plan (pure) -> upload (I/O) -> verify (pure over a release) ->
-// publish.
-//
-// Start with Collect and NewPlan for the files, Upload, Verify and Publish
-// for the three commands. Releases is all it needs from GitHub.
 package publisher
 
 import (
@@ -117,36 +110,6 @@ func Collect(paths []string) ([]File, []SkippedFile, error) {
 	electronNames(files)
 	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
 	return files, skipped, nil
-}
-
-// electronNames gives files the names the latest*.yml among them refer to.
-// electron-builder names its installer "App Setup 1.2.0.exe", writes
-// "App-Setup-1.2.0.exe" into latest.yml and uploads it under that name;
-// GitHub alone would store "App.Setup.1.2.0.exe", which electron-updater
-// would not find.
-func electronNames(files []File) {
-	wanted := map[string]bool{}
-	for _, f := range files {
-		if !isYML(f.Name) {
-			continue
-		}
-		data, err := os.ReadFile(f.Path)
-		if err != nil {
-			continue
-		}
-		if info, err := parseYML(data); err == nil {
-			for _, e := range info.Files {
-				wanted[ymlAssetName(e.URL)] = true
-			}
-		}
-	}
-	for i, f := range files {
-		dashed := githubsrc.AssetName(strings.ReplaceAll(filepath.Base(f.Path), " ", "-"))
-		if !wanted[f.Name] && (wanted[dashed] || wanted[strings.TrimSuffix(dashed, ".blockmap")]) {
-			files[i].Name = dashed
-			files[i].Artifact = githubsrc.Classify(dashed)
-		}
-	}
 }
 
 // stagingDirs are bundle directories whose insides are never release files.

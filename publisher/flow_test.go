@@ -21,6 +21,7 @@ const uploadRoute = "POST /api/uploads/repos/{owner}/{repo}/releases/{id}/assets
 // would build it) through upload, verify and publish, then hands every
 // entry of the published latest.json to the real cargo-packager updater.
 func TestTauriV2Release(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	gh.AddRepo(fullName, githubsrctest.RepoOptions{})
 	c := client(t, gh)
@@ -104,31 +105,34 @@ func TestTauriV2Release(t *testing.T) {
 
 	// Each entry, handed to the real cargo-packager updater as a one-entry
 	// answer, downloads and verifies against the app's public key.
-	answers := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		e, ok := latest.Platforms[strings.TrimPrefix(r.URL.Path, "/")]
-		if !ok {
-			http.NotFound(w, r)
-			return
+	t.Run("the real updater takes every entry", func(t *testing.T) {
+		githubsrctest.RequireCargoPackager(t) // skip before the work
+		answers := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			e, ok := latest.Platforms[strings.TrimPrefix(r.URL.Path, "/")]
+			if !ok {
+				http.NotFound(w, r)
+				return
+			}
+			format := e.Format
+			if format == "" {
+				format = "appimage" // deb and rpm: cargo-packager has no format; download only checks the signature
+			}
+			_ = json.NewEncoder(w).Encode(map[string]string{"version": latest.Version, "pub_date": latest.PubDate, "url": e.URL, "signature": e.Signature, "format": format})
+		}))
+		defer answers.Close()
+		var checks []githubsrctest.UpdaterCheck
+		for key := range latest.Platforms {
+			checks = append(checks, githubsrctest.UpdaterCheck{Name: key, Current: "1.0.0", Endpoints: []string{answers.URL + "/" + key}, Download: true})
 		}
-		format := e.Format
-		if format == "" {
-			format = "appimage" // deb and rpm: cargo-packager has no format; download only checks the signature
+		results := githubsrctest.CargoPackager(t, string(mustRead(t, "keys/test.key.pub")), checks...)
+		for key, e := range latest.Platforms {
+			r := results[key]
+			name := e.URL[strings.LastIndex(e.URL, "/")+1:]
+			if r.Error != "" || r.Update == nil || r.Downloaded != len(fixtures[name]) {
+				t.Errorf("%s: error %q, downloaded %d of %d bytes", key, r.Error, r.Downloaded, len(fixtures[name]))
+			}
 		}
-		_ = json.NewEncoder(w).Encode(map[string]string{"version": latest.Version, "pub_date": latest.PubDate, "url": e.URL, "signature": e.Signature, "format": format})
-	}))
-	defer answers.Close()
-	var checks []githubsrctest.UpdaterCheck
-	for key := range latest.Platforms {
-		checks = append(checks, githubsrctest.UpdaterCheck{Name: key, Current: "1.0.0", Endpoints: []string{answers.URL + "/" + key}, Download: true})
-	}
-	results := githubsrctest.CargoPackager(t, string(mustRead(t, "keys/test.key.pub")), checks...)
-	for key, e := range latest.Platforms {
-		r := results[key]
-		name := e.URL[strings.LastIndex(e.URL, "/")+1:]
-		if r.Error != "" || r.Update == nil || r.Downloaded != len(fixtures[name]) {
-			t.Errorf("%s: error %q, downloaded %d of %d bytes", key, r.Error, r.Downloaded, len(fixtures[name]))
-		}
-	}
+	})
 }
 
 func mustRead(t *testing.T, fixture string) []byte {
@@ -139,6 +143,7 @@ func mustRead(t *testing.T, fixture string) []byte {
 }
 
 func TestTauriV1Release(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	gh.AddRepo(fullName, githubsrctest.RepoOptions{})
 	c := client(t, gh)
@@ -165,6 +170,7 @@ func TestTauriV1Release(t *testing.T) {
 }
 
 func TestElectronRelease(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	gh.AddRepo(fullName, githubsrctest.RepoOptions{})
 	c := client(t, gh)
@@ -197,6 +203,7 @@ func TestElectronRelease(t *testing.T) {
 }
 
 func TestElectronYMLMismatch(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	gh.AddRepo(fullName, githubsrctest.RepoOptions{})
 	c := client(t, gh)
@@ -216,6 +223,7 @@ func TestElectronYMLMismatch(t *testing.T) {
 // TestVerifyNamesEveryProblem breaks a complete draft in each way users
 // meet and checks that verify names it and publish refuses it.
 func TestVerifyNamesEveryProblem(t *testing.T) {
+	t.Parallel()
 	pub := pubkey(t, "test.key.pub")
 	tests := []struct {
 		name               string
@@ -261,6 +269,7 @@ func TestVerifyNamesEveryProblem(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			gh := githubsrctest.NewServer(t)
 			gh.AddRepo(fullName, githubsrctest.RepoOptions{})
 			c := client(t, gh)
@@ -292,6 +301,7 @@ func TestVerifyNamesEveryProblem(t *testing.T) {
 // TestVerifyCost measures what verify costs on a complete 13-asset draft
 // without --pubkey: no payload bytes, few API calls.
 func TestVerifyCost(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	gh.AddRepo(fullName, githubsrctest.RepoOptions{})
 	c := client(t, gh)

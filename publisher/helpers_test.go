@@ -50,12 +50,21 @@ func pubkey(t testing.TB, name string) minisign.PublicKey {
 	return k
 }
 
+// client is a client of gh on a fake clock: its retries wait no real time.
 func client(t testing.TB, gh *githubsrctest.Server) *githubsrc.Client {
 	t.Helper()
-	c, err := githubsrc.New(githubsrc.Options{Token: githubsrctest.Token, APIURL: gh.APIURL,
-		Retry: githubsrc.Retry{BaseDelay: time.Millisecond, MaxRateLimitWait: 5 * time.Second}})
-	check(t, err)
+	c, _ := clockedClient(t, gh)
 	return c
+}
+
+// clockedClient is client, and the fake clock its retries wait on.
+func clockedClient(t testing.TB, gh *githubsrctest.Server) (*githubsrc.Client, *githubsrctest.Clock) {
+	t.Helper()
+	clock := githubsrctest.NewClock(time.Now())
+	c, err := githubsrc.New(githubsrc.Options{Token: githubsrctest.Token, APIURL: gh.APIURL, Now: clock.Now,
+		Retry: githubsrc.Retry{Attempts: 5, MaxRateLimitWait: 5 * time.Second, Sleep: clock.Sleep}})
+	check(t, err)
+	return c, clock
 }
 
 // plan collects, hashes and plans paths for tag.
@@ -70,7 +79,7 @@ func plan(t testing.TB, tag string, paths ...string) publisher.Plan {
 }
 
 func uploadOpts() publisher.UploadOptions {
-	return publisher.UploadOptions{Repo: repo, Target: "0123456789abcdef0123456789abcdef01234567", RetryDelay: time.Millisecond, Log: slog.New(slog.DiscardHandler)}
+	return publisher.UploadOptions{Repo: repo, Target: "0123456789abcdef0123456789abcdef01234567", Log: slog.New(slog.DiscardHandler)}
 }
 
 var allTauriV2 = []string{"darwin-aarch64", "darwin-x86_64", "linux-x86_64", "linux-x86_64-deb", "linux-x86_64-rpm", "windows-x86_64", "windows-x86_64-msi", "windows-aarch64"}

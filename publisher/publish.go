@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -75,7 +74,7 @@ func Publish(ctx context.Context, gh Releases, opts PublishOptions) (PublishRepo
 		opts.Log.Debug("could not read the immutable-releases setting", "err", err)
 	}
 
-	sigs, err := readSigs(ctx, gh, repo, v)
+	sigs, err := readSigs(ctx, v)
 	if err != nil {
 		return rep, err
 	}
@@ -95,16 +94,13 @@ func Publish(ctx context.Context, gh Releases, opts PublishOptions) (PublishRepo
 	if len(files) > 0 {
 		latest = files[0].data
 	}
-	sums, err := combinedManifest(ctx, gh, repo, v.assets, latest)
+	sums, err := combinedManifest(ctx, v, latest)
 	if err != nil {
 		return rep, err
 	}
 	files = append(files, memFile(CombinedManifest, sums))
-	u := &uploader{gh: gh, opts: UploadOptions{Repo: repo}, plan: Plan{Tag: rel.Tag}}
-	u.opts.defaults()
-	u.opts.Log = opts.Log
 	for _, f := range files {
-		if err := u.put(ctx, rel, f, v.assets); err != nil {
+		if err := writeFile(ctx, gh, repo, rel, f, v.assets); err != nil {
 			return rep, fmt.Errorf("publish %s@%s: write %s (the release stays a draft): %w", repo, rel.Tag, f.Name, err)
 		}
 	}
@@ -123,40 +119,34 @@ func Publish(ctx context.Context, gh Releases, opts PublishOptions) (PublishRepo
 	return rep, nil
 }
 
-// put writes an in-memory file to the release, replacing an asset of the
-// same name with other bytes.
-func (u *uploader) put(ctx context.Context, rel githubsrc.Release, f File, assets []githubsrc.Asset) error {
+// writeFile writes an in-memory file to the release, replacing an asset of
+// the same name with other bytes.
+func writeFile(ctx context.Context, gh Releases, repo githubsrc.Repo, rel githubsrc.Release, f File, assets []githubsrc.Asset) error {
 	for _, a := range assets {
 		if a.Name != f.Name {
 			continue
 		}
-		if same, err := u.sameBytes(ctx, a, f); err != nil {
+		if same, err := gh.HasBytes(ctx, repo, a, f.Size, f.SHA256); err != nil {
 			return err
 		} else if same && a.Uploaded() {
 			return nil
 		}
-		if err := u.gh.DeleteAsset(ctx, u.opts.Repo, a.ID); err != nil {
+		if err := gh.DeleteAsset(ctx, repo, a.ID); err != nil {
 			return err
 		}
 	}
-	_, _, err := u.uploadOne(ctx, rel, f, f.Name)
+	_, _, err := putAsset(ctx, gh, repo, rel, f, f.Name, putOptions{stall: defaultStall})
 	return err
 }
 
-func readSigs(ctx context.Context, gh Releases, repo githubsrc.Repo, v VerifyReport) (map[string]string, error) {
+// readSigs returns the .sig text of every signed payload, as verify read
+// it (or reads it now).
+func readSigs(ctx context.Context, v VerifyReport) (map[string]string, error) {
 	out := map[string]string{}
 	for _, p := range githubsrc.FindPayloads(v.assets).ByKey {
-		text, ok := v.texts[p.Sig.Name]
-		if !ok {
-			rc, err := gh.OpenAsset(ctx, repo, p.Sig.ID)
-			if err != nil {
-				return nil, err
-			}
-			text, err = io.ReadAll(io.LimitReader(rc, maxText))
-			rc.Close()
-			if err != nil {
-				return nil, fmt.Errorf("read %s: %w", p.Sig.Name, err)
-			}
+		text, err := v.ev.Text(ctx, p.Sig)
+		if err != nil {
+			return nil, err
 		}
 		out[p.Sig.Name] = strings.TrimSpace(string(text))
 	}
@@ -223,31 +213,21 @@ func browserURLs(tag string, assets []githubsrc.Asset) []string {
 }
 
 // combinedManifest lists every asset but the manifests themselves, plus
-// latest.json when there is one, from GitHub's digests (hashing a download
-// where there is none).
-func combinedManifest(ctx context.Context, gh Releases, repo githubsrc.Repo, assets []githubsrc.Asset, latest []byte) ([]byte, error) {
+// latest.json when there is one, by their SHA-256s: GitHub's digests, or
+// the hashes verify computed where GitHub gave none.
+func combinedManifest(ctx context.Context, v VerifyReport, latest []byte) ([]byte, error) {
 	var lines []ManifestLine
 	if latest != nil {
 		sum := sha256.Sum256(latest)
 		lines = append(lines, ManifestLine{SHA256: hex.EncodeToString(sum[:]), Name: LatestJSON})
 	}
-	for _, a := range assets {
+	for _, a := range v.assets {
 		if a.Name == LatestJSON && latest != nil || githubsrc.Classify(a.Name).Role == githubsrc.RoleChecksums {
 			continue
 		}
-		d := a.SHA256()
-		if d == "" {
-			rc, err := gh.OpenAsset(ctx, repo, a.ID)
-			if err != nil {
-				return nil, err
-			}
-			h := sha256.New()
-			_, err = io.Copy(h, rc)
-			rc.Close()
-			if err != nil {
-				return nil, fmt.Errorf("hash %s: %w", a.Name, err)
-			}
-			d = hex.EncodeToString(h.Sum(nil))
+		d, err := v.ev.SHA256(ctx, a)
+		if err != nil {
+			return nil, fmt.Errorf("hash %s: %w", a.Name, err)
 		}
 		lines = append(lines, ManifestLine{SHA256: d, Name: a.Name})
 	}

@@ -16,7 +16,8 @@ type Releases interface {
 	CreateDraft(ctx context.Context, repo githubsrc.Repo, nr githubsrc.NewRelease) (githubsrc.Release, error)
 	EditRelease(ctx context.Context, repo githubsrc.Repo, id int64, e githubsrc.ReleaseEdit) (githubsrc.Release, error)
 	DeleteRelease(ctx context.Context, repo githubsrc.Repo, id int64) error
-	Upload(ctx context.Context, repo githubsrc.Repo, rel githubsrc.Release, name string, body io.Reader, size int64) (githubsrc.Asset, error)
+	PutAsset(ctx context.Context, repo githubsrc.Repo, rel githubsrc.Release, u githubsrc.AssetUpload) (githubsrc.Asset, int, error)
+	HasBytes(ctx context.Context, repo githubsrc.Repo, a githubsrc.Asset, size int64, sha256 string) (bool, error)
 	RenameAsset(ctx context.Context, repo githubsrc.Repo, assetID int64, name string) (githubsrc.Asset, error)
 	DeleteAsset(ctx context.Context, repo githubsrc.Repo, assetID int64) error
 	OpenAsset(ctx context.Context, repo githubsrc.Repo, assetID int64) (io.ReadCloser, error)

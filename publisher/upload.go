@@ -5,16 +5,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -38,11 +35,10 @@ type UploadOptions struct {
 	Replace bool
 	// AllowPublished lets files go onto a release that is already public.
 	AllowPublished bool
-	// StallTimeout aborts and retries an upload that sends nothing for this long (default 60s).
+	// StallTimeout aborts and retries an upload that sends nothing for this
+	// long (default 60s). Retries follow the client's githubsrc.Retry, as
+	// every other GitHub call does.
 	StallTimeout time.Duration
-	// Attempts per file (default 5); RetryDelay the first backoff (default 2s).
-	Attempts   int
-	RetryDelay time.Duration
 	// SettleDelay is how long to wait after creating a draft before looking
 	// for drafts other jobs made at the same moment (default 2s).
 	SettleDelay time.Duration
@@ -105,13 +101,7 @@ func (o *UploadOptions) defaults() {
 		o.Concurrency = 4
 	}
 	if o.StallTimeout <= 0 {
-		o.StallTimeout = time.Minute
-	}
-	if o.Attempts <= 0 {
-		o.Attempts = 5
-	}
-	if o.RetryDelay <= 0 {
-		o.RetryDelay = 2 * time.Second
+		o.StallTimeout = defaultStall
 	}
 	if o.SettleDelay < 0 {
 		o.SettleDelay = 0
@@ -124,14 +114,14 @@ func (o *UploadOptions) defaults() {
 	}
 }
 
+// defaultStall is how long an upload may send nothing before it is retried.
+const defaultStall = time.Minute
+
 type nopProgress struct{}
 
 func (nopProgress) Start(string, int64)          {}
 func (nopProgress) Advance(string, int64)        {}
 func (nopProgress) Finish(string, Action, error) {}
-
-// errStalled aborts an attempt that stopped sending.
-var errStalled = errors.New("upload stalled")
 
 // tmpPrefix marks the temporary asset of an atomic replacement.
 const tmpPrefix = "otapub-tmp-"
@@ -139,7 +129,7 @@ const tmpPrefix = "otapub-tmp-"
 type uploader struct {
 	gh   Releases
 	opts UploadOptions
-	plan Plan
+	tag  string
 }
 
 // Upload puts plan's files on the draft release for plan.Tag, creating the
@@ -149,7 +139,7 @@ type uploader struct {
 // several jobs uploading to one tag at once converge on one draft.
 func Upload(ctx context.Context, gh Releases, plan Plan, opts UploadOptions) (UploadReport, error) {
 	opts.defaults()
-	u := &uploader{gh: gh, opts: opts, plan: plan}
+	u := &uploader{gh: gh, opts: opts, tag: plan.Tag}
 	files := slices.Clone(plan.Files)
 	names := make([]string, len(files))
 	var lines []ManifestLine
@@ -253,7 +243,7 @@ func (f File) open() (io.ReadCloser, error) {
 // converge on the draft with the lowest ID (the first created), and a job
 // whose own draft lost deletes it.
 func (u *uploader) draft(ctx context.Context) (githubsrc.Release, bool, error) {
-	repo, tag := u.opts.Repo, u.plan.Tag
+	repo, tag := u.opts.Repo, u.tag
 	rels, err := u.gh.ReleasesByTag(ctx, repo, tag)
 	if err != nil {
 		return githubsrc.Release{}, false, err
@@ -292,7 +282,7 @@ func (u *uploader) draft(ctx context.Context) (githubsrc.Release, bool, error) {
 		return githubsrc.Release{}, false, err
 	}
 	u.opts.Log.Info("created draft", "repo", repo.String(), "tag", tag, "id", created.ID, "target", u.opts.Target)
-	if err := sleepCtx(ctx, u.opts.SettleDelay); err != nil {
+	if err := githubsrc.Sleep(ctx, u.opts.SettleDelay); err != nil {
 		return created, true, err
 	}
 	again, err := u.gh.ReleasesByTag(ctx, repo, tag)
@@ -346,7 +336,7 @@ func (u *uploader) decide(ctx context.Context, files []File, assets []githubsrc.
 		case !a.Uploaded():
 			d.action = ActionRepair
 		default:
-			same, err := u.sameBytes(ctx, a, f)
+			same, err := u.gh.HasBytes(ctx, u.opts.Repo, a, f.Size, f.SHA256)
 			if err != nil {
 				return nil, err
 			}
@@ -364,7 +354,7 @@ func (u *uploader) decide(ctx context.Context, files []File, assets []githubsrc.
 	}
 	if len(conflicts) > 0 {
 		return out, fmt.Errorf("%d files differ from the assets already on %s@%s; nothing was uploaded. Pass --replace to replace them:\n  %s",
-			len(conflicts), u.opts.Repo, u.plan.Tag, strings.Join(conflicts, "\n  "))
+			len(conflicts), u.opts.Repo, u.tag, strings.Join(conflicts, "\n  "))
 	}
 	return out, nil
 }
@@ -377,27 +367,6 @@ func shortDigest(d string) string {
 		return d[:19] + "…"
 	}
 	return d
-}
-
-// sameBytes compares an asset with a local file by size and digest,
-// downloading the asset only when GitHub gives no digest.
-func (u *uploader) sameBytes(ctx context.Context, a githubsrc.Asset, f File) (bool, error) {
-	if a.Size != f.Size {
-		return false, nil
-	}
-	if d := a.SHA256(); d != "" {
-		return d == f.SHA256, nil
-	}
-	rc, err := u.gh.OpenAsset(ctx, u.opts.Repo, a.ID)
-	if err != nil {
-		return false, err
-	}
-	defer rc.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, rc); err != nil {
-		return false, fmt.Errorf("read back %s: %w", a.Name, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)) == f.SHA256, nil
 }
 
 // cleanup deletes what interrupted runs left behind for this run's files:
@@ -425,14 +394,15 @@ func (u *uploader) cleanup(ctx context.Context, ds []decision, assets []githubsr
 
 // apply uploads one file (or replaces its asset) and returns the attempts it took.
 func (u *uploader) apply(ctx context.Context, rel githubsrc.Release, d decision) (int, error) {
+	w := putOptions{stall: u.opts.StallTimeout, progress: u.opts.Progress}
 	if d.action != ActionReplace {
-		_, n, err := u.uploadOne(ctx, rel, d.file, d.file.Name)
+		_, n, err := putAsset(ctx, u.gh, u.opts.Repo, rel, d.file, d.file.Name, w)
 		return n, err
 	}
 	// Atomic replacement: the new bytes go up under a temporary name first,
 	// so a failure leaves the old asset in place (gh --clobber loses it).
 	tmp := tmpPrefix + d.file.SHA256[:12] + "-" + d.file.Name
-	a, n, err := u.uploadOne(ctx, rel, d.file, tmp)
+	a, n, err := putAsset(ctx, u.gh, u.opts.Repo, rel, d.file, tmp, w)
 	if err != nil {
 		return n, err
 	}
@@ -445,159 +415,44 @@ func (u *uploader) apply(ctx context.Context, rel githubsrc.Release, d decision)
 	return n, nil
 }
 
-// uploadOne uploads f as name with retries. After an ambiguous failure (a
-// 5xx, a timeout, a stall, a 422 already_exists after a lost answer) it
-// reads the asset back: GitHub sometimes fails an upload that landed.
-func (u *uploader) uploadOne(ctx context.Context, rel githubsrc.Release, f File, name string) (githubsrc.Asset, int, error) {
-	for attempt := 1; ; attempt++ {
-		a, err := u.attempt(ctx, rel, f, name)
-		if err == nil {
-			if a.Size == f.Size && (a.SHA256() == "" || a.SHA256() == f.SHA256) {
-				return a, attempt, nil
+// putOptions shape putAsset.
+type putOptions struct {
+	stall    time.Duration // 0: no stall detection
+	progress Progress      // nil: nobody listens
+}
+
+// putAsset puts f on rel as name: githubsrc's PutAsset, under the client's
+// one retry policy, with f reopened for each attempt and progress
+// reported. Upload and publish both write through it.
+func putAsset(ctx context.Context, gh Releases, repo githubsrc.Repo, rel githubsrc.Release, f File, name string, o putOptions) (githubsrc.Asset, int, error) {
+	progress := o.progress
+	if progress == nil {
+		progress = nopProgress{}
+	}
+	return gh.PutAsset(ctx, repo, rel, githubsrc.AssetUpload{
+		Name: name, Size: f.Size, SHA256: f.SHA256, StallTimeout: o.stall,
+		Open: func() (io.ReadCloser, error) {
+			rc, err := f.open()
+			if err != nil {
+				return nil, err
 			}
-			err = fmt.Errorf("GitHub stored %d bytes with %s, not what was sent", a.Size, shortDigest(a.Digest))
-			_ = u.gh.DeleteAsset(ctx, u.opts.Repo, a.ID)
-		}
-		if ctx.Err() != nil {
-			return githubsrc.Asset{}, attempt, ctx.Err()
-		}
-		retry, wait := u.retryable(err, attempt)
-		if !retry {
-			return githubsrc.Asset{}, attempt, err
-		}
-		if landed, ok, rerr := u.readBack(ctx, rel, f, name); rerr != nil {
-			return githubsrc.Asset{}, attempt, rerr
-		} else if ok {
-			u.opts.Log.Info("upload failed but landed", "asset", name, "attempt", attempt, "err", err)
-			return landed, attempt, nil
-		}
-		if attempt >= u.opts.Attempts {
-			return githubsrc.Asset{}, attempt, fmt.Errorf("gave up after %d attempts: %w", attempt, err)
-		}
-		u.opts.Log.Warn("upload failed, retrying", "asset", name, "attempt", attempt, "wait", wait.Round(time.Millisecond), "err", err)
-		if err := sleepCtx(ctx, wait); err != nil {
-			return githubsrc.Asset{}, attempt, err
-		}
-	}
-}
-
-// retryable says whether an upload error may pass on another attempt, and
-// how long to wait first.
-func (u *uploader) retryable(err error, attempt int) (bool, time.Duration) {
-	base := u.opts.RetryDelay << (attempt - 1)
-	wait := base/2 + rand.N(base/2+1)
-	var rl *githubsrc.RateLimitError
-	var api *githubsrc.APIError
-	switch {
-	case errors.As(err, &rl):
-		return true, max(time.Until(rl.Reset)+time.Second, wait)
-	case errors.Is(err, githubsrc.ErrAlreadyExists):
-		return true, 0 // read back: it may be ours, landed after a lost answer
-	case errors.As(err, &api):
-		return api.Status >= 500, wait
-	}
-	return true, wait // network errors, timeouts, stalls
-}
-
-// readBack looks for name on the release: complete and equal to f means
-// the upload landed; a broken one is deleted; another file under the name
-// is an error.
-func (u *uploader) readBack(ctx context.Context, rel githubsrc.Release, f File, name string) (githubsrc.Asset, bool, error) {
-	assets, err := u.gh.Assets(ctx, u.opts.Repo, rel.ID)
-	if err != nil {
-		return githubsrc.Asset{}, false, nil // cannot tell; the next attempt will
-	}
-	want := githubsrc.AssetName(name)
-	for _, a := range assets {
-		if a.Name != want {
-			continue
-		}
-		if !a.Uploaded() {
-			return githubsrc.Asset{}, false, u.gh.DeleteAsset(ctx, u.opts.Repo, a.ID)
-		}
-		same, err := u.sameBytes(ctx, a, f)
-		if err != nil {
-			return githubsrc.Asset{}, false, err
-		}
-		if same {
-			return a, true, nil
-		}
-		return githubsrc.Asset{}, false, fmt.Errorf("%s appeared on the release with other bytes while uploading: another job uploads the same name", want)
-	}
-	return githubsrc.Asset{}, false, nil
-}
-
-// attempt makes one upload, aborting it when no bytes move for StallTimeout.
-func (u *uploader) attempt(ctx context.Context, rel githubsrc.Release, f File, name string) (githubsrc.Asset, error) {
-	rc, err := f.open()
-	if err != nil {
-		return githubsrc.Asset{}, err
-	}
-	defer rc.Close()
-	actx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	pr := &progressReader{r: rc, name: f.Name, progress: u.opts.Progress}
-	pr.touch()
-	u.opts.Progress.Start(f.Name, f.Size)
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
-	wg.Go(func() {
-		t := time.NewTicker(max(u.opts.StallTimeout/8, 10*time.Millisecond))
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				if !pr.done.Load() && time.Since(time.Unix(0, pr.last.Load())) > u.opts.StallTimeout {
-					cancel(fmt.Errorf("%w: no progress for %v", errStalled, u.opts.StallTimeout))
-					return
-				}
-			}
-		}
+			progress.Start(f.Name, f.Size)
+			return progressReader{ReadCloser: rc, name: f.Name, progress: progress}, nil
+		},
 	})
-	a, err := u.gh.Upload(actx, u.opts.Repo, rel, name, pr, f.Size)
-	close(stop)
-	wg.Wait()
-	if cause := context.Cause(actx); err != nil && cause != nil && ctx.Err() == nil {
-		err = cause
-	}
-	return a, err
 }
 
-// progressReader reports bytes read and when the last ones moved.
+// progressReader tells progress about the bytes read.
 type progressReader struct {
-	r        io.Reader
+	io.ReadCloser
 	name     string
 	progress Progress
-	last     atomic.Int64 // unix nanoseconds of the last progress
-	done     atomic.Bool  // the body is all sent: now waiting for GitHub's answer
 }
 
-func (p *progressReader) touch() { p.last.Store(time.Now().UnixNano()) }
-
-func (p *progressReader) Read(b []byte) (int, error) {
-	n, err := p.r.Read(b)
+func (p progressReader) Read(b []byte) (int, error) {
+	n, err := p.ReadCloser.Read(b)
 	if n > 0 {
-		p.touch()
 		p.progress.Advance(p.name, int64(n))
 	}
-	if err == io.EOF {
-		p.done.Store(true)
-	}
 	return n, err
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -56,6 +56,7 @@ func requireConverged(t *testing.T, gh *githubsrctest.Server, tag string, p publ
 }
 
 func TestUploadFaults(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		faults []githubsrctest.Fault
@@ -71,6 +72,7 @@ func TestUploadFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			gh := githubsrctest.NewServer(t)
 			gh.AddRepo(fullName, githubsrctest.RepoOptions{})
 			for _, f := range tt.faults {
@@ -96,41 +98,67 @@ func TestUploadFaults(t *testing.T) {
 // TestUploadStall feeds a connection that stops reading: the upload is
 // aborted after --stall-timeout and retried.
 func TestUploadStall(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	gh.AddRepo(fullName, githubsrctest.RepoOptions{})
 	dir := t.TempDir()
 	big := make([]byte, 16<<20) // larger than the socket buffers, so the stall reaches the reader
 	_, _ = rand.Read(big)
 	check(t, os.WriteFile(filepath.Join(dir, "DemoApp_1.2.0_amd64.AppImage"), big, 0o644))
-	gh.Inject(githubsrctest.Fault{Match: "name=DemoApp_1.2.0_amd64.AppImage", StallAfter: 1 << 20, StallFor: 5 * time.Second})
+	// The stall would last a minute (it ends when the test does).
+	gh.Inject(githubsrctest.Fault{Match: "name=DemoApp_1.2.0_amd64.AppImage", StallAfter: 1 << 20, StallFor: time.Minute})
 	c := client(t, gh)
 	p := plan(t, "v1.2.0", dir)
 	opts := uploadOpts()
-	// Generous against the race detector's pauses; the stall lasts 5s.
+	// Generous against the race detector's pauses.
 	opts.StallTimeout = time.Second
-	start := time.Now()
+	starts := &attemptStarts{name: "DemoApp_1.2.0_amd64.AppImage"}
+	opts.Progress = starts
 	rep, err := publisher.Upload(t.Context(), c, p, opts)
 	check(t, err)
-	if rep.Files[0].Attempts < 2 {
-		t.Errorf("attempts %d, want a stalled one and a retry", rep.Files[0].Attempts)
+	if rep.Files[0].Attempts < 2 || len(starts.at) < 2 {
+		t.Fatalf("attempts %d, want a stalled one and a retry", rep.Files[0].Attempts)
 	}
-	if took := time.Since(start); took > 4*time.Second {
-		t.Errorf("took %v: the stall was not cut short", took)
+	// The retry starts after --stall-timeout and a read-back, however long
+	// the bytes then take to send.
+	if gap := starts.at[1].Sub(starts.at[0]); gap > 3*time.Second {
+		t.Errorf("the retry started %v after the stalled attempt: the stall was not cut short", gap)
 	}
 	requireConverged(t, gh, "v1.2.0", p)
 }
 
+// attemptStarts records when each upload attempt of one file started.
+type attemptStarts struct {
+	name string
+	mu   sync.Mutex
+	at   []time.Time
+}
+
+func (a *attemptStarts) Start(name string, _ int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if name == a.name {
+		a.at = append(a.at, time.Now())
+	}
+}
+func (a *attemptStarts) Advance(string, int64)                  {}
+func (a *attemptStarts) Finish(string, publisher.Action, error) {}
+
 // TestUploadKilledMidway cancels a run while uploads are in flight, as
 // Ctrl-C or a CI timeout would; the next run repairs everything.
 func TestUploadKilledMidway(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	gh.AddRepo(fullName, githubsrctest.RepoOptions{})
-	gh.Inject(githubsrctest.Fault{Match: "POST /api/uploads", StallAfter: 100, Times: 4})
+	stalled := make(chan struct{}, 4)
+	gh.Inject(githubsrctest.Fault{Match: "POST /api/uploads", StallAfter: 100, Times: 4, Notify: stalled})
 	c := client(t, gh)
 	p := plan(t, "v1.2.0", fixtureCopy(t, "tauri-v2/v1.2.0", "latest.json"))
 	ctx, cancel := context.WithCancel(t.Context())
 	go func() {
-		time.Sleep(300 * time.Millisecond)
+		for range 4 {
+			<-stalled // four uploads hang mid-body: now the job is killed
+		}
 		cancel()
 	}()
 	opts := uploadOpts()
@@ -161,6 +189,7 @@ func TestUploadKilledMidway(t *testing.T) {
 // TestConcurrentJobsConverge runs a CI matrix: four jobs upload their own
 // platform's files to the same new tag at the same moment.
 func TestConcurrentJobsConverge(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	gh.AddRepo(fullName, githubsrctest.RepoOptions{})
 	gh.SetLatency(20 * time.Millisecond)
@@ -210,6 +239,7 @@ func TestConcurrentJobsConverge(t *testing.T) {
 }
 
 func TestUploadReplace(t *testing.T) {
+	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	gh.AddRepo(fullName, githubsrctest.RepoOptions{})
 	c := client(t, gh)
@@ -251,7 +281,9 @@ func TestUploadReplace(t *testing.T) {
 }
 
 func TestUploadRefusals(t *testing.T) {
+	t.Parallel()
 	t.Run("published", func(t *testing.T) {
+		t.Parallel()
 		gh := githubsrctest.NewServer(t)
 		gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.1.0"})
 		_, err := publisher.Upload(t.Context(), client(t, gh), plan(t, "v1.1.0", fixtureCopy(t, "tauri-v1/v1.1.0")), uploadOpts())
@@ -260,6 +292,7 @@ func TestUploadRefusals(t *testing.T) {
 		}
 	})
 	t.Run("immutable", func(t *testing.T) {
+		t.Parallel()
 		gh := githubsrctest.NewServer(t)
 		gh.AddRepo(fullName, githubsrctest.RepoOptions{Immutable: true})
 		gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.1.0"})
@@ -271,6 +304,7 @@ func TestUploadRefusals(t *testing.T) {
 		}
 	})
 	t.Run("dry run changes nothing", func(t *testing.T) {
+		t.Parallel()
 		gh := githubsrctest.NewServer(t)
 		gh.AddRepo(fullName, githubsrctest.RepoOptions{})
 		opts := uploadOpts()
@@ -284,6 +318,7 @@ func TestUploadRefusals(t *testing.T) {
 }
 
 func TestCheckSignatures(t *testing.T) {
+	t.Parallel()
 	pub := pubkey(t, "test.key.pub")
 	tests := []struct {
 		name  string
@@ -303,6 +338,7 @@ func TestCheckSignatures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			dir := fixtureCopy(t, "tauri-v2/v1.2.0")
 			tt.setup(dir)
 			err := publisher.CheckSignatures(t.Context(), plan(t, "v1.2.0", dir), pub, 4)
@@ -312,6 +348,7 @@ func TestCheckSignatures(t *testing.T) {
 		})
 	}
 	t.Run("bound to another version", func(t *testing.T) {
+		t.Parallel()
 		dir := fixtureCopy(t, "tauri-v2/v1.2.0")
 		files, _, err := publisher.Collect([]string{dir})
 		check(t, err)
@@ -326,6 +363,7 @@ func TestCheckSignatures(t *testing.T) {
 }
 
 func TestNewPlan(t *testing.T) {
+	t.Parallel()
 	dir := fixtureCopy(t, "tauri-v2/v1.2.0")
 	files, _, err := publisher.Collect([]string{dir})
 	check(t, err)
@@ -380,6 +418,7 @@ func withoutFile(files []publisher.File, name string) []publisher.File {
 // TestCollectTauriBundle walks a tree shaped like `tauri build`'s output:
 // the artifacts are collected, the bundlers' staging folders are not.
 func TestCollectTauriBundle(t *testing.T) {
+	t.Parallel()
 	root := filepath.Join(t.TempDir(), "bundle")
 	for path, content := range map[string]string{
 		"macos/DemoApp.app/Contents/Info.plist":     "plist",
@@ -422,4 +461,36 @@ func writeFileAll(t *testing.T, path, content string) {
 	t.Helper()
 	check(t, os.MkdirAll(filepath.Dir(path), 0o755))
 	check(t, os.WriteFile(path, []byte(content), 0o644))
+}
+
+// TestUploadCleansBrokenReplacement runs again after a --replace that died
+// mid-upload of its temporary asset: the broken temporary asset of one of
+// this run's files is deleted; another job's is left alone.
+func TestUploadCleansBrokenReplacement(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	gh.AddRepo(fullName, githubsrctest.RepoOptions{})
+	c := client(t, gh)
+	p := plan(t, "v1.2.0", fixtureCopy(t, "tauri-v2/v1.2.0", "latest.json"))
+	_, err := publisher.Upload(t.Context(), c, p, uploadOpts())
+	check(t, err)
+	rel := gh.Releases(fullName)[0]
+	mine, theirs := "otapub-tmp-0123456789ab-DemoApp_1.2.0_amd64.deb", "otapub-tmp-0123456789ab-Other_1.2.0_amd64.deb"
+	for _, name := range []string{mine, theirs} {
+		a, err := c.Upload(t.Context(), repo, rel, name, strings.NewReader("half"), 4)
+		check(t, err)
+		gh.SetAssetState(a.ID, "starter")
+	}
+	rep, err := publisher.Upload(t.Context(), c, p, uploadOpts())
+	check(t, err)
+	if rep.Count(publisher.ActionSkip) != len(p.Files)+1 {
+		t.Errorf("%d skipped, want all %d", rep.Count(publisher.ActionSkip), len(p.Files)+1)
+	}
+	left := map[string]bool{}
+	for _, a := range gh.Releases(fullName)[0].Assets {
+		left[a.Name] = true
+	}
+	if left[mine] || !left[theirs] {
+		t.Errorf("after the re-run: %s there %v (want deleted), %s there %v (want kept: another job's)", mine, left[mine], theirs, left[theirs])
+	}
 }

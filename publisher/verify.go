@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"hash"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -51,7 +50,7 @@ type VerifyReport struct {
 
 	release githubsrc.Release
 	assets  []githubsrc.Asset
-	texts   map[string][]byte
+	ev      *evidence // what verify read, for publish to reuse
 }
 
 // maxText bounds a manifest, .sig or updater manifest read.
@@ -61,18 +60,15 @@ const maxText = 4 << 20
 // *IncompleteError when the release lacks something or has something
 // wrong, and other errors when it could not check.
 func Verify(ctx context.Context, gh Releases, opts VerifyOptions) (VerifyReport, error) {
-	if opts.Concurrency <= 0 {
-		opts.Concurrency = 4
-	}
 	rep := VerifyReport{Repo: opts.Repo.String(), Tag: opts.Tag}
 	rels, err := gh.ReleasesByTag(ctx, opts.Repo, opts.Tag)
 	if err != nil {
 		return rep, err
 	}
-	var ev Evidence
+	var drafts []githubsrc.Release
 	for _, r := range rels {
 		if r.Draft {
-			ev.Drafts = append(ev.Drafts, r)
+			drafts = append(drafts, r)
 		}
 	}
 	rel, ok := firstDraft(rels)
@@ -86,17 +82,28 @@ func Verify(ctx context.Context, gh Releases, opts VerifyOptions) (VerifyReport,
 			Fix: "run otapub upload " + opts.Tag + " first (drafts are visible only with a token that has push access)"}}
 		return rep, &IncompleteError{Repo: opts.Repo, Tag: opts.Tag, Problems: rep.Problems}
 	}
-	rep.ReleaseID, rep.ReleaseURL, rep.Draft = rel.ID, rel.HTMLURL, rel.Draft
-	ev.Release = rel
-	if ev.Assets, err = gh.Assets(ctx, opts.Repo, rel.ID); err != nil {
+	return verifyRelease(ctx, opts, rel, drafts, githubFiles{gh: gh, repo: opts.Repo, release: rel.ID})
+}
+
+// verifyRelease runs the checks over rel, whose files it reads through
+// files; drafts are all drafts that share its tag.
+func verifyRelease(ctx context.Context, opts VerifyOptions, rel githubsrc.Release, drafts []githubsrc.Release, files ReleaseFiles) (VerifyReport, error) {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 4
+	}
+	rep := VerifyReport{Repo: opts.Repo.String(), Tag: opts.Tag, ReleaseID: rel.ID, ReleaseURL: rel.HTMLURL, Draft: rel.Draft}
+	assets, err := files.List(ctx)
+	if err != nil {
 		return rep, err
 	}
-	g := gatherer{gh: gh, opts: opts, ev: &ev, rep: &rep}
-	if err := g.gather(ctx); err != nil {
+	v := newVerification(opts, rel, drafts, assets)
+	v.ev = newEvidence(files, v.found, opts.PubKey, v.versionString(), opts.Concurrency)
+	rep.release, rep.assets, rep.ev = rel, assets, v.ev
+	rep.Platforms, rep.Problems, err = v.run(ctx)
+	rep.PayloadBytes, rep.MetadataBytes, rep.Signatures = v.ev.payloadBytes.Load(), v.ev.metadataBytes.Load(), int(v.ev.signatures.Load())
+	if err != nil {
 		return rep, err
 	}
-	rep.release, rep.assets, rep.texts = rel, ev.Assets, ev.Texts
-	rep.Platforms, rep.Problems = Check(ev, CheckOptions{TagPrefix: opts.TagPrefix, Require: opts.Require, PubKeyChecked: opts.PubKey != nil})
 	if len(rep.Problems) > 0 {
 		return rep, &IncompleteError{Repo: opts.Repo, Tag: opts.Tag, Problems: rep.Problems}
 	}
@@ -104,164 +111,96 @@ func Verify(ctx context.Context, gh Releases, opts VerifyOptions) (VerifyReport,
 	return rep, nil
 }
 
-type gatherer struct {
-	gh   Releases
-	opts VerifyOptions
-	ev   *Evidence
-	rep  *VerifyReport
-	mu   sync.Mutex
+// ReleaseFiles is what verify reads a release through: the list of its
+// assets and the bytes of each. Over GitHub that is the API (githubFiles);
+// a local folder can list and open its files just as well. Where an Asset
+// has no Digest (a folder, GitHub Enterprise Server) the evidence reader
+// hashes the bytes.
+type ReleaseFiles interface {
+	List(ctx context.Context) ([]githubsrc.Asset, error)
+	Open(ctx context.Context, a githubsrc.Asset) (io.ReadCloser, error)
 }
 
-// gather reads what Check needs: small text assets always; payload bytes
-// only to check signatures (with a key), to hash files GitHub has no
-// digest for, and to check latest*.yml SHA-512s. Each asset is read once.
-func (g *gatherer) gather(ctx context.Context) error {
-	ev := g.ev
-	ev.Texts, ev.SHA256, ev.SHA512 = map[string][]byte{}, map[int64]string{}, map[int64]string{}
-	found := githubsrc.FindPayloads(ev.Assets)
-	hasLatest := false
-	var texts []githubsrc.Asset
-	for _, a := range ev.Assets {
-		if !a.Uploaded() {
-			continue
-		}
-		role := githubsrc.Classify(a.Name).Role
-		if a.Name == "latest.json" {
-			hasLatest = true
-		}
-		if role == githubsrc.RoleChecksums || role == githubsrc.RoleUpdaterManifest {
-			texts = append(texts, a)
-		}
-	}
-	for _, p := range found.ByKey {
-		if g.opts.PubKey != nil || hasLatest {
-			texts = append(texts, p.Sig)
-		}
-	}
-	if err := g.each(ctx, dedupe(texts), func(ctx context.Context, a githubsrc.Asset) error {
-		b, err := g.read(ctx, a)
-		g.mu.Lock()
-		defer g.mu.Unlock()
-		ev.Texts[a.Name] = b
-		g.rep.MetadataBytes += int64(len(b))
-		return err
-	}); err != nil {
-		return err
-	}
-
-	// What to stream: payloads to verify, files to hash.
-	needs := map[int64]*scanNeed{}
-	need := func(a githubsrc.Asset) *scanNeed {
-		if needs[a.ID] == nil {
-			needs[a.ID] = &scanNeed{asset: a}
-		}
-		return needs[a.ID]
-	}
-	if g.opts.PubKey != nil {
-		ev.Signatures = map[string]error{}
-		for _, p := range found.ByKey {
-			n := need(p.Asset)
-			n.sig = ev.Texts[p.Sig.Name]
-		}
-	}
-	byName := map[string]githubsrc.Asset{}
-	for _, a := range ev.Assets {
-		byName[a.Name] = a
-	}
-	for name, text := range ev.Texts {
-		switch {
-		case githubsrc.Classify(name).Role == githubsrc.RoleChecksums:
-			lines, _ := ParseManifest(text)
-			for _, l := range lines {
-				if a, ok := byName[l.Name]; ok && a.Uploaded() && a.SHA256() == "" {
-					need(a).sha256 = true
-				}
-			}
-		case isYML(name):
-			info, _ := parseYML(text)
-			for _, f := range info.Files {
-				if a, ok := byName[ymlAssetName(f.URL)]; ok && a.Uploaded() {
-					need(a).sha512 = true
-				}
-			}
-		}
-	}
-	var list []githubsrc.Asset
-	for _, n := range needs {
-		list = append(list, n.asset)
-	}
-	return g.each(ctx, list, func(ctx context.Context, a githubsrc.Asset) error { return g.scan(ctx, needs[a.ID]) })
+// githubFiles reads the assets of one GitHub release.
+type githubFiles struct {
+	gh      Releases
+	repo    githubsrc.Repo
+	release int64
 }
 
-type scanNeed struct {
-	asset          githubsrc.Asset
-	sig            []byte // check this signature when set
-	sha256, sha512 bool
+func (g githubFiles) List(ctx context.Context) ([]githubsrc.Asset, error) {
+	return g.gh.Assets(ctx, g.repo, g.release)
 }
 
-// scan streams one asset once, hashing and verifying as needed.
-func (g *gatherer) scan(ctx context.Context, n *scanNeed) error {
-	rc, err := g.gh.OpenAsset(ctx, g.opts.Repo, n.asset.ID)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	counted := &countingReader{r: rc}
-	var hashes []io.Writer
-	var h256, h512 hash.Hash
-	if n.sha256 {
-		h256 = sha256.New()
-		hashes = append(hashes, h256)
-	}
-	if n.sha512 {
-		h512 = sha512.New()
-		hashes = append(hashes, h512)
-	}
-	var r io.Reader = counted
-	if len(hashes) > 0 {
-		r = io.TeeReader(counted, io.MultiWriter(hashes...))
-	}
-	var verr error
-	if n.sig != nil {
-		var s taurisig.Signature
-		s, verr = taurisig.Verify(*g.opts.PubKey, r, n.sig)
-		if verr == nil {
-			if signed, bad := s.VersionMismatch(g.versionString()); bad {
-				verr = fmt.Errorf("%w: the signature is bound to version %s, and newer Tauri updaters refuse it for %s", errVersionBound, signed, g.versionString())
-			}
-		}
-	} else if _, err := io.Copy(io.Discard, r); err != nil {
-		return fmt.Errorf("read %s: %w", n.asset.Name, err)
-	}
-	if counted.err != nil {
-		return fmt.Errorf("read %s: %w", n.asset.Name, counted.err)
-	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.rep.PayloadBytes += counted.n.Load()
-	if h256 != nil {
-		g.ev.SHA256[n.asset.ID] = hex.EncodeToString(h256.Sum(nil))
-	}
-	if h512 != nil {
-		g.ev.SHA512[n.asset.ID] = base64.StdEncoding.EncodeToString(h512.Sum(nil))
-	}
-	if n.sig != nil {
-		g.ev.Signatures[n.asset.Name] = verr
-		g.rep.Signatures++
-	}
-	return nil
+func (g githubFiles) Open(ctx context.Context, a githubsrc.Asset) (io.ReadCloser, error) {
+	return g.gh.OpenAsset(ctx, g.repo, a.ID)
 }
 
-func (g *gatherer) versionString() string {
-	v, err := githubsrc.ParseTag(g.opts.Tag, g.opts.TagPrefix)
-	if err != nil {
-		return g.opts.Tag
-	}
-	return v.String()
+// evidence reads a release's files for the checks, on demand: each file at
+// most once however many checks ask (a small file whole as text; a large
+// one streamed once for its SHA-256, its SHA-512 and, with a public key,
+// its signature), and counts what that cost. It is safe for concurrent use.
+type evidence struct {
+	files   ReleaseFiles
+	pub     *minisign.PublicKey
+	sigs    map[int64]githubsrc.Asset // of each signed payload, by the payload's ID
+	version string                    // what signatures must be bound to, if anything
+	workers int
+
+	mu    sync.Mutex
+	texts map[int64]*memo[[]byte]
+	scans map[int64]*memo[scan]
+
+	payloadBytes, metadataBytes, signatures atomic.Int64
 }
 
-func (g *gatherer) read(ctx context.Context, a githubsrc.Asset) ([]byte, error) {
-	rc, err := g.gh.OpenAsset(ctx, g.opts.Repo, a.ID)
+// memo holds one value computed once.
+type memo[T any] struct {
+	once sync.Once
+	v    T
+	err  error
+}
+
+// scan is what one pass over an asset's bytes found.
+type scan struct {
+	sha256, sha512 string
+	sig            error // the signature's verdict, when one was checked
+	sigChecked     bool
+}
+
+// newEvidence reads files; with pub, every pass over a payload of
+// payloads also checks its signature, bound to version.
+func newEvidence(files ReleaseFiles, payloads githubsrc.Payloads, pub *minisign.PublicKey, version string, workers int) *evidence {
+	e := &evidence{files: files, pub: pub, version: version, workers: max(workers, 1),
+		sigs: map[int64]githubsrc.Asset{}, texts: map[int64]*memo[[]byte]{}, scans: map[int64]*memo[scan]{}}
+	for _, p := range payloads.ByKey {
+		e.sigs[p.Asset.ID] = p.Sig
+	}
+	return e
+}
+
+// memoFor returns the memo for key in m, making it on first use.
+func memoFor[T any](e *evidence, m map[int64]*memo[T], key int64) *memo[T] {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if m[key] == nil {
+		m[key] = &memo[T]{}
+	}
+	return m[key]
+}
+
+// Text returns a small asset whole: a manifest, a .sig, latest.json.
+func (e *evidence) Text(ctx context.Context, a githubsrc.Asset) ([]byte, error) {
+	m := memoFor(e, e.texts, a.ID)
+	m.once.Do(func() {
+		m.v, m.err = e.readText(ctx, a)
+		e.metadataBytes.Add(int64(len(m.v)))
+	})
+	return m.v, m.err
+}
+
+func (e *evidence) readText(ctx context.Context, a githubsrc.Asset) ([]byte, error) {
+	rc, err := e.files.Open(ctx, a)
 	if err != nil {
 		return nil, err
 	}
@@ -276,36 +215,103 @@ func (g *gatherer) read(ctx context.Context, a githubsrc.Asset) ([]byte, error) 
 	return b, nil
 }
 
-func (g *gatherer) each(ctx context.Context, assets []githubsrc.Asset, f func(context.Context, githubsrc.Asset) error) error {
-	eg, ctx := errgroup.WithContext(ctx)
-	eg.SetLimit(g.opts.Concurrency)
-	for _, a := range assets {
-		eg.Go(func() error { return f(ctx, a) })
+// SHA256 returns an asset's SHA-256 (hex): its digest, or, where the
+// source has none, the hash of its bytes.
+func (e *evidence) SHA256(ctx context.Context, a githubsrc.Asset) (string, error) {
+	if d := a.SHA256(); d != "" {
+		return d, nil
 	}
-	return eg.Wait()
+	s, err := e.scan(ctx, a)
+	return s.sha256, err
 }
 
-func dedupe(assets []githubsrc.Asset) []githubsrc.Asset {
-	seen := map[int64]bool{}
-	var out []githubsrc.Asset
-	for _, a := range assets {
-		if !seen[a.ID] {
-			seen[a.ID] = true
-			out = append(out, a)
+// SHA512 returns the base64 SHA-512 of an asset's bytes, as
+// electron-updater's channel files carry it.
+func (e *evidence) SHA512(ctx context.Context, a githubsrc.Asset) (string, error) {
+	s, err := e.scan(ctx, a)
+	return s.sha512, err
+}
+
+// Signature checks a signed payload's bytes against its .sig and the
+// public key, and that the signature is not bound to another version. It
+// returns the verdict (nil: good), and an error when it could not check.
+func (e *evidence) Signature(ctx context.Context, payload githubsrc.Asset) (verdict, err error) {
+	s, err := e.scan(ctx, payload)
+	if err == nil && !s.sigChecked {
+		err = fmt.Errorf("check the signature of %s: no public key, or no .sig", payload.Name)
+	}
+	return s.sig, err
+}
+
+// scan streams an asset once, hashing it both ways and, with a public
+// key, checking the signature of a signed payload in the same pass.
+func (e *evidence) scan(ctx context.Context, a githubsrc.Asset) (scan, error) {
+	m := memoFor(e, e.scans, a.ID)
+	m.once.Do(func() { m.v, m.err = e.read(ctx, a) })
+	return m.v, m.err
+}
+
+func (e *evidence) read(ctx context.Context, a githubsrc.Asset) (scan, error) {
+	var sigText []byte
+	if sig, ok := e.sigs[a.ID]; ok && e.pub != nil {
+		var err error
+		if sigText, err = e.Text(ctx, sig); err != nil {
+			return scan{}, err
 		}
 	}
-	return out
+	rc, err := e.files.Open(ctx, a)
+	if err != nil {
+		return scan{}, err
+	}
+	defer rc.Close()
+	counted := &countingReader{r: rc}
+	h256, h512 := sha256.New(), sha512.New()
+	r := io.TeeReader(counted, io.MultiWriter(h256, h512))
+	var s scan
+	if sigText != nil {
+		s.sigChecked = true
+		var signed taurisig.Signature
+		signed, s.sig = taurisig.Verify(*e.pub, r, sigText)
+		if s.sig == nil {
+			if bound, bad := signed.VersionMismatch(e.version); bad {
+				s.sig = fmt.Errorf("%w: the signature is bound to version %s, and newer Tauri updaters refuse it for %s", errVersionBound, bound, e.version)
+			}
+		}
+	}
+	if _, err := io.Copy(io.Discard, r); err != nil { // the rest, whatever Verify left
+		return scan{}, fmt.Errorf("read %s: %w", a.Name, err)
+	}
+	e.payloadBytes.Add(counted.n)
+	if counted.err != nil {
+		return scan{}, fmt.Errorf("read %s: %w", a.Name, counted.err)
+	}
+	if s.sigChecked {
+		e.signatures.Add(1)
+	}
+	s.sha256 = hex.EncodeToString(h256.Sum(nil))
+	s.sha512 = base64.StdEncoding.EncodeToString(h512.Sum(nil))
+	return s, nil
+}
+
+// each calls f for every asset, e.workers at a time.
+func (e *evidence) each(ctx context.Context, assets []githubsrc.Asset, f func(context.Context, githubsrc.Asset) error) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(e.workers)
+	for _, a := range assets {
+		g.Go(func() error { return f(ctx, a) })
+	}
+	return g.Wait()
 }
 
 type countingReader struct {
 	r   io.Reader
-	n   atomic.Int64
+	n   int64
 	err error
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n.Add(int64(n))
+	c.n += int64(n)
 	if err != nil && err != io.EOF {
 		c.err = err
 	}

@@ -64,7 +64,7 @@ func (s *Server) apiRoute(h http.HandlerFunc) http.HandlerFunc {
 			delay += f.Delay
 		}
 		s.mu.Unlock()
-		if !sleepCtx(r, delay) {
+		if !s.wait(r, delay) {
 			return // the client gave up
 		}
 
@@ -119,7 +119,7 @@ func (s *Server) counted(h http.HandlerFunc) http.HandlerFunc {
 		f := s.takeFault(r)
 		s.mu.Unlock()
 		if f != nil {
-			if !sleepCtx(r, f.Delay) {
+			if !s.wait(r, f.Delay) {
 				return
 			}
 			if f.Status != 0 || f.RetryAfter != 0 {
@@ -131,19 +131,14 @@ func (s *Server) counted(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// sleepCtx waits d unless the request ends first; it reports whether it waited.
-func sleepCtx(r *http.Request, d time.Duration) bool {
-	if d <= 0 {
-		return true
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-r.Context().Done():
-		return false
-	}
+// wait waits d unless the request ends or the server closes first; it
+// reports whether it waited.
+func (s *Server) wait(r *http.Request, d time.Duration) bool {
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	stop := context.AfterFunc(s.closing, cancel)
+	defer stop()
+	return githubsrc.Sleep(ctx, d) == nil
 }
 
 // setRateHeaders writes GitHub's rate-limit headers; s.mu is held.
@@ -161,6 +156,9 @@ func (s *Server) takeFault(r *http.Request) *Fault {
 	key := r.Method + " " + r.URL.RequestURI()
 	for i, f := range s.faults {
 		if strings.Contains(key, f.Match) {
+			if f.StallAfter == 0 {
+				f.notify()
+			}
 			f.Times--
 			if f.Times <= 0 {
 				s.faults = slices.Delete(s.faults, i, i+1)
@@ -303,7 +301,7 @@ func (s *Server) assetJSON(rp *repo, rel *release, a *asset) assetJSON {
 		URL:                fmt.Sprintf("%s/api/v3/repos/%s/releases/assets/%d", s.URL, full, a.id),
 		BrowserDownloadURL: fmt.Sprintf("%s/%s/releases/download/%s/%s", s.URL, full, rel.pathTag(), url.PathEscape(a.name)),
 	}
-	if a.digest != "" && a.state == "uploaded" {
+	if a.digest != "" && a.state == "uploaded" && !s.noDigests {
 		d := a.digest
 		j.Digest = &d
 	}
@@ -521,11 +519,7 @@ func (s *Server) createRelease(w http.ResponseWriter, r *http.Request) {
 		id: s.newID(), tag: in.TagName, name: in.Name, body: in.Body, target: in.TargetCommitish,
 		draft: in.Draft, prerelease: in.Prerelease, createdAt: now,
 	}
-	if rel.draft {
-		rel.untagged = untaggedName(rel.id)
-	} else {
-		rel.publishedAt, rel.immutable = now, rp.immutable
-	}
+	rel.setDraft(in.Draft, rp, now)
 	rp.releases = append(rp.releases, rel)
 	writeJSON(w, http.StatusCreated, s.releaseJSON(rp, rel))
 }
@@ -632,10 +626,9 @@ func (s *Server) editRelease(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		rel.draft, rel.publishedAt, rel.immutable = false, s.now().UTC().Truncate(time.Second), rp.immutable
+		rel.setDraft(false, rp, s.now().UTC().Truncate(time.Second))
 	} else if in.Draft != nil && *in.Draft {
-		rel.draft = true
-		rel.untagged = untaggedName(rel.id)
+		rel.setDraft(true, rp, time.Time{})
 	}
 	writeJSON(w, http.StatusOK, s.releaseJSON(rp, rel))
 }
@@ -705,16 +698,8 @@ func (s *Server) editAsset(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rp := s.writableRepo(w, r)
-	if rp == nil {
-		return
-	}
-	rel, a := s.assetFor(w, r, rp)
+	rp, rel, a := s.mutableAsset(w, r, "Cannot modify asset of an immutable release")
 	if a == nil {
-		return
-	}
-	if rel.immutable {
-		writeError(w, http.StatusUnprocessableEntity, "Cannot modify asset of an immutable release", nil)
 		return
 	}
 	if in.Name != nil {
@@ -736,19 +721,30 @@ func (s *Server) editAsset(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.assetJSON(rp, rel, a))
 }
 
-func (s *Server) deleteAsset(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// mutableAsset finds the asset a write request names, answering for it
+// when it cannot be changed (refused says why for an immutable release);
+// s.mu is held.
+func (s *Server) mutableAsset(w http.ResponseWriter, r *http.Request, refused string) (*repo, *release, *asset) {
 	rp := s.writableRepo(w, r)
 	if rp == nil {
-		return
+		return nil, nil, nil
 	}
 	rel, a := s.assetFor(w, r, rp)
 	if a == nil {
-		return
+		return nil, nil, nil
 	}
 	if rel.immutable {
-		writeError(w, http.StatusUnprocessableEntity, "Cannot delete asset from an immutable release", nil)
+		writeError(w, http.StatusUnprocessableEntity, refused, nil)
+		return nil, nil, nil
+	}
+	return rp, rel, a
+}
+
+func (s *Server) deleteAsset(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, rel, a := s.mutableAsset(w, r, "Cannot delete asset from an immutable release")
+	if a == nil {
 		return
 	}
 	rel.assets = slices.DeleteFunc(rel.assets, func(x *asset) bool { return x == a })
@@ -826,7 +822,8 @@ func (s *Server) uploadAsset(w http.ResponseWriter, r *http.Request) {
 		if stall <= 0 {
 			stall = 2 * time.Second
 		}
-		sleepCtx(r, stall)
+		f.notify()
+		s.wait(r, stall)
 		_, _ = io.Copy(io.Discard, r.Body)
 		return
 	}

@@ -14,6 +14,7 @@
 package githubsrctest
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -53,6 +54,10 @@ type Server struct {
 	now         func() time.Time
 	uploadLimit int64
 	discard     bool
+	noDigests   bool
+	// closing ends the waits of requests (latency, stalls) when the test
+	// ends, so that closing the server does not wait them out.
+	closing context.Context
 }
 
 type repo struct {
@@ -108,6 +113,8 @@ func NewServer(t testing.TB) *Server {
 		uploadLimit: githubsrc.MaxAssetSize,
 		rate:        rateLimit{limit: 5000, remaining: 5000, status: http.StatusForbidden},
 	}
+	closing, closeAll := context.WithCancel(context.Background())
+	s.closing = closing
 	mux := http.NewServeMux()
 	api := func(pattern string, h http.HandlerFunc) {
 		method, path, _ := strings.Cut(pattern, " ")
@@ -135,7 +142,10 @@ func NewServer(t testing.TB) *Server {
 		http.NotFound(w, r)
 	})
 	ts := httptest.NewServer(mux)
-	t.Cleanup(ts.Close)
+	t.Cleanup(func() {
+		closeAll()
+		ts.Close()
+	})
 	s.URL = ts.URL
 	s.APIURL = ts.URL + "/api/v3/"
 	return s
@@ -168,6 +178,20 @@ type Fault struct {
 	StallFor time.Duration
 	// Delay holds the request this long first.
 	Delay time.Duration
+	// Notify, when set, is sent to (if it has room) each time the fault
+	// takes effect; for a stall, once the stall begins. Tests wait on it
+	// instead of sleeping.
+	Notify chan<- struct{}
+}
+
+func (f *Fault) notify() {
+	if f.Notify == nil {
+		return
+	}
+	select {
+	case f.Notify <- struct{}{}:
+	default:
+	}
 }
 
 // Inject queues a fault; faults fire in the order they were injected.
@@ -233,6 +257,14 @@ func (s *Server) SetDiscardUploads(discard bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.discard = discard
+}
+
+// SetNoDigests makes the fake answer without asset digests, as GitHub
+// Enterprise Server and assets uploaded before June 2025 do.
+func (s *Server) SetNoDigests(none bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.noDigests = none
 }
 
 // SetUploadLimit lowers the largest upload accepted (default 2 GiB), so
@@ -332,15 +364,11 @@ func (s *Server) AddRelease(fullName string, spec ReleaseSpec) int64 {
 		id: s.newID(), tag: spec.Tag, name: spec.Name, body: spec.Notes, target: spec.Target,
 		draft: spec.Draft, prerelease: spec.Prerelease, createdAt: now,
 	}
-	if rel.draft {
-		rel.untagged = untaggedName(rel.id)
-	} else {
-		rel.publishedAt = spec.PublishedAt.UTC()
-		if rel.publishedAt.IsZero() {
-			rel.publishedAt = now
-		}
-		rel.immutable = rp.immutable
+	published := spec.PublishedAt.UTC()
+	if published.IsZero() {
+		published = now
 	}
+	rel.setDraft(spec.Draft, rp, published)
 	for _, name := range sortedKeys(spec.Assets) {
 		a := s.newAsset(githubsrc.AssetName(name), spec.Assets[name], now)
 		if st, ok := spec.States[name]; ok {
@@ -353,6 +381,17 @@ func (s *Server) AddRelease(fullName string, spec ReleaseSpec) int64 {
 	}
 	rp.releases = append(rp.releases, rel)
 	return rel.id
+}
+
+// setDraft makes rel a draft, with an untagged-… name in its URLs, or
+// publishes it at the time given, immutable if rp makes releases so.
+func (rel *release) setDraft(draft bool, rp *repo, published time.Time) {
+	rel.draft = draft
+	if draft {
+		rel.untagged = untaggedName(rel.id)
+		return
+	}
+	rel.publishedAt, rel.immutable = published, rp.immutable
 }
 
 func (s *Server) newID() int64 {

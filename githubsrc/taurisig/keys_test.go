@@ -14,6 +14,7 @@ import (
 )
 
 func TestSignWithTheTauriFixtureKey(t *testing.T) {
+	t.Parallel()
 	priv, err := ParsePrivateKey(string(read(t, "keys/test.key")), "")
 	if err != nil {
 		t.Fatal(err)
@@ -51,6 +52,7 @@ func TestSignWithTheTauriFixtureKey(t *testing.T) {
 }
 
 func TestGenerateKey(t *testing.T) {
+	t.Parallel()
 	for _, password := range []string{"", "correct horse"} {
 		secret, public, err := GenerateKey(password)
 		if err != nil {
@@ -82,6 +84,7 @@ func TestGenerateKey(t *testing.T) {
 // TestOldEmptyPasswordKeys reads a key of the shape rust-minisign < 0.9
 // wrote for an empty password: scrypt marker, plain key bytes.
 func TestOldEmptyPasswordKeys(t *testing.T) {
+	t.Parallel()
 	pub, priv, _ := minisign.GenerateKey(nil)
 	raw, _ := priv.MarshalText()
 	b, _ := base64.StdEncoding.DecodeString(strings.SplitN(string(raw), "\n", 2)[1])
@@ -98,6 +101,7 @@ func TestOldEmptyPasswordKeys(t *testing.T) {
 }
 
 func TestParsePrivateKeyErrors(t *testing.T) {
+	t.Parallel()
 	for _, bad := range []string{"", "nope", string(read(t, "keys/test.key.pub"))} {
 		if _, err := ParsePrivateKey(bad, ""); err == nil {
 			t.Errorf("ParsePrivateKey(%.20q) accepted", bad)
@@ -108,6 +112,7 @@ func TestParsePrivateKeyErrors(t *testing.T) {
 // TestSignaturesVerifyWithMinisign checks otapub's signatures with the
 // minisign tool (Debian package minisign), as a third party would.
 func TestSignaturesVerifyWithMinisign(t *testing.T) {
+	t.Parallel()
 	bin, err := exec.LookPath("minisign")
 	if err != nil {
 		if os.Getenv("CI") != "" {

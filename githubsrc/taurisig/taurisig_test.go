@@ -30,6 +30,7 @@ func pubkey(t *testing.T, path string) string {
 // TestVerifyTauriFixtures checks that every signature the real Tauri signer
 // made verifies after base64 unwrapping, with its version binding intact.
 func TestVerifyTauriFixtures(t *testing.T) {
+	t.Parallel()
 	pub, err := ParsePublicKey(pubkey(t, "keys/test.key.pub"))
 	if err != nil {
 		t.Fatal(err)
@@ -66,6 +67,7 @@ func TestVerifyTauriFixtures(t *testing.T) {
 }
 
 func TestVerifyMinisignFixtures(t *testing.T) {
+	t.Parallel()
 	payload := read(t, "signatures/payload.bin")
 	tests := []struct {
 		name, pub, sig string
@@ -89,6 +91,7 @@ func TestVerifyMinisignFixtures(t *testing.T) {
 }
 
 func TestVerifyFailures(t *testing.T) {
+	t.Parallel()
 	tauri, err := ParsePublicKey(pubkey(t, "keys/test.key.pub"))
 	if err != nil {
 		t.Fatal(err)
@@ -150,6 +153,7 @@ func TestVerifyFailures(t *testing.T) {
 }
 
 func TestParsePublicKey(t *testing.T) {
+	t.Parallel()
 	b64 := strings.TrimSpace(pubkey(t, "keys/test.key.pub"))
 	pub, err := ParsePublicKey(b64)
 	if err != nil {
@@ -169,6 +173,7 @@ func TestParsePublicKey(t *testing.T) {
 }
 
 func TestVersionMismatch(t *testing.T) {
+	t.Parallel()
 	s := Signature{}
 	s.TrustedComment = "timestamp:1795344485\tfile:DemoApp_x64.app.tar.gz\tversion:1.2.0"
 	if v, bad := s.VersionMismatch("v1.2.0"); bad || v != "1.2.0" {
