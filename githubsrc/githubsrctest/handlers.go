@@ -532,7 +532,7 @@ func (s *Server) latestRelease(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for i := len(rp.releases) - 1; i >= 0; i-- {
-		if rel := rp.releases[i]; !rel.draft && !rel.prerelease {
+		if rel := rp.releases[i]; !rel.draft && !rel.prerelease && !rel.notLatest {
 			writeJSON(w, http.StatusOK, s.releaseJSON(rp, rel))
 			return
 		}
@@ -627,6 +627,7 @@ func (s *Server) editRelease(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		rel.setDraft(false, rp, s.now().UTC().Truncate(time.Second))
+		rel.notLatest = in.MakeLatest != nil && *in.MakeLatest == "false"
 	} else if in.Draft != nil && *in.Draft {
 		rel.setDraft(true, rp, time.Time{})
 	}

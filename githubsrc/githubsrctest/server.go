@@ -75,6 +75,7 @@ type release struct {
 	draft       bool
 	prerelease  bool
 	immutable   bool
+	notLatest   bool // published with make_latest=false: never the latest
 	untagged    string
 	createdAt   time.Time
 	publishedAt time.Time
