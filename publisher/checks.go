@@ -104,6 +104,7 @@ var checks = []struct {
 }{
 	{CheckRelease, checkRelease},      // one draft has the tag, which names a version
 	{CheckUploaded, checkAssets},      // assets complete, non-empty, of this version
+	{CheckBundle, checkBundle},        // a hot-swap bundle's own rules (bundle_verify.go)
 	{CheckPayload, checkPayloads},     // required platforms signed; no payload without .sig
 	{CheckManifest, checkManifests},   // manifest lines match the bytes; payloads listed
 	{CheckSignature, checkSignatures}, // with --pubkey, every .sig verifies
@@ -125,6 +126,7 @@ type verification struct {
 	problems []Problem
 	rows     map[string]*PlatformRow
 	electron *electronFiles // read on first use (electron.go)
+	ota      *otaLane       // set when the release is a hot-swap bundle (bundle_verify.go)
 }
 
 func newVerification(opts VerifyOptions, rel githubsrc.Release, drafts []githubsrc.Release, assets []githubsrc.Asset) *verification {
@@ -133,6 +135,7 @@ func newVerification(opts VerifyOptions, rel githubsrc.Release, drafts []githubs
 	for _, a := range assets {
 		v.byName[a.Name] = a
 	}
+	v.laneOf()
 	return v
 }
 
@@ -214,6 +217,9 @@ func checkRelease(_ context.Context, v *verification) error {
 		}
 		v.add(Problem{Check: CheckRelease, Message: fmt.Sprintf("%d drafts share the tag %s (IDs %s)", len(v.drafts), rel.Tag, strings.Join(ids, ", ")),
 			Fix: "delete the extra drafts on GitHub, keeping the one with the files (otapub uploads to the lowest ID)"})
+	}
+	if v.ota != nil {
+		return nil // a bundle's tag need not name a version
 	}
 	ver, err := rel.Version(v.opts.TagPrefix)
 	if err != nil {

@@ -22,6 +22,11 @@
 //     in flow_test.go's TestVerifyNamesEveryProblem breaks a release the
 //     new way and names the problem.
 //   - electron.go: every Electron rule (channel files, SHA-512s, names).
+//   - bundle.go: frontend hot-swap bundles (githubsrc/ota): the plan of
+//     archive, .sig and metadata, and the global sequence checks.
+//     bundle_verify.go: the bundle lane of verify. A release carrying
+//     ota.MetadataName is judged by checkBundle alone; the native checks
+//     see no payloads and require no platform of it.
 //   - publish.go: latest.json and SHA256SUMS from what verify read, then
 //     the flip.
 package publisher

@@ -78,12 +78,13 @@ func Publish(ctx context.Context, gh Releases, opts PublishOptions) (PublishRepo
 	if err != nil {
 		return rep, err
 	}
-	version, err := githubsrc.ParseTag(rel.Tag, opts.TagPrefix)
-	if err != nil {
-		return rep, err
-	}
+	bundle := isBundle(v.assets) // a hot-swap bundle: no latest.json, not "latest" unless asked
 	var files []File
-	if len(githubsrc.FindPayloads(v.assets).ByKey) > 0 { // Electron-only releases have latest*.yml instead
+	if len(githubsrc.FindPayloads(v.assets).ByKey) > 0 && !bundle { // Electron-only releases have latest*.yml instead
+		version, err := githubsrc.ParseTag(rel.Tag, opts.TagPrefix)
+		if err != nil {
+			return rep, err
+		}
 		latest, err := BuildLatestJSON(rel, v.assets, sigs, version.String(), opts.WindowsInstaller, opts.Now())
 		if err != nil {
 			return rep, err
@@ -105,6 +106,9 @@ func Publish(ctx context.Context, gh Releases, opts PublishOptions) (PublishRepo
 		}
 	}
 	edit := githubsrc.ReleaseEdit{Draft: new(false), MakeLatest: opts.MakeLatest, Prerelease: opts.Prerelease}
+	if bundle && edit.MakeLatest == "" {
+		edit.MakeLatest = "false"
+	}
 	if _, err := gh.EditRelease(ctx, repo, rel.ID, edit); err != nil {
 		return rep, fmt.Errorf("publish %s@%s (the release stays a draft): %w", repo, rel.Tag, err)
 	}

@@ -70,7 +70,7 @@ func checkOne(ctx context.Context, payload, sigFile File, pub minisign.PublicKey
 		}
 		return err
 	}
-	if signed, bad := s.VersionMismatch(version); bad {
+	if signed, bad := s.VersionMismatch(version); bad && version != "" { // "": a bundle, bound to no app version
 		return fmt.Errorf("the signature is bound to version %s, but the tag is %s: newer Tauri updaters refuse it; sign again with --app-version %s", signed, version, version)
 	}
 	return nil

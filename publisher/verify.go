@@ -29,6 +29,8 @@ type VerifyOptions struct {
 	// on GitHub (each payload downloaded once, Concurrency at a time).
 	PubKey      *minisign.PublicKey
 	Concurrency int
+
+	scanBundles func(context.Context) ([]BundleRelease, error) // set by Verify (bundle_verify.go)
 }
 
 // VerifyReport says what Verify found.
@@ -61,6 +63,7 @@ const maxText = 4 << 20
 // wrong, and other errors when it could not check.
 func Verify(ctx context.Context, gh Releases, opts VerifyOptions) (VerifyReport, error) {
 	rep := VerifyReport{Repo: opts.Repo.String(), Tag: opts.Tag}
+	opts = withBundleScan(opts, gh)
 	rels, err := gh.ReleasesByTag(ctx, opts.Repo, opts.Tag)
 	if err != nil {
 		return rep, err
