@@ -20,7 +20,7 @@ func publishCommand() *cli.Command {
 		Description: "Refuses when verify finds any problem; a failure before the last step leaves the release a draft.\n" +
 			"Running it again on a published release changes nothing.",
 		Flags: append(cfg.flags(),
-			&cli.StringFlag{Name: "latest", Usage: "mark the release as the repository's latest: `true`, false or legacy (default: GitHub's choice, true)", EnvVars: env("LATEST"), Destination: &latest},
+			&cli.StringFlag{Name: "latest", Usage: "mark the release as the repository's latest: `true`, false or legacy (default: GitHub's choice, true; false for a hot-swap bundle)", EnvVars: env("LATEST"), Destination: &latest},
 			&cli.BoolFlag{Name: "prerelease", Usage: "publish as a prerelease (--prerelease=false publishes as a full release)", EnvVars: env("PRERELEASE")},
 			&cli.StringFlag{Name: "windows-installer", Value: "nsis", Usage: "what latest.json's bare windows keys point at: `nsis` or msi", EnvVars: env("WINDOWS_INSTALLER"), Destination: &windows},
 		),

@@ -2,12 +2,16 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
 
+	"aead.dev/minisign"
 	"github.com/urfave/cli/v2"
 
+	"github.com/otapub/ota-action/githubsrc"
+	"github.com/otapub/ota-action/githubsrc/ota"
 	"github.com/otapub/ota-action/publisher"
 )
 
@@ -17,6 +21,7 @@ type uploadConfig struct {
 	dryRun                                                        bool
 	concurrency                                                   int
 	stallTimeout                                                  time.Duration
+	bundle                                                        bundleConfig
 }
 
 func uploadCommand() *cli.Command {
@@ -24,11 +29,13 @@ func uploadCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "upload",
 		Usage:     "put build outputs on the draft release for TAG (created if missing); safe to run again",
-		ArgsUsage: "TAG PATH...",
+		ArgsUsage: "TAG PATH... | TAG BUNDLE --ota-sequence N --min-binary-version V",
 		Description: "Folders are walked for their files. Files already on the release with the same size and digest are\n" +
 			"skipped; files stuck mid-upload are repaired; a manifest SHA256SUMS-<8 hex>.txt of this run's files\n" +
-			"is written. Several jobs may upload to one tag at once: they converge on one draft.",
-		Flags: append(pubkeyFlags(&cfg.pubkey, &cfg.pubkeyFile),
+			"is written. Several jobs may upload to one tag at once: they converge on one draft.\n\n" +
+			"With --ota-sequence, BUNDLE is a frontend hot-swap bundle (.tar.gz or .zip, index.html at its root,\n" +
+			"BUNDLE.sig beside it): its archive, .sig and " + ota.MetadataName + " go on TAG's release, a release of its own.",
+		Flags: append(append(pubkeyFlags(&cfg.pubkey, &cfg.pubkeyFile),
 			&cli.StringFlag{Name: "target", Usage: "`commit` the tag will point at when the draft is published", EnvVars: []string{"OTAPUB_TARGET", "GITHUB_SHA"}, Destination: &cfg.target},
 			&cli.StringFlag{Name: "name", Usage: "release `title` for a new draft (default: the tag)", EnvVars: env("NAME"), Destination: &cfg.name},
 			&cli.StringFlag{Name: "notes", Usage: "release `notes` for a new draft", EnvVars: env("NOTES"), Destination: &cfg.notes},
@@ -42,7 +49,7 @@ func uploadCommand() *cli.Command {
 			&cli.StringFlag{Name: "tag-prefix", Usage: "the part of the tag before the version (`desktop-` for desktop-v1.2.0)", EnvVars: env("TAG_PREFIX"), Destination: &cfg.tagPrefix},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON report instead of text", Destination: &cfg.asJSON},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print what would be uploaded, change nothing", Destination: &cfg.dryRun},
-		),
+		), cfg.bundle.flags()...),
 		Action: func(c *cli.Context) error {
 			tag, paths, err := tagArg(c)
 			if err != nil {
@@ -52,6 +59,10 @@ func uploadCommand() *cli.Command {
 				return usageError{fmt.Errorf("no files: otapub upload %s PATH... (files or folders)", tag)}
 			}
 			pub, err := loadPubkey(cfg.pubkey, cfg.pubkeyFile)
+			if err != nil {
+				return err
+			}
+			bundle, err := cfg.bundle.parse(c, paths)
 			if err != nil {
 				return err
 			}
@@ -81,6 +92,9 @@ func uploadCommand() *cli.Command {
 				return err
 			}
 
+			if bundle != nil {
+				return uploadBundle(c, &cfg, bundle, tag, repo, notes, pub, client, out, log)
+			}
 			endPrep := out.group("otapub upload " + tag + ": check files")
 			files, skipped, err := publisher.Collect(paths)
 			if err == nil {
@@ -107,25 +121,53 @@ func uploadCommand() *cli.Command {
 
 			endUp := out.group(fmt.Sprintf("otapub upload %s: %d files to %s", tag, len(plan.Files), repo))
 			progress, wait := out.newProgress()
-			rep, err := publisher.Upload(c.Context, client, plan, publisher.UploadOptions{
-				Repo: repo, Target: cfg.target, Name: cfg.name, Notes: notes, Prerelease: cfg.prerelease,
-				Concurrency: cfg.concurrency, Replace: cfg.replace, AllowPublished: cfg.allowPublished,
-				StallTimeout: cfg.stallTimeout, SettleDelay: 2 * time.Second, DryRun: cfg.dryRun, Progress: progress, Log: log,
-			})
+			rep, err := publisher.Upload(c.Context, client, plan, cfg.uploadOptions(repo, notes, progress, log))
 			wait()
 			endUp()
-			if cfg.target == "" && rep.Created && !cfg.dryRun {
-				log.Warn("the draft has no --target: publishing will tag whatever the default branch points at then; pass --target or set GITHUB_SHA")
-			}
-			if rerr := reportUpload(out, repo.String(), tag, rep); rerr != nil && err == nil {
-				err = rerr
-			}
-			if err != nil {
-				out.annotate("error", err.Error())
-			}
-			return err
+			return finishUpload(out, log, &cfg, repo.String(), tag, rep, err)
 		},
 	}
+}
+
+func (cfg *uploadConfig) uploadOptions(repo githubsrc.Repo, notes string, progress publisher.Progress, log *slog.Logger) publisher.UploadOptions {
+	return publisher.UploadOptions{
+		Repo: repo, Target: cfg.target, Name: cfg.name, Notes: notes, Prerelease: cfg.prerelease,
+		Concurrency: cfg.concurrency, Replace: cfg.replace, AllowPublished: cfg.allowPublished,
+		StallTimeout: cfg.stallTimeout, SettleDelay: 2 * time.Second, DryRun: cfg.dryRun, Progress: progress, Log: log,
+	}
+}
+
+// finishUpload warns, reports and annotates after an upload.
+func finishUpload(out *reporter, log *slog.Logger, cfg *uploadConfig, repo, tag string, rep publisher.UploadReport, err error) error {
+	if cfg.target == "" && rep.Created && !cfg.dryRun {
+		log.Warn("the draft has no --target: publishing will tag whatever the default branch points at then; pass --target or set GITHUB_SHA")
+	}
+	if rerr := reportUpload(out, repo, tag, rep); rerr != nil && err == nil {
+		err = rerr
+	}
+	if err != nil {
+		out.annotate("error", err.Error())
+	}
+	return err
+}
+
+// uploadBundle uploads a frontend hot-swap bundle: checked locally, its
+// sequence checked against every bundle of the repository, then the
+// archive, its .sig and the metadata through the same Upload.
+func uploadBundle(c *cli.Context, cfg *uploadConfig, b *bundleUpload, tag string, repo githubsrc.Repo, notes string, pub *minisign.PublicKey, client *githubsrc.Client, out *reporter, log *slog.Logger) error {
+	endPrep := out.group("otapub upload " + tag + ": check the bundle")
+	plan, err := b.plan(c.Context, out, tag, pub)
+	endPrep()
+	if err != nil {
+		out.annotate("error", err.Error())
+		return err
+	}
+	endUp := out.group(fmt.Sprintf("otapub upload %s: bundle sequence %d to %s", tag, plan.Metadata.Sequence, repo))
+	progress, wait := out.newProgress()
+	rep, err := publisher.UploadBundle(c.Context, client, plan, b.seq, cfg.uploadOptions(repo, notes, progress, log))
+	wait()
+	endUp()
+	return finishUpload(out, log, cfg, repo.String(), tag, rep, err)
 }
 
 func reportUpload(out *reporter, repo, tag string, rep publisher.UploadReport) error {
