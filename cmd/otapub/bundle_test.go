@@ -270,7 +270,7 @@ func TestBundleUploadRefusals(t *testing.T) {
 }
 
 func TestParseSize(t *testing.T) {
-	for in, want := range map[string]int64{"100": 100, "100B": 100, "50MB": 50e6, "64MiB": 64 << 20, "1.5 GiB": 3 << 29, "2kb": 2000} {
+	for in, want := range map[string]int64{"100": 100, "100B": 100, "50MB": 50e6, "64MiB": 64 << 20, "1.5 GiB": 3 << 29, "2kb": 2000, "2KiB": 2048} {
 		if got, err := parseSize(in); err != nil || got != want {
 			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
 		}
