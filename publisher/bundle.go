@@ -156,9 +156,14 @@ func ScanBundles(ctx context.Context, gh BundleReleases, repo githubsrc.Repo) ([
 	if err != nil {
 		return nil, err
 	}
+	return readBundles(ctx, gh, repo, listing.Releases)
+}
+
+// readBundles reads the metadata of the releases that carry ota.MetadataName.
+func readBundles(ctx context.Context, gh BundleReleases, repo githubsrc.Repo, releases []githubsrc.Release) ([]BundleRelease, error) {
 	var out []BundleRelease
 	var metas []githubsrc.Asset
-	for _, r := range listing.Releases {
+	for _, r := range releases {
 		for _, a := range r.Assets {
 			if a.Name == ota.MetadataName {
 				out = append(out, BundleRelease{Release: r})
@@ -291,12 +296,48 @@ type BundleStore interface {
 // jobs, re-runs skip what landed, repair what broke, and refuse to change
 // what differs without --replace. Nothing is uploaded when a check fails.
 func UploadBundle(ctx context.Context, gh BundleStore, plan BundlePlan, seq SequenceOptions, opts UploadOptions) (UploadReport, error) {
-	bundles, err := ScanBundles(ctx, gh, opts.Repo)
+	refused := UploadReport{DryRun: opts.DryRun}
+	listing, err := gh.ListReleases(ctx, opts.Repo, nil)
 	if err != nil {
-		return UploadReport{DryRun: opts.DryRun}, err
+		return refused, err
+	}
+	if err := checkOwnRelease(listing.Releases, plan); err != nil {
+		return refused, fmt.Errorf("%w; nothing was uploaded", err)
+	}
+	bundles, err := readBundles(ctx, gh, opts.Repo, listing.Releases)
+	if err != nil {
+		return refused, err
 	}
 	if err := CheckSequence(bundles, plan.Tag, plan.Metadata.Sequence, seq); err != nil {
-		return UploadReport{DryRun: opts.DryRun}, fmt.Errorf("%w; nothing was uploaded", err)
+		return refused, fmt.Errorf("%w; nothing was uploaded", err)
 	}
 	return Upload(ctx, gh, plan.Plan, opts)
+}
+
+// checkOwnRelease refuses to turn a release that holds other files (a
+// native release) into a bundle: a bundle needs a release of its own.
+// What an interrupted run of this upload left (some of its files, a run
+// manifest, a replacement's temporary asset) is no obstacle.
+func checkOwnRelease(releases []githubsrc.Release, plan BundlePlan) error {
+	mine := map[string]bool{}
+	for _, f := range plan.Files {
+		mine[f.Name] = true
+	}
+	var others []string
+	for _, r := range releases {
+		if r.Tag != plan.Tag || isBundle(r.Assets) {
+			continue
+		}
+		for _, a := range r.Assets {
+			if !mine[a.Name] && !strings.HasPrefix(a.Name, tmpPrefix) && githubsrc.Classify(a.Name).Role != githubsrc.RoleChecksums {
+				others = append(others, a.Name)
+			}
+		}
+	}
+	if len(others) > 0 {
+		slices.Sort(others)
+		return fmt.Errorf("release %s already holds other files (%s): a bundle needs a release of its own; give it another tag, such as ota-%d",
+			plan.Tag, strings.Join(others, ", "), plan.Metadata.Sequence)
+	}
+	return nil
 }

@@ -279,6 +279,7 @@ func TestBundleSequenceRefusals(t *testing.T) {
 		{"ota-x", 5, false, ""},
 		{"ota-x", 9, false, ""},
 		{"ota-7", 7, false, ""}, // its own draft: a re-run
+		{"v2.0.0", 10, false, "release v2.0.0 already holds other files (DemoApp_2.0.0_x64-setup.exe): a bundle needs a release of its own; give it another tag, such as ota-10"},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s seq %d allow-lower %v", tt.tag, tt.seq, tt.allowLower), func(t *testing.T) {
@@ -441,5 +442,36 @@ func TestLanesApart(t *testing.T) {
 	check(t, err)
 	if _, ok := pr.Release.Asset(publisher.LatestJSON); ok {
 		t.Error("a bundle whose archive looks like a payload got latest.json")
+	}
+}
+
+// TestBundleUploadResumes: a bundle upload cut short (the metadata never
+// sent, the archive stuck mid-upload) is finished by running it again;
+// until then verify says what is wrong.
+func TestBundleUploadResumes(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	gh.AddRepo(fullName, githubsrctest.RepoOptions{})
+	c := client(t, gh)
+	pub := pubkey(t, "test.key.pub")
+	p := bundlePlan(t, "ota-2", writeBundle(t, "dist.zip", githubsrctest.Zip(dist), "test.key"), bundleOpts(2, "1.0.0"))
+	_, err := publisher.UploadBundle(t.Context(), c, p, publisher.SequenceOptions{}, uploadOpts())
+	check(t, err)
+	check(t, c.DeleteAsset(t.Context(), repo, assetByName(t, gh, "ota-2", ota.MetadataName).ID))
+	gh.SetAssetState(assetByName(t, gh, "ota-2", "dist.zip").ID, "starter")
+
+	// Without its metadata the release is no bundle yet: the native rules
+	// call it what it is, a release without a version or payloads.
+	if _, err := publisher.Verify(t.Context(), c, verifyOpts(t, "ota-2", &pub)); err == nil {
+		t.Fatal("verify passed a bundle without its metadata")
+	}
+	rep, err := publisher.UploadBundle(t.Context(), c, p, publisher.SequenceOptions{}, uploadOpts())
+	check(t, err)
+	if rep.Created || rep.Count(publisher.ActionRepair) != 1 || rep.Count(publisher.ActionUpload) != 1 || rep.Count(publisher.ActionSkip) != 2 {
+		t.Errorf("re-run: %+v; want the archive repaired, the metadata uploaded, the rest skipped", rep.Files)
+	}
+	v, err := publisher.Verify(t.Context(), c, verifyOpts(t, "ota-2", &pub))
+	if err != nil || v.Signatures != 1 {
+		t.Fatalf("after the re-run: %v", err)
 	}
 }
