@@ -177,7 +177,7 @@ func TestBundleCommands(t *testing.T) {
 			t.Errorf("verify %s: exit %d\n%s%s", b.tag, code, stdout, stderr)
 		}
 		code, stdout, stderr = otapub(t, "publish "+b.tag+" --pubkey-file "+key+".pub")
-		if code != 0 || !strings.Contains(stdout, "published demo-org/demo-app@"+b.tag) {
+		if code != 0 || !strings.Contains(stdout, "published demo-org/demo-app@"+b.tag) || !strings.Contains(stdout, "not made the repository's latest release") {
 			t.Fatalf("publish %s: exit %d\n%s%s", b.tag, code, stdout, stderr)
 		}
 
@@ -259,6 +259,9 @@ func TestBundleUploadRefusals(t *testing.T) {
 			}
 			if n := gh.Count(bundleUploadRoute) - before; n != 0 {
 				t.Errorf("a refused upload sent %d files", n)
+			}
+			if strings.Contains(stdout, "uploaded 0") {
+				t.Errorf("a refused upload reported an upload:\n%s", stdout)
 			}
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/otapub/ota-action/githubsrc"
+	"github.com/otapub/ota-action/githubsrc/ota"
 	"github.com/otapub/ota-action/publisher"
 )
 
@@ -85,6 +86,9 @@ func publishCommand() *cli.Command {
 				out.annotate("notice", "the release is immutable from now on")
 			}
 			out.printf("published %s@%s: %s\n", vopts.Repo, vopts.Tag, rep.URL)
+			if _, bundle := rep.Release.Asset(ota.MetadataName); bundle && opts.MakeLatest == "" {
+				out.printf("a hot-swap bundle: not made the repository's latest release (--latest true would)\n")
+			}
 			for _, u := range rep.Assets {
 				out.printf("  %s\n", u)
 			}

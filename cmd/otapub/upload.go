@@ -167,6 +167,10 @@ func uploadBundle(c *cli.Context, cfg *uploadConfig, b *bundleUpload, tag string
 	rep, err := publisher.UploadBundle(c.Context, client, plan, b.seq, cfg.uploadOptions(repo, notes, progress, log))
 	wait()
 	endUp()
+	if err != nil && len(rep.Files) == 0 { // refused before the draft was touched: nothing to report
+		out.annotate("error", err.Error())
+		return err
+	}
 	return finishUpload(out, log, cfg, repo.String(), tag, rep, err)
 }
 
