@@ -367,6 +367,10 @@ func TestVerifyBundleProblems(t *testing.T) {
 				check(t, err)
 			}
 		}, "DemoApp_aarch64.app.tar.gz", "native updater payload on a hot-swap bundle release", publisher.CheckBundle},
+		{"an electron channel file on the bundle release", func(t *testing.T, gh *githubsrctest.Server, c *githubsrc.Client) {
+			_, err := c.Upload(t.Context(), repo, gh.Releases(fullName)[0], "latest-mac.yml", strings.NewReader("version: 1.0.0\n"), 15)
+			check(t, err)
+		}, "latest-mac.yml", "carries latest-mac.yml: native updaters must not be pointed at a bundle", publisher.CheckBundle},
 		{"a second draft", func(t *testing.T, gh *githubsrctest.Server, c *githubsrc.Client) {
 			gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "ota-5", Draft: true})
 		}, "", "2 drafts share the tag ota-5", publisher.CheckRelease},

@@ -58,7 +58,7 @@ func withBundleScan(opts VerifyOptions, gh Releases) VerifyOptions {
 // the metadata claims; index.html at the archive's root; with --pubkey,
 // the signature against the archive's bytes (streamed once, through the
 // evidence reader); no other release using the sequence; no native
-// updater file that no updater would ever be offered.
+// updater payload or updater manifest (latest.json, latest*.yml).
 func checkBundle(ctx context.Context, v *verification) error {
 	if v.ota == nil {
 		return nil
@@ -98,9 +98,11 @@ func checkBundle(ctx context.Context, v *verification) error {
 			Message: p.Asset.Name + " is a native updater payload on a hot-swap bundle release: updaters are never offered a bundle release's payloads",
 			Fix:     "delete it here and publish it on its own release"})
 	}
-	if a, ok := v.byName[LatestJSON]; ok {
-		fail(CheckPayload, Problem{Asset: a.Name, Message: "a hot-swap bundle release carries latest.json: native updaters must not be pointed at a bundle",
-			Fix: "delete latest.json from this release"})
+	for _, a := range v.assets {
+		if githubsrc.Classify(a.Name).Role == githubsrc.RoleUpdaterManifest {
+			fail(CheckPayload, Problem{Asset: a.Name, Message: "a hot-swap bundle release carries " + a.Name + ": native updaters must not be pointed at a bundle",
+				Fix: "delete " + a.Name + " from this release"})
+		}
 	}
 	if err := checkSequenceUnique(ctx, v, m); err != nil {
 		return err
