@@ -29,11 +29,15 @@ type VerifyOptions struct {
 	// on GitHub (each payload downloaded once, Concurrency at a time).
 	PubKey      *minisign.PublicKey
 	Concurrency int
+
+	local bool // the files are a local folder's (VerifyDir)
 }
 
 // VerifyReport says what Verify found.
 type VerifyReport struct {
-	Repo       string        `json:"repo"`
+	Repo string `json:"repo"`
+	// Dir is the folder VerifyDir checked, or "" for a release on GitHub.
+	Dir        string        `json:"dir,omitempty"`
 	Tag        string        `json:"tag"`
 	ReleaseID  int64         `json:"release_id"`
 	ReleaseURL string        `json:"release_url"`
