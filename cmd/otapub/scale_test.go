@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"fmt"
 	"io"
@@ -48,8 +47,8 @@ import (
 //	OTAPUB_BENCH_CHECKS [4000]          checks of each steady-state run, spread over all apps
 //	OTAPUB_BENCH_CONNS [8]              connections those checks come from
 //	OTAPUB_BENCH_TTL [2s]               --cache-ttl of the TTL run
-//	OTAPUB_BENCH_TTL_APPS [100]         apps of the TTL run, each checked 5 times per TTL
-//	OTAPUB_BENCH_TTL_PERIODS [3]        how many TTLs the TTL run lasts
+//	OTAPUB_BENCH_TTL_APPS [100]         apps of the TTL run, each checked 10 times per TTL
+//	OTAPUB_BENCH_TTL_PERIODS [4]        how many TTLs the TTL run counts (after one it does not)
 //	OTAPUB_BENCH_COLD_LIMIT [5m]        give up waiting for a first 200 after this
 //	OTAPUB_BENCH_SCENARIOS [all]        comma-separated subset of cold,private,apps,ttl
 //
@@ -101,8 +100,8 @@ func BenchmarkScale(b *testing.B) {
 		perApp := all.rss / float64(e.apps)
 		overOne := (all.rss - one.rss) / float64(max(e.apps-1, 1))
 		row(fmt.Sprintf("%s apps (2 releases × 12 assets) in one --config, each warmed by one check (--max-cached-apps %d)", scaleComma(e.apps), e.apps),
-			fmt.Sprintf("RSS %.0f MiB (peak %.0f MiB) = %.3f MiB per app; %.3f MiB per app over a one-app process's %.1f MiB; every app answering after %s, with %s API calls and %s .sig reads",
-				scaleMiB(all.rss), scaleMiB(all.peak), scaleMiB(perApp), scaleMiB(overOne), scaleMiB(one.rss), scaleSecs(all.warm), scaleComma(all.api), scaleComma(all.sigs)))
+			fmt.Sprintf("RSS %.0f MiB (peak %.0f MiB) = %.3f MiB per app; %.3f MiB per app over a one-app process's %.1f MiB; every app answering 200 after %s (%s refreshes, %d failed; %.1f s of otapub CPU), with %s API calls and %s .sig reads",
+				scaleMiB(all.rss), scaleMiB(all.peak), scaleMiB(perApp), scaleMiB(overOne), scaleMiB(one.rss), scaleSecs(all.warm), scaleComma(all.refreshes), all.refreshErrors, all.cpu, scaleComma(all.api), scaleComma(all.sigs)))
 		b.ReportMetric(scaleMiB(perApp), "MiB/app")
 
 		cached := scaleSpread(b, gh, all.proc, e)
@@ -120,7 +119,7 @@ func BenchmarkScale(b *testing.B) {
 	}
 	if e.on("ttl") {
 		r := scaleTTL(b, bin, e)
-		row(fmt.Sprintf("steady state, %d apps, --cache-ttl %v, each app checked 5× per TTL for %d TTLs", e.ttlApps, e.ttl, e.ttlPeriods), r.String())
+		row(fmt.Sprintf("steady state, %d apps, --cache-ttl %v, each app checked 10× per TTL for %d TTLs", e.ttlApps, e.ttl, e.ttlPeriods), r.String())
 		b.ReportMetric(r.listingsPerAppTTL, "steady-listings/app/TTL")
 	}
 
@@ -150,7 +149,7 @@ func scaleEnvFromOS() scaleEnv {
 		checks:      envInt("OTAPUB_BENCH_CHECKS", 4000),
 		conns:       envInt("OTAPUB_BENCH_CONNS", 8),
 		ttlApps:     envInt("OTAPUB_BENCH_TTL_APPS", 100),
-		ttlPeriods:  envInt("OTAPUB_BENCH_TTL_PERIODS", 3),
+		ttlPeriods:  envInt("OTAPUB_BENCH_TTL_PERIODS", 4),
 		latency:     scaleEnvDuration("OTAPUB_BENCH_LATENCY", 50*time.Millisecond),
 		ttl:         scaleEnvDuration("OTAPUB_BENCH_TTL", 2*time.Second),
 		coldLimit:   scaleEnvDuration("OTAPUB_BENCH_COLD_LIMIT", 5*time.Minute),
@@ -353,7 +352,8 @@ type coldResult struct {
 	listings       int
 	refreshes      int
 	refreshErrors  int
-	ok, busy, fail int // of the 64 concurrent first checks
+	cpu            float64 // otapub's CPU seconds until the first 200
+	ok, busy, fail int     // of the 64 concurrent first checks
 }
 
 func (r coldResult) String() string {
@@ -363,7 +363,7 @@ func (r coldResult) String() string {
 	} else {
 		fmt.Fprintf(&s, "first 200 after %s", scaleSecs(r.first200))
 	}
-	fmt.Fprintf(&s, " (%d refreshes, %d failed)", r.refreshes, r.refreshErrors)
+	fmt.Fprintf(&s, " (%d refreshes, %d failed; %.1f s of otapub CPU)", r.refreshes, r.refreshErrors, r.cpu)
 	if r.version != r.want {
 		fmt.Fprintf(&s, " offering %q, not %s", r.version, r.want)
 	}
@@ -420,6 +420,7 @@ func scaleCold(b *testing.B, bin string, e scaleEnv, releases int, latency time.
 			continue
 		}
 		r.first200 = time.Since(p.started)
+		r.cpu = cpuSeconds(b, p.pid)
 		r.version = scaleJSONField(body, "version")
 		break
 	}
@@ -482,10 +483,11 @@ func scaleConfig(b *testing.B, apps int) string {
 }
 
 type warmResult struct {
-	proc      *scaleProc
-	rss, peak float64
-	warm      time.Duration
-	api, sigs int
+	proc                     *scaleProc
+	rss, peak, cpu           float64
+	warm                     time.Duration
+	api, sigs                int
+	refreshes, refreshErrors int
 }
 
 // scaleWarmApps starts otapub on a config of apps apps and checks each
@@ -518,7 +520,9 @@ func scaleWarmApps(b *testing.B, bin string, gh *githubsrctest.Server, config st
 	if n := failed.Load(); n > 0 {
 		b.Errorf("%d of %d apps never answered 200", n, apps)
 	}
-	r := warmResult{proc: p, warm: time.Since(p.started), api: gh.APICalls(), sigs: gh.Count(scaleRouteDownload)}
+	r := warmResult{proc: p, warm: time.Since(p.started), api: gh.APICalls(), sigs: gh.Count(scaleRouteDownload), cpu: cpuSeconds(b, p.pid)}
+	r.refreshes = p.metric("otapub_refresh_duration_seconds_count")
+	r.refreshErrors = p.metric("otapub_refresh_errors_total")
 	time.Sleep(200 * time.Millisecond) // let the last refreshes' garbage settle a little
 	r.rss, r.peak = scaleProcStatus(p.pid, "VmRSS:"), scaleProcStatus(p.pid, "VmHWM:")
 	return r
@@ -584,16 +588,20 @@ type ttlResult struct {
 }
 
 func (r ttlResult) String() string {
-	return fmt.Sprintf("%.2f listings per app per TTL (%s of %s answered 304), %.2f API calls per app per TTL, %s .sig reads, over %s checks in %s",
+	return fmt.Sprintf("%.2f listings per app per TTL (%s of %s answered 304), %.2f API calls per app per TTL, %s .sig reads; counted over %s checks in %s after one TTL not counted",
 		r.listingsPerAppTTL, scaleComma(r.notMod), scaleComma(r.listings), r.apiPerApp, scaleComma(r.sigs), scaleComma(r.checks), scaleSecs(r.took))
 }
 
 // scaleTTL warms ttlApps apps with a short --cache-ttl, then checks every
-// app 5 times per TTL for ttlPeriods TTLs and counts upstream calls.
+// app 10 times per TTL: one TTL not counted (every app refreshes once, so
+// that the first refreshes after startup are behind), then ttlPeriods TTLs
+// over which the upstream calls are counted. A refresh starts only on the
+// first check after the TTL, so its period is a TTL plus up to a tenth, and
+// the apps, warmed together, refresh in step: expect a little under one
+// listing per app per TTL.
 func scaleTTL(b *testing.B, bin string, e scaleEnv) ttlResult {
 	gh := scaleAppsGitHub(b, e.ttlApps)
 	config := scaleConfig(b, e.ttlApps)
-	gh.ResetCounts()
 	p := scaleServe(b, bin, gh, "--config", config, "--max-cached-apps", strconv.Itoa(e.ttlApps), "--cache-ttl", e.ttl.String())
 	defer p.stop()
 	for i := range e.ttlApps {
@@ -604,13 +612,21 @@ func scaleTTL(b *testing.B, bin string, e scaleEnv) ttlResult {
 			}
 		}
 	}
-	gh.ResetCounts()
 	r := ttlResult{apps: e.ttlApps, periods: e.ttlPeriods, ttl: e.ttl}
-	tick := e.ttl / 5
+	tick, lead := e.ttl/10, e.ttl
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(e.ttlPeriods)*e.ttl)
-	defer cancel()
-	for round := 0; ctx.Err() == nil && round < 5*e.ttlPeriods; round++ {
+	end := start.Add(lead + time.Duration(e.ttlPeriods)*e.ttl)
+	var counted time.Time
+	for round := 0; ; round++ {
+		at := start.Add(time.Duration(round) * tick)
+		if !at.Before(end) {
+			break
+		}
+		time.Sleep(time.Until(at))
+		if counted.IsZero() && !at.Before(start.Add(lead)) {
+			gh.ResetCounts()
+			counted = time.Now()
+		}
 		var next atomic.Int64
 		var wg sync.WaitGroup
 		for range e.conns {
@@ -621,13 +637,12 @@ func scaleTTL(b *testing.B, bin string, e scaleEnv) ttlResult {
 			})
 		}
 		wg.Wait()
-		r.checks += e.ttlApps
-		select {
-		case <-ctx.Done():
-		case <-time.After(time.Until(start.Add(time.Duration(round+1) * tick))):
+		if !counted.IsZero() {
+			r.checks += e.ttlApps
 		}
 	}
-	r.took = time.Since(start)
+	time.Sleep(time.Until(end))
+	r.took = time.Since(counted)
 	counts := gh.Counts()
 	r.listings, r.notMod, r.sigs, r.api = counts[scaleRouteList], counts["304"], counts[scaleRouteDownload], gh.APICalls()
 	periods := r.took.Seconds() / e.ttl.Seconds()
