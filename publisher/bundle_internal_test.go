@@ -37,7 +37,13 @@ func TestVerifyBundleFolder(t *testing.T) {
 	pub, err := taurisig.ParsePublicKey(string(pubText))
 	must(t, err)
 
-	rep, err := verifyRelease(t.Context(), VerifyOptions{Tag: "ota-3", PubKey: &pub}, githubsrc.Release{Tag: "ota-3", Draft: true}, nil, folderFiles(dir))
+	var files folderFiles
+	for _, name := range []string{"dist.zip", "dist.zip.sig", ota.MetadataName} {
+		info, err := os.Stat(filepath.Join(dir, name))
+		must(t, err)
+		files = append(files, File{Path: filepath.Join(dir, name), Name: name, Size: info.Size()})
+	}
+	rep, err := verifyRelease(t.Context(), VerifyOptions{Tag: "ota-3", PubKey: &pub, local: true}, githubsrc.Release{Tag: "ota-3", Draft: true}, nil, files)
 	if err != nil || !rep.Complete || rep.Signatures != 1 {
 		t.Fatalf("verify of a bundle folder: %v (%d signatures)", err, rep.Signatures)
 	}

@@ -44,6 +44,7 @@ func (p Problem) String() string {
 type IncompleteError struct {
 	Repo     githubsrc.Repo
 	Tag      string
+	Dir      string // set when the files are a local folder's (VerifyDir)
 	Problems []Problem
 }
 
@@ -52,7 +53,11 @@ func (e *IncompleteError) Error() string {
 	for i, p := range e.Problems {
 		lines[i] = "  - " + p.String()
 	}
-	return fmt.Sprintf("release %s of %s is not ready: %d problems:\n%s", e.Tag, e.Repo, len(e.Problems), strings.Join(lines, "\n"))
+	what := fmt.Sprintf("release %s of %s is", e.Tag, e.Repo)
+	if e.Dir != "" {
+		what = fmt.Sprintf("the files in %s for %s are", e.Dir, e.Tag)
+	}
+	return fmt.Sprintf("%s not ready: %d problems:\n%s", what, len(e.Problems), strings.Join(lines, "\n"))
 }
 
 // ExitStatus is the command's exit status for an incomplete release.
@@ -320,13 +325,13 @@ func checkManifests(ctx context.Context, v *verification) error {
 	}
 	covered := map[string]bool{}
 	for _, l := range lines {
-		target, ok := v.byName[l.Name]
+		target, ok := v.asset(l.Name)
 		if !ok {
-			v.add(Problem{Check: CheckManifest, Asset: l.manifest, Message: fmt.Sprintf("%s lists %s, which is not on the release", l.manifest, l.Name),
-				Fix: "upload " + l.Name + ", or remove the manifest"})
+			v.add(Problem{Check: CheckManifest, Asset: l.manifest, Message: fmt.Sprintf("%s line %d lists %s, which is not %s", l.manifest, l.Line, l.Name, v.place()),
+				Fix: "upload " + l.Name + ", or remove its line from " + l.manifest})
 			continue
 		}
-		covered[l.Name] = true
+		covered[target.Name] = true
 		if !target.Uploaded() {
 			continue // checkAssets names it
 		}
@@ -335,16 +340,22 @@ func checkManifests(ctx context.Context, v *verification) error {
 			return err
 		}
 		if got != l.SHA256 {
-			v.add(Problem{Platform: platformOf(l.Name), Check: CheckManifest, Asset: l.Name,
-				Message: fmt.Sprintf("%s has sha256 %.12s… on GitHub, but %s says %.12s…", l.Name, got, l.manifest, l.SHA256),
-				Fix:     "upload the right file with otapub upload --replace (it rewrites the manifest)"})
+			v.add(Problem{Platform: platformOf(target.Name), Check: CheckManifest, Asset: target.Name,
+				Message: fmt.Sprintf("%s has sha256 %.12s… %s, but %s line %d says %.12s…", target.Name, got, v.place(), l.manifest, l.Line, l.SHA256),
+				Fix:     "upload the right file with otapub upload --replace (it rewrites the manifest), or fix the manifest"})
 		}
+	}
+	if v.opts.local && len(v.uploadedAssets(isManifest)) == 0 {
+		return nil // a build folder before upload: upload writes the manifest
+	}
+	fix := "upload it with otapub upload, which writes a manifest of what it uploads"
+	if v.opts.local {
+		fix = "add its line to the folder's manifest (sha256sum FILE >> MANIFEST), or leave it out of the folder"
 	}
 	for _, p := range v.found.ByKey {
 		for _, name := range []string{p.Asset.Name, p.Sig.Name} {
 			if !covered[name] {
-				v.add(Problem{Platform: p.Artifact.Platform.Key(), Check: CheckManifest, Asset: name, Message: name + " is in no checksum manifest",
-					Fix: "upload it with otapub upload, which writes a manifest of what it uploads"})
+				v.add(Problem{Platform: p.Artifact.Platform.Key(), Check: CheckManifest, Asset: name, Message: name + " is in no checksum manifest", Fix: fix})
 				covered[name] = true
 			}
 		}
@@ -358,7 +369,7 @@ func checkManifests(ctx context.Context, v *verification) error {
 func (v *verification) readAhead(ctx context.Context, names []string, sha512 bool) error {
 	var read []githubsrc.Asset
 	for _, name := range names {
-		if a, ok := v.byName[name]; ok && a.Uploaded() && (sha512 || a.SHA256() == "") {
+		if a, ok := v.asset(name); ok && a.Uploaded() && (sha512 || a.SHA256() == "") {
 			read = append(read, a)
 		}
 	}
@@ -366,6 +377,24 @@ func (v *verification) readAhead(ctx context.Context, names []string, sha512 boo
 		_, err := v.ev.SHA512(ctx, a) // one pass: both hashes
 		return err
 	})
+}
+
+// asset finds the asset a manifest line names: by the name as written, or
+// by the name GitHub gives that file ("My App.exe" is "My.App.exe").
+func (v *verification) asset(name string) (githubsrc.Asset, bool) {
+	if a, ok := v.byName[name]; ok {
+		return a, true
+	}
+	a, ok := v.byName[githubsrc.AssetName(name)]
+	return a, ok
+}
+
+// place says where the files are, for messages.
+func (v *verification) place() string {
+	if v.opts.local {
+		return "in the folder"
+	}
+	return "on the release"
 }
 
 func isManifest(a githubsrc.Asset) bool {

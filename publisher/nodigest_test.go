@@ -65,7 +65,7 @@ func TestNoDigests(t *testing.T) {
 	data, _ := gh.AssetData(a.ID)
 	gh.SetAssetData(a.ID, append([]byte{data[0] ^ 1}, data[1:]...))
 	v, err := publisher.Verify(ctx, c, verifyOpts(t, "v1.2.0", nil, allTauriV2...))
-	if !hasProblem(problemsOf(err), publisher.CheckManifest, "DemoApp_1.2.0_amd64.AppImage", "on GitHub, but SHA256SUMS-") {
+	if !hasProblem(problemsOf(err), publisher.CheckManifest, "DemoApp_1.2.0_amd64.AppImage", "on the release, but SHA256SUMS-") {
 		t.Errorf("verify of a corrupted asset = %v, want a manifest mismatch", err)
 	}
 	if v.PayloadBytes == 0 {

@@ -39,8 +39,10 @@ type UploadOptions struct {
 	// long (default 60s). Retries follow the client's githubsrc.Retry, as
 	// every other GitHub call does.
 	StallTimeout time.Duration
-	// SettleDelay is how long to wait after creating a draft before looking
-	// for drafts other jobs made at the same moment (default 2s).
+	// SettleDelay bounds how long, after creating a draft, upload waits
+	// for GitHub to list it before deciding whether another job's older
+	// draft wins (otapub upload uses 2s). The look comes after the uploads, and a
+	// listing that already shows the new draft settles it at once.
 	SettleDelay time.Duration
 	// DryRun decides everything and changes nothing.
 	DryRun   bool
@@ -130,6 +132,8 @@ type uploader struct {
 	gh   Releases
 	opts UploadOptions
 	tag  string
+
+	createdAt time.Time // when this run created its draft
 }
 
 // Upload puts plan's files on the draft release for plan.Tag, creating the
@@ -158,36 +162,62 @@ func Upload(ctx context.Context, gh Releases, plan Plan, opts UploadOptions) (Up
 		return report, err
 	}
 	report.Release, report.Created = rel, created
+	all := append(files, manifest)
+	report.Files, err = u.send(ctx, rel, all)
+	if err != nil || opts.DryRun || !created {
+		return report, err
+	}
+	// Jobs that created drafts at the same moment converge on the lowest
+	// ID; the look for older drafts comes after the uploads, so GitHub has
+	// had that long to list them.
+	winner, err := u.converge(ctx, rel)
+	if err != nil || winner.ID == rel.ID {
+		return report, err
+	}
+	opts.Log.Info("another job created a draft first; moving this run's files to it", "tag", plan.Tag, "ours", rel.ID, "theirs", winner.ID)
+	report.Release, report.Created = winner, false
+	if report.Files, err = u.send(ctx, winner, all); err != nil {
+		return report, err
+	}
+	if err := u.gh.DeleteRelease(ctx, opts.Repo, rel.ID); err != nil {
+		opts.Log.Warn("could not delete this run's duplicate draft: delete it on GitHub (verify refuses two drafts)", "id", rel.ID, "err", err)
+	}
+	return report, nil
+}
+
+// send puts files on rel: it decides what each needs, cleans up broken
+// leftovers and uploads, --concurrency at a time.
+func (u *uploader) send(ctx context.Context, rel githubsrc.Release, all []File) ([]FileResult, error) {
+	opts := u.opts
 	// The listing that found the release embeds its assets; a page's worth
 	// may be cut short, so then list them. Even a short list is safe: an
 	// upload that meets a name already taken reads the asset back.
 	assets := rel.Assets
+	var err error
 	if rel.ID != 0 && len(assets) >= 100 {
-		if assets, err = gh.Assets(ctx, opts.Repo, rel.ID); err != nil {
-			return report, err
+		if assets, err = u.gh.Assets(ctx, opts.Repo, rel.ID); err != nil {
+			return nil, err
 		}
 	}
-	all := append(files, manifest)
 	decisions, err := u.decide(ctx, all, assets)
-	for _, d := range decisions {
-		report.Files = append(report.Files, FileResult{Name: d.file.Name, Size: d.file.Size, SHA256: d.file.SHA256, Action: d.action})
+	results := make([]FileResult, len(decisions))
+	for i, d := range decisions {
+		results[i] = FileResult{Name: d.file.Name, Size: d.file.Size, SHA256: d.file.SHA256, Action: d.action}
 	}
 	if err != nil || opts.DryRun {
-		return report, err
+		return results, err
 	}
 	if err := u.cleanup(ctx, decisions, assets); err != nil {
-		return report, err
+		return results, err
 	}
 
 	// The manifest depends only on the local files, so it goes up with them
 	// (if a file fails, verify finds it missing and a re-run sends it), and,
 	// a few KiB, beside the --concurrency files rather than in their place.
-	results := make([]FileResult, len(decisions))
 	var g errgroup.Group
 	g.SetLimit(opts.Concurrency)
 	var side sync.WaitGroup
 	for i, d := range decisions {
-		results[i] = FileResult{Name: d.file.Name, Size: d.file.Size, SHA256: d.file.SHA256, Action: d.action}
 		if d.action == ActionSkip {
 			opts.Progress.Finish(d.file.Name, d.action, nil)
 			continue
@@ -214,15 +244,14 @@ func Upload(ctx context.Context, gh Releases, plan Plan, opts UploadOptions) (Up
 			failed = append(failed, r.Name+": "+r.Error)
 		}
 	}
-	report.Files = results
 	if err := ctx.Err(); err != nil {
-		return report, fmt.Errorf("upload to %s@%s interrupted: run the same command again to finish: %w", opts.Repo, plan.Tag, err)
+		return results, fmt.Errorf("upload to %s@%s interrupted: run the same command again to finish: %w", opts.Repo, u.tag, err)
 	}
 	if len(failed) > 0 {
-		return report, fmt.Errorf("upload to %s@%s: %d of %d files failed (run the same command again; what landed is kept):\n  %s",
-			opts.Repo, plan.Tag, len(failed), len(decisions), strings.Join(failed, "\n  "))
+		return results, fmt.Errorf("upload to %s@%s: %d of %d files failed (run the same command again; what landed is kept):\n  %s",
+			opts.Repo, u.tag, len(failed), len(decisions), strings.Join(failed, "\n  "))
 	}
-	return report, nil
+	return results, nil
 }
 
 // memFile is an in-memory file, such as the run's manifest.
@@ -240,8 +269,8 @@ func (f File) open() (io.ReadCloser, error) {
 
 // draft finds the release to upload to, creating a draft when there is
 // none. Several jobs may create drafts for one tag at the same moment; all
-// converge on the draft with the lowest ID (the first created), and a job
-// whose own draft lost deletes it.
+// converge on the draft with the lowest ID (the first created): Upload
+// moves a run's files from a draft that lost (converge) and deletes it.
 func (u *uploader) draft(ctx context.Context) (githubsrc.Release, bool, error) {
 	repo, tag := u.opts.Repo, u.tag
 	rels, err := u.gh.ReleasesByTag(ctx, repo, tag)
@@ -282,23 +311,41 @@ func (u *uploader) draft(ctx context.Context) (githubsrc.Release, bool, error) {
 		return githubsrc.Release{}, false, err
 	}
 	u.opts.Log.Info("created draft", "repo", repo.String(), "tag", tag, "id", created.ID, "target", u.opts.Target)
-	if err := githubsrc.Sleep(ctx, u.opts.SettleDelay); err != nil {
-		return created, true, err
-	}
-	again, err := u.gh.ReleasesByTag(ctx, repo, tag)
-	if err != nil {
-		return created, true, nil // ours stands; verify refuses two drafts if one appears
-	}
-	winner, ok := firstDraft(again)
-	if !ok || winner.ID == created.ID {
-		return created, true, nil
-	}
-	u.opts.Log.Info("another job created a draft first; using it", "tag", tag, "ours", created.ID, "theirs", winner.ID)
-	if err := u.gh.DeleteRelease(ctx, repo, created.ID); err != nil {
-		u.opts.Log.Warn("could not delete the duplicate draft", "id", created.ID, "err", err)
-	}
-	return winner, false, nil
+	u.createdAt = time.Now()
+	return created, true, nil
 }
+
+// converge returns the draft every job must end on: the lowest-ID draft
+// for the tag. It trusts a listing once that listing shows this run's own
+// draft: GitHub numbers releases in the order it creates them, so a
+// listing that has caught up with ours has every older draft too. Until
+// then (GitHub may list a new draft late) it looks again, for at most
+// SettleDelay from our draft's creation. The uploads ran in between, so
+// the first look usually settles it. A failed look keeps ours (verify
+// refuses two drafts, and a re-run converges).
+func (u *uploader) converge(ctx context.Context, ours githubsrc.Release) (githubsrc.Release, error) {
+	for {
+		again, err := u.gh.ReleasesByTag(ctx, u.opts.Repo, u.tag)
+		if err != nil {
+			u.opts.Log.Warn("could not look for other jobs' drafts", "tag", u.tag, "err", err)
+			return ours, nil
+		}
+		listed := slices.ContainsFunc(again, func(r githubsrc.Release) bool { return r.ID == ours.ID })
+		if left := u.opts.SettleDelay - time.Since(u.createdAt); listed || left <= 0 {
+			if winner, ok := firstDraft(again); ok && winner.ID < ours.ID {
+				return winner, nil
+			}
+			return ours, nil
+		}
+		if err := githubsrc.Sleep(ctx, min(settlePoll, u.opts.SettleDelay-time.Since(u.createdAt))); err != nil {
+			return ours, err
+		}
+	}
+}
+
+// settlePoll is how often converge looks again while GitHub does not list
+// this run's new draft yet.
+const settlePoll = 250 * time.Millisecond
 
 // firstDraft returns the draft with the lowest ID.
 func firstDraft(rels []githubsrc.Release) (githubsrc.Release, bool) {

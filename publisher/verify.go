@@ -30,12 +30,15 @@ type VerifyOptions struct {
 	PubKey      *minisign.PublicKey
 	Concurrency int
 
+	local       bool                                           // the files are a local folder's (VerifyDir)
 	scanBundles func(context.Context) ([]BundleRelease, error) // set by Verify (bundle_verify.go)
 }
 
 // VerifyReport says what Verify found.
 type VerifyReport struct {
-	Repo       string        `json:"repo"`
+	Repo string `json:"repo"`
+	// Dir is the folder VerifyDir checked, or "" for a release on GitHub.
+	Dir        string        `json:"dir,omitempty"`
 	Tag        string        `json:"tag"`
 	ReleaseID  int64         `json:"release_id"`
 	ReleaseURL string        `json:"release_url"`

@@ -234,6 +234,8 @@ func TestPromoteToAnotherRepo(t *testing.T) {
 			t.Fatalf("the pulled folder lacks the source's %s: %v", generated, err)
 		}
 	}
+	// The pulled folder, checked offline as an air-gapped site would.
+	sh("verify --dir " + dir + " --pubkey-file " + pub + " --github-api-url http://127.0.0.1:1/api/v3/")
 	sh("upload v1.2.0 " + dir + dst + " --target 0123456789abcdef0123456789abcdef01234567")
 	sh("verify v1.2.0" + dst + require)
 	out := sh("publish v1.2.0" + dst + require)

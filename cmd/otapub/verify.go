@@ -14,6 +14,7 @@ type verifyConfig struct {
 	pubkey, pubkeyFile, tagPrefix string
 	concurrency                   int
 	asJSON                        bool
+	dir, version                  string // verify --dir only
 }
 
 func (cfg *verifyConfig) flags() []cli.Flag {
@@ -52,12 +53,20 @@ func verifyCommand() *cli.Command {
 	var cfg verifyConfig
 	return &cli.Command{
 		Name:      "verify",
-		Usage:     "check that the draft (or published release) for TAG is complete and correctly signed",
+		Usage:     "check that the draft (or published release) for TAG, or a local folder (--dir), is complete and correctly signed",
 		ArgsUsage: "TAG",
-		Description: "Exit status: 0 complete; 1 incomplete or wrong (each problem named with its fix); 2 usage;\n" +
+		Description: "With --dir, the same checks run over the release files in a local folder (as upload would\n" +
+			"take them), with no network and no token; the version comes from TAG, --version or the folder's name.\n" +
+			"Exit status: 0 complete; 1 incomplete or wrong (each problem named with its fix); 2 usage;\n" +
 			"3 could not check (network, authentication, rate limit).",
-		Flags: cfg.flags(),
+		Flags: append(cfg.flags(),
+			&cli.StringFlag{Name: "dir", Usage: "check the release files in `DIR` instead of a release on GitHub (no network, no token)", Destination: &cfg.dir},
+			&cli.StringFlag{Name: "version", Usage: "with --dir: the `VERSION` the files must carry, when no TAG is given", Destination: &cfg.version},
+		),
 		Action: func(c *cli.Context) error {
+			if cfg.dir != "" {
+				return verifyDir(c, &cfg)
+			}
 			opts, err := cfg.options(c)
 			if err != nil {
 				return err
@@ -93,7 +102,10 @@ func reportVerify(out *reporter, rep publisher.VerifyReport, signatures bool) er
 	if !rep.Draft {
 		state = "published release"
 	}
-	if rep.ReleaseID != 0 {
+	switch {
+	case rep.Dir != "":
+		out.printf("files in %s for %s\n\n", rep.Dir, rep.Tag)
+	case rep.ReleaseID != 0:
 		out.printf("%s %s@%s (%s)\n\n", state, rep.Repo, rep.Tag, rep.ReleaseURL)
 	}
 	if len(rep.Platforms) > 0 {
@@ -117,7 +129,11 @@ func reportVerify(out *reporter, rep publisher.VerifyReport, signatures bool) er
 		sigNote = fmt.Sprintf("%d signatures checked", rep.Signatures)
 	}
 	out.printf("%s; read %d bytes of payloads and %d of manifests\n", sigNote, rep.PayloadBytes, rep.MetadataBytes)
-	if len(rep.Problems) == 0 && rep.ReleaseID != 0 {
+	switch {
+	case len(rep.Problems) > 0:
+	case rep.Dir != "":
+		out.printf("complete: %s holds a whole release for %s\n", rep.Dir, rep.Tag)
+	case rep.ReleaseID != 0:
 		out.printf("complete: %s@%s is ready to publish\n", rep.Repo, rep.Tag)
 	}
 
