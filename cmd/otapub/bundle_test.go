@@ -284,3 +284,22 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+// TestBundleThroughTheAction uploads a bundle as the GitHub Action does:
+// the archive in the files input, the bundle flags in args.
+func TestBundleThroughTheAction(t *testing.T) {
+	gh, key := bundleEnv(t)
+	archive := writeDist(t, "dist.tar.gz", distOf("action"), key)
+	t.Setenv("INPUT_COMMAND", "upload")
+	t.Setenv("INPUT_TAG", "ota-6")
+	t.Setenv("INPUT_FILES", archive)
+	t.Setenv("INPUT_ARGS", "--ota-sequence 6\n--min-binary-version 2.0.0 --channel beta")
+	t.Setenv("INPUT_PUBKEY", "")
+	if code, stdout, stderr := otapub(t, "action"); code != 0 || !strings.Contains(stdout, "bundle dist.tar.gz: sequence 6") {
+		t.Fatalf("action upload: exit %d\n%s%s", code, stdout, stderr)
+	}
+	m, err := ota.ParseMetadata(assetBytes(t, gh, releaseByTag(t, gh, "ota-6"), ota.MetadataName))
+	if err != nil || m.Sequence != 6 || m.Channel != "beta" {
+		t.Errorf("metadata %+v, %v", m, err)
+	}
+}
