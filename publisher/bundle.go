@@ -29,7 +29,8 @@ import (
 // its metadata that do not come from the archive.
 type BundleOptions struct {
 	Sequence uint64
-	// Version is what the app shows; default the tag without a leading "v".
+	// Version is what the app shows; default the tag (without the v of
+	// a version tag: v1.4.0-ota.6 shows as 1.4.0-ota.6).
 	Version          string
 	MinBinaryVersion string
 	Channel          string // "" is ota.DefaultChannel
@@ -82,7 +83,10 @@ func NewBundlePlan(ctx context.Context, tag, archive string, opts BundleOptions)
 	}
 	version := opts.Version
 	if version == "" {
-		version = strings.TrimPrefix(tag, "v")
+		version = tag
+		if len(tag) > 1 && tag[0] == 'v' && tag[1] >= '0' && tag[1] <= '9' {
+			version = tag[1:] // v1.4.0-ota.6 shows as 1.4.0-ota.6
+		}
 	}
 	limits, err := ota.NormalizeLimits(opts.Platforms)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -247,6 +248,35 @@ func TestBundlePlanRefusals(t *testing.T) {
 		p := bundlePlan(t, "ota-1", path, bundleOpts(1, "1.0.0"))
 		check(t, p.CheckSignature(t.Context(), pubkey(t, "test.key.pub")))
 	})
+}
+
+// TestBundlePlanDefaults: the version shown defaults to the tag, without
+// the v of a version tag; an archive made with tar -C dist . (entries
+// under "./") has its index.html at the root.
+func TestBundlePlanDefaults(t *testing.T) {
+	t.Parallel()
+	path := writeBundle(t, "dist.tar.gz", githubsrctest.TarGz(dist), "test.key")
+	for tag, want := range map[string]string{"ota-6": "ota-6", "v1.4.0-ota.6": "1.4.0-ota.6", "very-new": "very-new"} {
+		if got := bundlePlan(t, tag, path, bundleOpts(6, "1.0.0")).Metadata.Version; got != want {
+			t.Errorf("tag %s: version %q, want %q", tag, got, want)
+		}
+	}
+	tarBin, err := exec.LookPath("tar")
+	if err != nil {
+		t.Skip("no tar")
+	}
+	dir := t.TempDir()
+	check(t, os.MkdirAll(filepath.Join(dir, "dist", "assets"), 0o755))
+	check(t, os.WriteFile(filepath.Join(dir, "dist", "index.html"), []byte("<p>"), 0o644))
+	check(t, os.WriteFile(filepath.Join(dir, "dist", "assets", "a.js"), []byte("1"), 0o644))
+	archive := filepath.Join(dir, "dist.tar.gz")
+	if out, err := exec.Command(tarBin, "-czf", archive, "-C", filepath.Join(dir, "dist"), ".").CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v\n%s", err, out)
+	}
+	sig, err := taurisig.SignFile(privateKey(t, "test.key"), archive, "", time.Now())
+	check(t, err)
+	check(t, os.WriteFile(archive+".sig", []byte(sig), 0o644))
+	bundlePlan(t, "ota-6", archive, bundleOpts(6, "1.0.0"))
 }
 
 // TestBundleSequenceRefusals: sequences are global, drafts and every

@@ -32,7 +32,7 @@ func (b *bundleConfig) flags() []cli.Flag {
 		&cli.BoolFlag{Name: "mandatory", Usage: "mark the bundle mandatory (advisory: the app decides)", Destination: &b.mandatory},
 		&cli.StringFlag{Name: "channel", Usage: "the bundle's `channel` (default: " + ota.DefaultChannel + ")", Destination: &b.channel},
 		&cli.StringSliceFlag{Name: "platform", Usage: "limit the bundle to these `targets`, comma-separated or repeated: macos, windows-x86_64, linux-aarch64 (default: every target)"},
-		&cli.StringFlag{Name: "ota-version", Usage: "the `version` the app shows for the bundle, never compared (default: the tag without a leading v)", Destination: &b.version},
+		&cli.StringFlag{Name: "ota-version", Usage: "the `version` the app shows for the bundle, never compared (default: the tag, without the v of a version tag)", Destination: &b.version},
 		&cli.StringFlag{Name: "max-bundle-size", Usage: "refuse an archive larger than `SIZE`: bytes, or with KB, MB, GB, KiB, MiB or GiB", Destination: &b.maxStr},
 		&cli.BoolFlag{Name: "allow-lower-sequence", Usage: "accept a sequence not above the highest published bundle's", Destination: &b.allowLower},
 	}
