@@ -188,11 +188,10 @@ func readBundles(ctx context.Context, gh BundleReleases, repo githubsrc.Repo, re
 			mu.Lock()
 			out[i].Sequence, out[i].Err = seq, err
 			mu.Unlock()
-			var api *githubsrc.APIError
-			if err != nil && !errors.As(err, &api) && !errors.Is(err, errBadMetadata) {
+			if err != nil && !errors.Is(err, githubsrc.ErrNotFound) && !errors.Is(err, errBadMetadata) {
 				return err // could not ask: the caller must not guess
 			}
-			return nil
+			return nil // deleted since the listing, or broken: it holds what it says
 		})
 	}
 	if err := g.Wait(); err != nil {

@@ -509,3 +509,23 @@ func TestBundleUploadResumes(t *testing.T) {
 		t.Fatalf("after the re-run: %v", err)
 	}
 }
+
+// TestBundleSequenceUnreadable: when another bundle's metadata cannot be
+// read (GitHub keeps failing), the upload stops rather than guess its
+// sequence, and sends nothing.
+func TestBundleSequenceUnreadable(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	gh.AddRepo(fullName, githubsrctest.RepoOptions{})
+	seedBundle(t, gh, "ota-3", false, ota.Metadata{Sequence: 3, MinBinaryVersion: "1.0.0"}, githubsrctest.TarGz(dist))
+	gh.Inject(githubsrctest.Fault{Match: "GET /api/v3/repos/" + fullName + "/releases/assets/", Times: 100, Status: 502})
+	p := bundlePlan(t, "ota-4", writeBundle(t, "dist.tar.gz", githubsrctest.TarGz(dist), "test.key"), bundleOpts(4, "1.0.0"))
+	_, err := publisher.UploadBundle(t.Context(), client(t, gh), p, publisher.SequenceOptions{}, uploadOpts())
+	var api *githubsrc.APIError
+	if !errors.As(err, &api) || api.Status != 502 {
+		t.Fatalf("upload = %v, want GitHub's 502", err)
+	}
+	if gh.Count(uploadRoute) != 0 || len(gh.Releases(fullName)) != 1 {
+		t.Error("an upload that could not check its sequence sent files")
+	}
+}
