@@ -67,6 +67,8 @@ func NewBundlePlan(ctx context.Context, tag, archive string, opts BundleOptions)
 		return BundlePlan{}, fmt.Errorf("bundle %s is a folder: archive it from inside (tar -czf dist.tar.gz -C dist .) and sign the archive", archive)
 	case !ok:
 		return BundlePlan{}, fmt.Errorf("bundle %s: the hot-swap plugin extracts .tar.gz or .zip archives: archive the frontend as one", archive)
+	case nativeName(name) != "":
+		return BundlePlan{}, fmt.Errorf("bundle %s is named like %s: an update server could offer it to the native updaters; name it like dist.tar.gz or frontend-6.zip", archive, nativeName(name))
 	case info.Size() == 0:
 		return BundlePlan{}, fmt.Errorf("bundle %s is empty", archive)
 	case info.Size() > githubsrc.MaxAssetSize:
@@ -274,6 +276,19 @@ func maxSeq(bundles []BundleRelease) uint64 {
 		m = max(m, b.Sequence)
 	}
 	return m
+}
+
+// nativeName says what native release file name looks like ("a Tauri
+// updater payload for darwin-aarch64"), or "" when it looks like none.
+func nativeName(name string) string {
+	art := githubsrc.Classify(name)
+	switch art.Role {
+	case githubsrc.RoleOther:
+		return ""
+	case githubsrc.RolePayload:
+		return "an updater payload for " + art.Platform.Key()
+	}
+	return "a native release file (" + art.Role.String() + ")"
 }
 
 // isBundle reports whether assets make a release a hot-swap bundle.

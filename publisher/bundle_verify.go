@@ -90,9 +90,13 @@ func checkBundle(ctx context.Context, v *verification) error {
 	v.ota.meta = &m
 	row.Payload = m.Archive
 	row.Checks[CheckManifest] = StatusOK
+	if what := nativeName(m.Archive); what != "" {
+		fail(CheckPayload, Problem{Asset: m.Archive, Message: fmt.Sprintf("the archive %s is named like %s: an update server could offer it to the native updaters", m.Archive, what),
+			Fix: "upload the bundle again under a name like dist.tar.gz, and delete this one"})
+	}
 	for _, p := range v.ota.native.ByKey {
 		if p.Asset.Name == m.Archive {
-			continue // the bundle's archive may look like one (Frontend.app.tar.gz)
+			continue // named above
 		}
 		fail(CheckPayload, Problem{Asset: p.Asset.Name,
 			Message: p.Asset.Name + " is a native updater payload on a hot-swap bundle release: updaters are never offered a bundle release's payloads",
