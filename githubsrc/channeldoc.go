@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -241,16 +242,41 @@ func (d *ChannelDoc) Path() (path, sha512 string) {
 	return f.Path, f.SHA512
 }
 
-// SetPath sets the legacy top-level path and sha512; an empty path
-// removes both.
+// SetPath sets the legacy top-level path and sha512, where they are or,
+// new, right after files, where electron-builder writes them; an empty
+// path removes both.
 func (d *ChannelDoc) SetPath(path, sha512 string) {
 	if path == "" {
 		deleteKey(d.root, "path")
 		deleteKey(d.root, "sha512")
 		return
 	}
+	if lookup(d.root, "path") == nil {
+		after := "files"
+		if lookup(d.root, after) == nil {
+			after = "version"
+		}
+		insertAfter(d.root, after, "path")
+	}
 	setKey(d.root, "path", scalar(path))
+	if lookup(d.root, "sha512") == nil {
+		insertAfter(d.root, "path", "sha512")
+	}
 	setKey(d.root, "sha512", scalar(sha512))
+}
+
+// insertAfter adds key, with an empty value for setKey to fill, right after
+// the key after in mapping n, or last when n lacks after.
+func insertAfter(n *yaml.Node, after, key string) {
+	at := len(n.Content)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == after {
+			at = i + 2
+			break
+		}
+	}
+	kv := []*yaml.Node{{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, {Kind: yaml.ScalarNode, Tag: "!!null"}}
+	n.Content = slices.Insert(n.Content, at, kv...)
 }
 
 // Files returns d's files, each with every field it has. A channel file
