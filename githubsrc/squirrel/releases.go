@@ -135,6 +135,12 @@ const invalidFilenameChars = "\"<>|:*?\\/"
 // path separators), and only .nupkg packages.
 func checkName(name string) error {
 	file := name
+	lower := strings.ToLower(name)
+	if strings.HasPrefix(lower, "http://") || strings.HasPrefix(lower, "https://") {
+		if _, err := url.Parse(name); err != nil {
+			return fmt.Errorf("URL %s: %w", name, err)
+		}
+	}
 	if u, ok := httpURL(name); ok {
 		if u.Host == "" || u.Path == "" || strings.HasSuffix(u.Path, "/") {
 			return fmt.Errorf("URL %s: Squirrel needs a host and a path ending in the package's file name", name)
