@@ -286,13 +286,13 @@ func (d *ChannelDoc) Files() []ChannelEntry {
 	if seq == nil || seq.Kind != yaml.SequenceNode {
 		return nil
 	}
-	typed := d.File().Files
 	out := make([]ChannelEntry, 0, len(seq.Content))
-	for i, n := range seq.Content {
-		e := ChannelEntry{node: cloneNode(n)}
-		if i < len(typed) {
-			e.ChannelFileEntry = typed[i]
+	for _, n := range seq.Content {
+		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+			continue // "- " alone: the typed view skips it, and so does electron-updater's (it fails on it)
 		}
+		e := ChannelEntry{node: cloneNode(n)}
+		_ = n.Decode(&e.ChannelFileEntry) // cannot fail: Parse decoded the whole document
 		out = append(out, e)
 	}
 	return out
