@@ -28,7 +28,8 @@ import (
 // fails after a successful Parse. A ChannelDoc is not safe for concurrent
 // use; Clone one to rewrite a cached document per request.
 type ChannelDoc struct {
-	root *yaml.Node // the top-level mapping
+	doc  *yaml.Node // the document, which holds a comment heading the file
+	root *yaml.Node // doc's top-level mapping
 }
 
 // ChannelEntry is one of a ChannelDoc's files: the typed fields, and every
@@ -54,7 +55,7 @@ func ParseChannelDoc(data []byte) (*ChannelDoc, error) {
 	if root.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("channel file is a YAML %s, not a mapping of version, files, …", kindName(root.Kind))
 	}
-	d := &ChannelDoc{root: root}
+	d := &ChannelDoc{doc: &doc, root: root}
 	if _, err := d.decode(); err != nil {
 		return nil, err
 	}
@@ -86,7 +87,10 @@ func (d *ChannelDoc) File() ChannelFile {
 }
 
 // Clone returns a deep copy of d, to change without touching d.
-func (d *ChannelDoc) Clone() *ChannelDoc { return &ChannelDoc{root: cloneNode(d.root)} }
+func (d *ChannelDoc) Clone() *ChannelDoc {
+	doc := cloneNode(d.doc)
+	return &ChannelDoc{doc: doc, root: doc.Content[0]}
+}
 
 func cloneNode(n *yaml.Node) *yaml.Node {
 	if n == nil {
@@ -110,7 +114,7 @@ func (d *ChannelDoc) Encode() ([]byte, error) {
 	var b bytes.Buffer
 	e := yaml.NewEncoder(&b)
 	e.SetIndent(2)
-	if err := e.Encode(d.root); err != nil {
+	if err := e.Encode(d.doc); err != nil {
 		return nil, err
 	}
 	if err := e.Close(); err != nil {

@@ -13,7 +13,9 @@ import (
 // richChannelFile has every field electron-builder and its users write
 // (builder-util-runtime's UpdateInfo and WindowsUpdateInfo), in the order
 // createUpdateInfo and writeUpdateInfoFiles produce them, and a comment.
-const richChannelFile = `version: 1.2.0
+const richChannelFile = `# written by electron-builder 26
+
+version: 1.2.0
 files:
   - url: DemoApp-Setup-1.2.0.exe
     sha512: 955ny03iwnYNQtLdGLZEB+PBEAOvs/AoLVuSRj1o+8tL6pnA7LZVehEkmFF5qSueMUE3oyS3Yqm/foaPqnjPQA==
