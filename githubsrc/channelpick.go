@@ -58,12 +58,12 @@ func (c ElectronClient) validate() (string, error) {
 	return arch, nil
 }
 
-// ChannelFile is the name of the channel file c asks for on channel
+// ChannelFileName is the name of the channel file c asks for on channel
 // ("latest" unless the app set one), as Provider.getChannelFilePrefix
 // builds it: "latest.yml" on Windows, "latest-mac.yml" on macOS,
 // "latest-linux.yml" on x64 Linux and "latest-linux-<process.arch>.yml"
 // on other Linux arches ("latest-linux-arm.yml" for armv7).
-func (c ElectronClient) ChannelFile(channel string) (string, error) {
+func (c ElectronClient) ChannelFileName(channel string) (string, error) {
 	arch, err := c.validate()
 	if err != nil {
 		return "", err
@@ -133,7 +133,12 @@ func ChannelFileTarget(name string) (channel string, os OS, arch Arch, err error
 //
 // It fails where electron-updater fails: no files, a Mac left with none
 // or with nothing but installers, a Linux updater with no file it may
-// take.
+// take. An NSIS web installer (a channel file with packages) also fetches
+// packages[process.arch], or packages.ia32, beside the file picked
+// (Provider.ts resolveFiles); a proxy serving one must serve those too.
+// The GitHub provider replaces spaces in urls with "-" before resolving
+// them against https://github.com/<owner>/<repo>/releases/download/<tag>/;
+// pass urls so rewritten to model it.
 func PickElectronFile(files []ChannelFileEntry, base *url.URL, c ElectronClient) (ChannelFileEntry, error) {
 	arch, err := c.validate()
 	if err != nil {

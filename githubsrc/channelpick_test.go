@@ -120,7 +120,7 @@ func TestPickElectronFileClient(t *testing.T) {
 		if tc.client.ARM64Mac || len(tc.files) == 0 {
 			continue
 		}
-		name, err := tc.client.ChannelFile("")
+		name, err := tc.client.ChannelFileName("")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -169,9 +169,9 @@ func TestChannelFileNames(t *testing.T) {
 		{linuxARM, "alpha", "alpha-linux-arm.yml"},
 		{githubsrc.ElectronClient{OS: githubsrc.Linux, Arch: githubsrc.I686}, "", "latest-linux-ia32.yml"},
 	} {
-		got, err := tc.client.ChannelFile(tc.channel)
+		got, err := tc.client.ChannelFileName(tc.channel)
 		if err != nil || got != tc.want {
-			t.Errorf("%+v.ChannelFile(%q) = %q, %v; want %q", tc.client, tc.channel, got, err, tc.want)
+			t.Errorf("%+v.ChannelFileName(%q) = %q, %v; want %q", tc.client, tc.channel, got, err, tc.want)
 			continue
 		}
 		channel, os, arch, err := githubsrc.ChannelFileTarget(got)
