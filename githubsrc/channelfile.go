@@ -28,6 +28,9 @@ type ChannelFileEntry struct {
 	SHA512       string `yaml:"sha512"` // base64 of the SHA-512 of the file
 	Size         int64  `yaml:"size,omitempty"`
 	BlockMapSize int64  `yaml:"blockMapSize,omitempty"`
+	// IsAdminRightsRequired is set on NSIS per-machine installers: the
+	// updater asks for elevation before running it.
+	IsAdminRightsRequired bool `yaml:"isAdminRightsRequired,omitempty"`
 }
 
 // IsChannelFile reports whether an asset name is an electron-updater
@@ -37,6 +40,9 @@ func IsChannelFile(name string) bool {
 }
 
 // ParseChannelFile reads a channel file; the error is the YAML parser's.
+// The typed view drops fields it does not know (releaseNotes, packages,
+// stagingPercentage, …): to serve, merge or edit a channel file, read it
+// with ParseChannelDoc, which keeps them.
 func ParseChannelFile(data []byte) (ChannelFile, error) {
 	var f ChannelFile
 	err := yaml.Unmarshal(data, &f)

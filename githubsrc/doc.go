@@ -15,6 +15,14 @@
 //   - File formats both sides read: channelfile.go (electron-updater's
 //     latest*.yml), taurisig/ (Tauri's .sig). A new format that the
 //     publisher writes and the proxy serves goes here, beside them.
+//   - Electron, one model for the server's feeds and the publisher's
+//     rules: channeldoc.go keeps every field of a channel file to serve or
+//     edit it (ChannelDoc; ChannelFile is the typed, lossy view);
+//     channelmerge.go unites the files several jobs wrote under one name;
+//     channelpick.go says which file each electron-updater client takes
+//     and which channel file it asks for. squirrel/ holds Squirrel's
+//     RELEASES, Squirrel.Mac's update JSON and pub_date, and the platform
+//     spellings of hazel and update.electronjs.org.
 //   - Talking to GitHub: client.go runs every request under one Retry
 //     policy (one clock, one Sleep, one rate-limit wait: errors.go);
 //     releases.go and assets.go are the calls; put.go uploads with retries

@@ -1,0 +1,164 @@
+package squirrel_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/otapub/ota-action/githubsrc"
+	"github.com/otapub/ota-action/githubsrc/squirrel"
+)
+
+var (
+	macX64    = githubsrc.Platform{OS: githubsrc.Darwin, Arch: githubsrc.X86_64}
+	macARM64  = githubsrc.Platform{OS: githubsrc.Darwin, Arch: githubsrc.AArch64}
+	macUniv   = githubsrc.Platform{OS: githubsrc.Darwin, Arch: githubsrc.Universal}
+	winX64    = githubsrc.Platform{OS: githubsrc.Windows, Arch: githubsrc.X86_64}
+	winARM64  = githubsrc.Platform{OS: githubsrc.Windows, Arch: githubsrc.AArch64}
+	winIA32   = githubsrc.Platform{OS: githubsrc.Windows, Arch: githubsrc.I686}
+	linuxX64  = githubsrc.Platform{OS: githubsrc.Linux, Arch: githubsrc.X86_64}
+	linuxARM6 = githubsrc.Platform{OS: githubsrc.Linux, Arch: githubsrc.AArch64}
+)
+
+// hazelTests are hazel's spellings (lib/aliases.ts) and what each asks for.
+var hazelTests = []struct {
+	in   string
+	want squirrel.Target
+}{
+	{"darwin", squirrel.Target{Platform: macX64, Format: squirrel.Zip, Key: "darwin"}},
+	{"mac", squirrel.Target{Platform: macX64, Format: squirrel.Zip, Key: "darwin"}},
+	{"macos", squirrel.Target{Platform: macX64, Format: squirrel.Zip, Key: "darwin"}},
+	{"osx", squirrel.Target{Platform: macX64, Format: squirrel.Zip, Key: "darwin"}},
+	{"darwin_arm64", squirrel.Target{Platform: macARM64, Format: squirrel.Zip, Key: "darwin_arm64"}},
+	{"mac_arm64", squirrel.Target{Platform: macARM64, Format: squirrel.Zip, Key: "darwin_arm64"}},
+	{"osx_arm64", squirrel.Target{Platform: macARM64, Format: squirrel.Zip, Key: "darwin_arm64"}},
+	{"exe", squirrel.Target{Platform: winX64, Format: squirrel.EXE, Key: "exe"}},
+	{"win32", squirrel.Target{Platform: winX64, Format: squirrel.EXE, Key: "exe"}},
+	{"windows", squirrel.Target{Platform: winX64, Format: squirrel.EXE, Key: "exe"}},
+	{"win", squirrel.Target{Platform: winX64, Format: squirrel.EXE, Key: "exe"}},
+	{"exe_arm64", squirrel.Target{Platform: winARM64, Format: squirrel.EXE, Key: "exe_arm64"}},
+	{"win32_arm64", squirrel.Target{Platform: winARM64, Format: squirrel.EXE, Key: "exe_arm64"}},
+	{"windows_arm64", squirrel.Target{Platform: winARM64, Format: squirrel.EXE, Key: "exe_arm64"}},
+	{"win_arm64", squirrel.Target{Platform: winARM64, Format: squirrel.EXE, Key: "exe_arm64"}},
+	{"deb", squirrel.Target{Platform: linuxX64, Format: squirrel.Deb, Key: "deb"}},
+	{"debian", squirrel.Target{Platform: linuxX64, Format: squirrel.Deb, Key: "deb"}},
+	{"debian_arm64", squirrel.Target{Platform: linuxARM6, Format: squirrel.Deb, Key: "deb_arm64"}},
+	{"rpm", squirrel.Target{Platform: linuxX64, Format: squirrel.RPM, Key: "rpm"}},
+	{"fedora", squirrel.Target{Platform: linuxX64, Format: squirrel.RPM, Key: "rpm"}},
+	{"fedora_arm64", squirrel.Target{Platform: linuxARM6, Format: squirrel.RPM, Key: "rpm_arm64"}},
+	{"AppImage", squirrel.Target{Platform: linuxX64, Format: squirrel.AppImage, Key: "AppImage"}},
+	{"appimage", squirrel.Target{Platform: linuxX64, Format: squirrel.AppImage, Key: "AppImage"}},
+	{"appimage_arm64", squirrel.Target{Platform: linuxARM6, Format: squirrel.AppImage, Key: "AppImage_arm64"}},
+	{"dmg", squirrel.Target{Platform: macX64, Format: squirrel.DMG, Key: "dmg"}},
+	{"dmg_arm64", squirrel.Target{Platform: macARM64, Format: squirrel.DMG, Key: "dmg_arm64"}},
+	{"nupkg", squirrel.Target{Platform: winX64, Format: squirrel.Nupkg, Key: "nupkg"}},
+}
+
+func TestParseHazel(t *testing.T) {
+	t.Parallel()
+	for _, tc := range hazelTests {
+		got, err := squirrel.ParseHazel(tc.in)
+		if err != nil || got != tc.want {
+			t.Errorf("ParseHazel(%q) = %+v, %v; want %+v", tc.in, got, err, tc.want)
+		}
+	}
+	// hazel matches with case and knows no "-arm64", "x64" or arch words alone.
+	for _, bad := range []string{"Darwin", "APPIMAGE", "darwin-arm64", "darwin_x64", "linux", "arm64", "_arm64", "darwin_arm64_arm64", "mac_aarch64", ""} {
+		_, err := squirrel.ParseHazel(bad)
+		if err == nil {
+			t.Errorf("ParseHazel(%q) accepted", bad)
+			continue
+		}
+		if msg := err.Error(); !strings.Contains(msg, "darwin, mac, macos, osx, exe, win32, windows, win, deb, debian, rpm, fedora, AppImage, appimage, dmg, nupkg, each also with _arm64") {
+			t.Errorf("ParseHazel(%q) error does not name the spellings: %v", bad, err)
+		}
+	}
+	if _, err := squirrel.ParseHazel("darwin-arm64"); err == nil || !strings.Contains(err.Error(), `"darwin-arm64" is update.electronjs.org's spelling`) {
+		t.Errorf("ParseHazel(darwin-arm64) = %v, want a hint", err)
+	}
+}
+
+func TestParseHazelDownload(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in     string
+		update bool
+		want   string
+	}{
+		{"mac", false, "dmg"}, {"mac_arm64", false, "dmg_arm64"},
+		{"mac", true, "darwin"}, {"mac_arm64", true, "darwin_arm64"},
+		// hazel rewrites only "mac": a person asking for darwin gets the zip.
+		{"darwin", false, "darwin"}, {"osx", false, "darwin"},
+		{"win", false, "exe"}, {"appimage", true, "AppImage"},
+	} {
+		got, err := squirrel.ParseHazelDownload(tc.in, tc.update)
+		if err != nil || got.Key != tc.want {
+			t.Errorf("ParseHazelDownload(%q, %v) = %q, %v; want %q", tc.in, tc.update, got.Key, err, tc.want)
+		}
+	}
+}
+
+// electronUpdateTests are update.electronjs.org's spellings
+// (src/constants.ts, src/updates.ts) and what each asks for.
+var electronUpdateTests = []struct {
+	platform, format string
+	want             squirrel.Target
+}{
+	{"darwin", "", squirrel.Target{Platform: macX64, Format: squirrel.Zip, Key: "darwin-x64"}},
+	{"darwin-x64", "", squirrel.Target{Platform: macX64, Format: squirrel.Zip, Key: "darwin-x64"}},
+	{"darwin-arm64", "", squirrel.Target{Platform: macARM64, Format: squirrel.Zip, Key: "darwin-arm64"}},
+	{"darwin-universal", "", squirrel.Target{Platform: macUniv, Format: squirrel.Zip, Key: "darwin-universal"}},
+	{"win32", "", squirrel.Target{Platform: winX64, Format: squirrel.Nupkg, Key: "win32-x64"}},
+	{"win32-x64", "squirrel", squirrel.Target{Platform: winX64, Format: squirrel.Nupkg, Key: "win32-x64"}},
+	{"win32-ia32", "", squirrel.Target{Platform: winIA32, Format: squirrel.Nupkg, Key: "win32-ia32"}},
+	{"win32-arm64", "", squirrel.Target{Platform: winARM64, Format: squirrel.Nupkg, Key: "win32-arm64"}},
+	{"win32-x64", "msix", squirrel.Target{Platform: winX64, Format: squirrel.MSIX, Key: "win32-x64-msix"}},
+	{"win32", "msix", squirrel.Target{Platform: winX64, Format: squirrel.MSIX, Key: "win32-x64-msix"}},
+	{"win32-arm64", "msix", squirrel.Target{Platform: winARM64, Format: squirrel.MSIX, Key: "win32-arm64-msix"}},
+}
+
+func TestParseElectronUpdate(t *testing.T) {
+	t.Parallel()
+	for _, tc := range electronUpdateTests {
+		got, err := squirrel.ParseElectronUpdate(tc.platform, tc.format)
+		if err != nil || got != tc.want {
+			t.Errorf("ParseElectronUpdate(%q, %q) = %+v, %v; want %+v", tc.platform, tc.format, got, err, tc.want)
+		}
+		if again, err := squirrel.ParseElectronUpdateKey(got.Key); err != nil || again != got {
+			t.Errorf("ParseElectronUpdateKey(%q) = %+v, %v", got.Key, again, err)
+		}
+	}
+	for _, tc := range []struct{ platform, format, want string }{
+		{"darwin_arm64", "", `"darwin_arm64" is hazel's spelling`},
+		{"mac", "", "use darwin, darwin-x64, darwin-arm64, darwin-universal, win32, win32-x64, win32-ia32, win32-arm64"},
+		{"Darwin", "", "use darwin, darwin-x64"},
+		{"linux-x64", "", "use darwin"},
+		{"win32-universal", "", "use darwin"},
+		{"darwin-arm64", "msix", "only for win32-x64 and win32-arm64"},
+		{"win32-ia32", "msix", "only for win32-x64 and win32-arm64"},
+		{"win32-x64", "nsis", "use squirrel or msix"},
+	} {
+		if _, err := squirrel.ParseElectronUpdate(tc.platform, tc.format); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ParseElectronUpdate(%q, %q) = %v, want %q", tc.platform, tc.format, err, tc.want)
+		}
+	}
+}
+
+func TestTargetServes(t *testing.T) {
+	t.Parallel()
+	x64, _ := squirrel.ParseElectronUpdate("darwin-x64", "")
+	univ, _ := squirrel.ParseElectronUpdate("darwin-universal", "")
+	win, _ := squirrel.ParseHazel("win32_arm64")
+	for _, tc := range []struct {
+		t    squirrel.Target
+		p    githubsrc.Platform
+		want bool
+	}{
+		{x64, macX64, true}, {x64, macUniv, true}, {x64, macARM64, false},
+		{univ, macUniv, true}, {univ, macX64, false},
+		{win, winARM64, true}, {win, winX64, false}, {win, macUniv, false},
+	} {
+		if got := tc.t.Serves(tc.p); got != tc.want {
+			t.Errorf("%s.Serves(%s) = %v", tc.t.Key, tc.p, got)
+		}
+	}
+}
