@@ -216,21 +216,15 @@ const (
 	maxBackoff = time.Minute
 )
 
-// build makes a snapshot: it fetches the small texts the feeds need that
-// it does not hold yet, forgets those of assets no longer listed, and has
-// the feeds build their tables. Texts are immutable per asset ID, so each
-// is fetched once for the app's life.
+// build makes a snapshot: it forgets the texts of assets no longer
+// listed, fetches the small texts the feeds ask for that it does not hold
+// yet (in rounds, as long as what it read makes them ask for more), and
+// has the feeds build their tables. Texts are immutable per asset ID, so
+// each is fetched once while it is listed.
 func (s *Server) build(ctx context.Context, a *app, rels []githubsrc.Release) (*Snapshot, error) {
 	opts := s.options(a)
-	want := wantedTexts(s.feeds, rels, opts)
 	if a.texts == nil {
 		a.texts = map[int64][]byte{}
-	}
-	var missing []githubsrc.Asset
-	for _, as := range want {
-		if _, ok := a.texts[as.ID]; !ok {
-			missing = append(missing, as)
-		}
 	}
 	relOf := map[int64]githubsrc.Release{}
 	for _, r := range rels {
@@ -238,15 +232,32 @@ func (s *Server) build(ctx context.Context, a *app, rels []githubsrc.Release) (*
 			relOf[as.ID] = r
 		}
 	}
-	if err := s.fetchTexts(ctx, a, missing, relOf); err != nil {
-		return nil, err
-	}
 	a.pruneTexts(relOf)
+	ix := newIndex(rels, a.texts, opts)
+	var want []githubsrc.Asset
+	for {
+		want = wantedTexts(s.feeds, ix, opts)
+		var missing []githubsrc.Asset
+		asked := map[int64]bool{}
+		for _, as := range want {
+			if _, ok := a.texts[as.ID]; !ok && !asked[as.ID] {
+				asked[as.ID] = true
+				missing = append(missing, as)
+			}
+		}
+		if len(missing) == 0 {
+			break
+		}
+		if err := s.fetchTexts(ctx, a, missing, relOf); err != nil {
+			return nil, err
+		}
+	}
 	texts := make(map[int64][]byte, len(want)) // the snapshot's own: a.texts changes with the next refresh
 	for _, as := range want {
 		texts[as.ID] = a.texts[as.ID]
 	}
-	return buildSnapshot(s.feeds, rels, texts, opts), nil
+	ix.texts = texts
+	return buildSnapshot(s.feeds, ix, opts), nil
 }
 
 // privacy is what a Source that can tell says about its repository.

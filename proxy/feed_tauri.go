@@ -60,13 +60,19 @@ func (s *Snapshot) latestJSON(c Channel) ([]byte, []string) {
 	return s.tauri.latest[c], s.tauri.latestLength[c]
 }
 
-// texts asks for the .sig of every payload of a release that is a version.
-func (tauriFeed) texts(rel *githubsrc.Release, opts SnapshotOptions, dst []githubsrc.Asset) []githubsrc.Asset {
-	if _, err := rel.Version(opts.TagPrefix); err != nil {
-		return dst
-	}
-	for _, p := range githubsrc.FindPayloads(rel.Assets).ByKey {
-		dst = append(dst, p.Sig)
+// texts asks for the .sig files build consults: those of every release
+// that would answer some platform key on some channel, newest first, a
+// .sig not read yet counted as good. A refresh asks again after reading
+// them, until nothing new is asked for: a cold start reads the newest
+// release's signatures, and an older release's only for the keys the newer
+// ones do not answer (a .sig missing or bad, a platform they dropped).
+func (tauriFeed) texts(ix *Index, opts SnapshotOptions, dst []githubsrc.Asset) []githubsrc.Asset {
+	for _, r := range plan(ix, opts, nil) {
+		if r.needed {
+			for _, p := range r.found.ByKey {
+				dst = append(dst, p.Sig)
+			}
+		}
 	}
 	return dst
 }
@@ -76,25 +82,7 @@ func (tauriFeed) texts(rel *githubsrc.Release, opts SnapshotOptions, dst []githu
 // whose tag is not a version and payloads without a valid .sig are left
 // out: a payload is never advertised unsigned.
 func (tauriFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
-	var parsed []*release
-	for i := range ix.Releases {
-		gh := &ix.Releases[i]
-		v, err := gh.Version(opts.TagPrefix)
-		if err != nil {
-			snap.withhold(gh.Tag, err.Error())
-			continue
-		}
-		r := &release{gh: gh, version: v, prerelease: gh.Prerelease || v.Prerelease() != ""}
-		r.collect(ix, opts, snap)
-		parsed = append(parsed, r)
-	}
-	// Newest version first; the same version twice (v1.2.0 and 1.2.0): the later publication.
-	slices.SortStableFunc(parsed, func(a, b *release) int {
-		if c := b.version.Compare(a.version); c != 0 {
-			return c
-		}
-		return b.gh.PublishedAt.Compare(a.gh.PublishedAt)
-	})
+	parsed := plan(ix, opts, snap)
 	t := &snap.tauri
 	for c := range numChannels {
 		t.answers[c] = map[githubsrc.Platform]*Answer{}
@@ -119,6 +107,75 @@ func (tauriFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 	}
 }
 
+// plan parses ix's releases, newest first, and works out which of them
+// answer: a release is needed when, on a channel it belongs to, some key
+// it could answer (every key of its signed payloads) is not answered by a
+// newer release yet. A needed release whose .sig files are all read is
+// collected (its entries are the keys it answers); one not read yet counts
+// as answering every key it could, which is what texts asks to read. The
+// rest are not looked at: their keys are answered by newer releases. So
+// once texts asks for nothing new, every release that answers a key has
+// been read, and the answers are those reading every .sig would give.
+// With snap, plan notes there why what it looked at is not offered.
+func plan(ix *Index, opts SnapshotOptions, snap *Snapshot) []*release {
+	var parsed []*release
+	for i := range ix.Releases {
+		gh := &ix.Releases[i]
+		v, err := gh.Version(opts.TagPrefix)
+		if err != nil {
+			if snap != nil {
+				snap.withhold(gh.Tag, err.Error())
+			}
+			continue
+		}
+		parsed = append(parsed, &release{gh: gh, version: v, prerelease: gh.Prerelease || v.Prerelease() != "", found: githubsrc.FindPayloads(gh.Assets)})
+	}
+	// Newest version first; the same version twice (v1.2.0 and 1.2.0): the later publication.
+	slices.SortStableFunc(parsed, func(a, b *release) int {
+		if c := b.version.Compare(a.version); c != 0 {
+			return c
+		}
+		return b.gh.PublishedAt.Compare(a.gh.PublishedAt)
+	})
+	var taken [numChannels]map[githubsrc.Platform]bool
+	for c := range taken {
+		taken[c] = map[githubsrc.Platform]bool{}
+	}
+	for _, r := range parsed {
+		possible := githubsrc.UpdaterKeys(r.found.ByKey, r.found.Shipped, opts.WindowsInstaller)
+		for c := range numChannels {
+			if c == Stable && r.prerelease {
+				continue
+			}
+			for k := range possible {
+				if !taken[c][k] {
+					r.needed = true
+					break
+				}
+			}
+		}
+		if !r.needed && len(r.found.ByKey) > 0 {
+			continue // every key it could answer is answered by newer releases
+		}
+		answers := func(k githubsrc.Platform) bool { _, ok := possible[k]; return ok }
+		if r.read(ix) {
+			r.collect(ix, opts, snap)
+			answers = func(k githubsrc.Platform) bool { _, ok := r.entries[k]; return ok }
+		}
+		for c := range numChannels {
+			if c == Stable && r.prerelease {
+				continue
+			}
+			for k := range possible {
+				if answers(k) {
+					taken[c][k] = true
+				}
+			}
+		}
+	}
+	return parsed
+}
+
 // candidate is a signed payload of one release, fit to offer.
 type candidate struct {
 	rel *release
@@ -130,14 +187,31 @@ type release struct {
 	gh         *githubsrc.Release
 	version    *semver.Version
 	prerelease bool
-	entries    map[githubsrc.Platform]*candidate // every key clients look up
+	found      githubsrc.Payloads
+	// needed says some key r could answer is not answered by a newer release.
+	needed  bool
+	entries map[githubsrc.Platform]*candidate // every key clients look up
+}
+
+// read reports whether every .sig of r's payloads has been read.
+func (r *release) read(ix *Index) bool {
+	for _, p := range r.found.ByKey {
+		if _, ok := ix.Text(p.Sig); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // collect finds r's payloads fit to offer and files them under every key
-// clients look up.
+// clients look up; with snap, it notes there why the others are not.
 func (r *release) collect(ix *Index, opts SnapshotOptions, snap *Snapshot) {
-	withhold := func(name, why string) { snap.withhold(r.gh.Tag, name+": "+why) }
-	found := githubsrc.FindPayloads(r.gh.Assets)
+	withhold := func(name, why string) {
+		if snap != nil {
+			snap.withhold(r.gh.Tag, name+": "+why)
+		}
+	}
+	found := r.found
 	for _, a := range found.Incomplete {
 		withhold(a.Name, "not fully uploaded")
 	}
@@ -149,7 +223,7 @@ func (r *release) collect(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 	for key, p := range found.ByKey {
 		text, ok := ix.Text(p.Sig)
 		if !ok {
-			withhold(p.Asset.Name, "its .sig was not read") // cannot happen: texts asked for it
+			withhold(p.Asset.Name, "its .sig was not read") // cannot happen: plan collects only read releases
 			continue
 		}
 		s, err := taurisig.ParseSignature(text)

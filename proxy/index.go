@@ -126,24 +126,20 @@ type Snapshot struct {
 	Withheld []string
 }
 
-// wantedTexts lists the small assets whose contents the feeds need from rels.
-func wantedTexts(feeds []feed, rels []githubsrc.Release, opts SnapshotOptions) []githubsrc.Asset {
+// wantedTexts lists the small assets whose contents the feeds need from
+// ix, given the texts it holds: a feed may ask for more once it has read
+// some (an older .sig when the newest is bad).
+func wantedTexts(feeds []feed, ix *Index, opts SnapshotOptions) []githubsrc.Asset {
 	var want []githubsrc.Asset
-	for i := range rels {
-		if !opts.ours(rels[i]) {
-			continue
-		}
-		for _, f := range feeds {
-			want = f.texts(&rels[i], opts, want)
-		}
+	for _, f := range feeds {
+		want = f.texts(ix, opts, want)
 	}
 	return want
 }
 
-// buildSnapshot indexes rels and has every feed build its tables. texts
-// must hold every asset wantedTexts lists.
-func buildSnapshot(feeds []feed, rels []githubsrc.Release, texts map[int64][]byte, opts SnapshotOptions) *Snapshot {
-	ix := newIndex(rels, texts, opts)
+// buildSnapshot has every feed build its tables from ix, whose texts must
+// hold every asset wantedTexts lists.
+func buildSnapshot(feeds []feed, ix *Index, opts SnapshotOptions) *Snapshot {
 	snap := &Snapshot{index: ix, Releases: len(ix.Releases)}
 	for _, f := range feeds {
 		f.build(ix, opts, snap)

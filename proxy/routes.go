@@ -35,11 +35,14 @@ type route struct {
 // feed-agnostic Index, and registers its routes. feed_tauri.go is the
 // first; doc.go says how to add another.
 type feed interface {
-	// texts appends to dst the assets of rel whose contents the feed's
+	// texts appends to dst the assets of ix whose contents the feed's
 	// answers need (a payload's .sig; later channel files, RELEASES,
-	// bundle metadata). The refresh fetches them before build; they are
-	// small and immutable per asset ID.
-	texts(rel *githubsrc.Release, opts SnapshotOptions, dst []githubsrc.Asset) []githubsrc.Asset
+	// bundle metadata), given those ix holds (Index.Text). The refresh
+	// fetches what it lists and asks again until it lists nothing new, so
+	// a feed asks only for what it answers with, and for more only once
+	// what it read says it must (a bad .sig: the older release's). Texts
+	// are small and immutable per asset ID.
+	texts(ix *Index, opts SnapshotOptions, dst []githubsrc.Asset) []githubsrc.Asset
 	// build makes the feed's answer tables from ix and keeps them in snap.
 	build(ix *Index, opts SnapshotOptions, snap *Snapshot)
 	// routes lists the feed's routes (app routes).

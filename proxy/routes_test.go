@@ -32,7 +32,7 @@ func (nullSource) String() string { return "null" }
 // (DESIGN.md), to show the fast path leaves them to the mux.
 type laterFeed struct{}
 
-func (laterFeed) texts(_ *githubsrc.Release, _ SnapshotOptions, dst []githubsrc.Asset) []githubsrc.Asset {
+func (laterFeed) texts(_ *Index, _ SnapshotOptions, dst []githubsrc.Asset) []githubsrc.Asset {
 	return dst
 }
 func (laterFeed) build(*Index, SnapshotOptions, *Snapshot) {}
