@@ -158,7 +158,7 @@ func (s *Server) refresh(a *app) (err error) {
 	}
 	rels, next, unchanged, err := a.Source.Releases(ctx, prev)
 	if err != nil {
-		a.block(err, now)
+		a.block(err, s.cfg.Now()) // from the failure: a refresh that timed out took UpstreamTimeout
 		return fmt.Errorf("refresh %s: %w", a.name(), err)
 	}
 	if unchanged {
@@ -168,7 +168,7 @@ func (s *Server) refresh(a *app) (err error) {
 	}
 	snap, err := s.build(ctx, a, rels)
 	if err != nil {
-		a.block(err, now)
+		a.block(err, s.cfg.Now())
 		return fmt.Errorf("refresh %s: %w", a.name(), err)
 	}
 	a.prev = next

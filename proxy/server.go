@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
@@ -188,13 +191,33 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// Warm starts every app's first refresh in the background, so the first
-// update check does not wait for GitHub.
+// Warm reads the apps' releases in the background, warmConcurrency apps
+// at a time in slug order, so that the first update checks do not wait
+// for GitHub and start-up does not send GitHub every app's listing at
+// once. It reads at most --max-cached-apps apps (more would evict each
+// other); a check for an app not read yet reads it at once, as without
+// Warm.
 func (s *Server) Warm() {
-	for _, a := range s.apps {
-		s.refreshAsync(a)
+	apps := slices.SortedFunc(maps.Values(s.apps), func(a, b *app) int { return strings.Compare(a.Slug, b.Slug) })
+	apps = apps[:min(len(apps), s.cfg.MaxCachedApps)]
+	var next atomic.Int64
+	for range min(warmConcurrency, len(apps)) {
+		s.async.Add(1)
+		go func() {
+			defer s.async.Done()
+			for i := next.Add(1) - 1; i < int64(len(apps)) && s.base.Err() == nil; i = next.Add(1) - 1 {
+				if a := apps[i]; a.snap.Load() == nil {
+					_ = s.refreshNow(a) // joins a refresh a check started
+				}
+			}
+		}()
 	}
 }
+
+// warmConcurrency is how many apps Warm reads at once: GitHub asks
+// integrators not to send it many concurrent requests, and a few at a
+// time is also what keeps start-up's memory to that of a few refreshes.
+const warmConcurrency = 8
 
 // Close cancels running refreshes, waits for them to end and starts no more.
 func (s *Server) Close() {
