@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -234,9 +235,8 @@ func (s *Server) build(ctx context.Context, a *app, rels []githubsrc.Release) (*
 	}
 	a.pruneTexts(relOf)
 	ix := newIndex(rels, a.texts, opts)
-	var want []githubsrc.Asset
 	for {
-		want = wantedTexts(s.feeds, ix, opts)
+		want := wantedTexts(s.feeds, ix, opts)
 		var missing []githubsrc.Asset
 		asked := map[int64]bool{}
 		for _, as := range want {
@@ -252,12 +252,7 @@ func (s *Server) build(ctx context.Context, a *app, rels []githubsrc.Release) (*
 			return nil, err
 		}
 	}
-	texts := make(map[int64][]byte, len(want)) // the snapshot's own: a.texts changes with the next refresh
-	for _, as := range want {
-		texts[as.ID] = a.texts[as.ID]
-	}
-	ix.texts = texts
-	return buildSnapshot(s.feeds, ix, opts), nil
+	return buildSnapshot(s.feeds, ix, opts), nil // which lets go of a.texts
 }
 
 // privacy is what a Source that can tell says about its repository.
@@ -307,7 +302,7 @@ func (s *Server) fetchTexts(ctx context.Context, a *app, missing []githubsrc.Ass
 		r := <-results
 		switch {
 		case r.err == nil:
-			a.texts[r.id] = r.b
+			a.texts[r.id] = bytes.Clone(r.b) // its own size: ReadAll's buffer grew by doubling
 		case errors.Is(r.err, githubsrc.ErrNotFound):
 			a.texts[r.id] = nil
 		case firstErr == nil:

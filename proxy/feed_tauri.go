@@ -84,6 +84,10 @@ func (tauriFeed) texts(ix *Index, opts SnapshotOptions, dst []githubsrc.Asset) [
 func (tauriFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 	parsed := plan(ix, opts, snap)
 	t := &snap.tauri
+	// A payload answers every key it serves, on both channels, with one
+	// encoded answer; a release is latest.json on both channels with one file.
+	answers := map[*candidate]*Answer{}
+	manifests := map[*release][]byte{}
 	for c := range numChannels {
 		t.answers[c] = map[githubsrc.Platform]*Answer{}
 		var newest *release
@@ -96,12 +100,18 @@ func (tauriFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 			}
 			for p, cand := range r.entries {
 				if _, taken := t.answers[c][p]; !taken {
-					t.answers[c][p] = cand.answer(p, opts)
+					if answers[cand] == nil {
+						answers[cand] = cand.answer(opts)
+					}
+					t.answers[c][p] = answers[cand]
 				}
 			}
 		}
 		if newest != nil {
-			t.latest[c] = newest.staticManifest(opts)
+			if manifests[newest] == nil {
+				manifests[newest] = newest.staticManifest(opts)
+			}
+			t.latest[c] = manifests[newest]
 			t.latestLength[c] = []string{strconv.Itoa(len(t.latest[c]))}
 		}
 	}

@@ -68,7 +68,7 @@ type Index struct {
 
 type assetRef struct {
 	rel   *githubsrc.Release
-	asset githubsrc.Asset
+	asset *githubsrc.Asset // in rel.Assets
 }
 
 // newIndex indexes the app's releases among rels: published, and tagged
@@ -83,9 +83,9 @@ func newIndex(rels []githubsrc.Release, texts map[int64][]byte, opts SnapshotOpt
 	}
 	for i := range ix.Releases {
 		rel := &ix.Releases[i]
-		byName := map[string]assetRef{}
-		for _, a := range rel.Assets {
-			if a.Uploaded() {
+		byName := make(map[string]assetRef, len(rel.Assets))
+		for j := range rel.Assets {
+			if a := &rel.Assets[j]; a.Uploaded() {
 				byName[a.Name] = assetRef{rel: rel, asset: a}
 			}
 		}
@@ -100,7 +100,8 @@ func (opts SnapshotOptions) ours(r githubsrc.Release) bool {
 }
 
 // Text returns the fetched contents of a small asset, and false when it
-// was not fetched. A text that was gone when fetched is empty.
+// was not fetched. A text that was gone when fetched is empty. Feeds read
+// texts while they build; the snapshot does not keep them.
 func (ix *Index) Text(a githubsrc.Asset) ([]byte, bool) {
 	b, ok := ix.texts[a.ID]
 	return b, ok
@@ -112,7 +113,7 @@ func (ix *Index) Asset(tag, name string) (githubsrc.Release, githubsrc.Asset, bo
 	if !ok {
 		return githubsrc.Release{}, githubsrc.Asset{}, false
 	}
-	return *ref.rel, ref.asset, true
+	return *ref.rel, *ref.asset, true
 }
 
 // Snapshot is what one refresh built: the Index, and every feed's answer
@@ -144,6 +145,7 @@ func buildSnapshot(feeds []feed, ix *Index, opts SnapshotOptions) *Snapshot {
 	for _, f := range feeds {
 		f.build(ix, opts, snap)
 	}
+	ix.texts = nil // in the answers now; the app keeps them for its next refresh
 	return snap
 }
 

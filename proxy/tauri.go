@@ -47,8 +47,8 @@ type platformEntry struct {
 	Format    string `json:"format,omitempty"`
 }
 
-// answer encodes c as the dynamic answer for key p.
-func (c *candidate) answer(p githubsrc.Platform, opts SnapshotOptions) *Answer {
+// answer encodes c as the dynamic answer, the same for every key it serves.
+func (c *candidate) answer(opts SnapshotOptions) *Answer {
 	body := encode(dynamicAnswer{
 		Version:   c.rel.version.String(),
 		Notes:     c.rel.gh.Notes,
@@ -82,5 +82,6 @@ func encode(v any) []byte {
 	if err := enc.Encode(v); err != nil {
 		panic(err) // only plain structs of strings reach here
 	}
-	return b.Bytes()
+	return bytes.Clone(b.Bytes()) // its own size: the buffer grew by doubling, and answers are kept
+
 }
