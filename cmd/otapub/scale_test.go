@@ -113,7 +113,11 @@ func BenchmarkScale(b *testing.B) {
 
 		cached := scaleSpread(b, gh, all.proc, e)
 		all.proc.stop()
-		row(fmt.Sprintf("%s checks from %d connections spread over all %s apps, all cached (--max-cached-apps %d)", scaleComma(e.checks), e.conns, scaleComma(e.apps), e.apps), cached.String())
+		conns := fmt.Sprintf("%d connections", e.conns)
+		if e.conns == 1 {
+			conns = "1 connection"
+		}
+		row(fmt.Sprintf("%s checks from %s spread over all %s apps, all cached (--max-cached-apps %d)", scaleComma(e.checks), conns, scaleComma(e.apps), e.apps), cached.String())
 		b.ReportMetric(cached.p99.Seconds()*1e3, "cached-p99-ms")
 
 		evicting := scaleWarmApps(b, bin, gh, config, e.apps, e.maxCached)
