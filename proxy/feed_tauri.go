@@ -102,6 +102,7 @@ func (tauriFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 				if _, taken := t.answers[c][p]; !taken {
 					if answers[cand] == nil {
 						answers[cand] = cand.answer(opts)
+						ix.keepText(cand.Sig, answers[cand].Body, cand.sigText)
 					}
 					t.answers[c][p] = answers[cand]
 				}

@@ -83,6 +83,7 @@ func (g *GitHubSource) Releases(ctx context.Context, prev any) ([]githubsrc.Rele
 	if l.Unchanged {
 		return nil, l, true, nil
 	}
+	trim(l.Releases)
 	var published []githubsrc.Release
 	for _, r := range l.Releases {
 		if !r.Draft {
@@ -158,4 +159,23 @@ func (g *GitHubSource) Download(ctx context.Context, _ githubsrc.Release, a gith
 		return Download{URL: d.URL, Reuse: signedURLReuse}, nil
 	}
 	return Download{URL: d.URL, Cacheable: time.Hour, Reuse: time.Hour}, nil
+}
+
+// trim drops, in place, what the proxy never reads from a listed release:
+// the listing is kept for its next conditional read, and its releases share
+// their assets with it, so an asset's API URL, digest, content type, label
+// and time (half of what each one holds) would otherwise stay for the
+// app's life. The states of uploaded assets share one string.
+func trim(rels []githubsrc.Release) {
+	for i := range rels {
+		r := &rels[i]
+		r.HTMLURL, r.UploadURL, r.TargetCommitish = "", "", ""
+		for j := range r.Assets {
+			a := &r.Assets[j]
+			a.APIURL, a.Digest, a.ContentType, a.Label, a.UpdatedAt = "", "", "", "", time.Time{}
+			if a.State == "uploaded" {
+				a.State = "uploaded"
+			}
+		}
+	}
 }
