@@ -6,10 +6,10 @@ package proxy
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,9 +35,8 @@ func (tauriFeed) routes() []route {
 
 // tauriTables are the feed's answers in one snapshot.
 type tauriTables struct {
-	answers      [numChannels]map[githubsrc.Platform]*Answer
-	latest       [numChannels][]byte // Tauri static manifest; nil when no release qualifies
-	latestLength [numChannels][]string
+	answers [numChannels]map[githubsrc.Platform]*Answer
+	latest  [numChannels]*manifest // Tauri static manifest; nil when no release qualifies
 }
 
 // Answer is the update offered for one (channel, platform key).
@@ -48,16 +47,27 @@ type Answer struct {
 	// Body is the JSON Tauri and cargo-packager read, encoded once.
 	Body   []byte
 	length []string // Content-Length, ready for the header map
+	// sig and url spell the signature and URL, slices of Body where it
+	// holds them verbatim; format is the answer's format. latest.json is
+	// made of them.
+	sig, url []byte
+	format   string
 }
 
 // Answer returns the update for platform p on channel c, or nil.
 func (s *Snapshot) Answer(c Channel, p githubsrc.Platform) *Answer { return s.tauri.answers[c][p] }
 
 // LatestJSON returns the Tauri static manifest for channel c, or nil.
-func (s *Snapshot) LatestJSON(c Channel) []byte { return s.tauri.latest[c] }
+func (s *Snapshot) LatestJSON(c Channel) []byte {
+	b, _ := s.latestJSON(c)
+	return b
+}
 
 func (s *Snapshot) latestJSON(c Channel) ([]byte, []string) {
-	return s.tauri.latest[c], s.tauri.latestLength[c]
+	if m := s.tauri.latest[c]; m != nil {
+		return m.encoded()
+	}
+	return nil, nil
 }
 
 // texts asks for the .sig files build consults: those of every release
@@ -87,7 +97,7 @@ func (tauriFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 	// A payload answers every key it serves, on both channels, with one
 	// encoded answer; a release is latest.json on both channels with one file.
 	answers := map[*candidate]*Answer{}
-	manifests := map[*release][]byte{}
+	manifests := map[*release]*manifest{}
 	for c := range numChannels {
 		t.answers[c] = map[githubsrc.Platform]*Answer{}
 		var newest *release
@@ -102,7 +112,7 @@ func (tauriFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 				if _, taken := t.answers[c][p]; !taken {
 					if answers[cand] == nil {
 						answers[cand] = cand.answer(opts)
-						ix.keepText(cand.Sig, answers[cand].Body, cand.sigText)
+						ix.keepText(cand.Sig, answers[cand].sig)
 					}
 					t.answers[c][p] = answers[cand]
 				}
@@ -110,11 +120,13 @@ func (tauriFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 		}
 		if newest != nil {
 			if manifests[newest] == nil {
-				manifests[newest] = newest.staticManifest(opts)
+				manifests[newest] = newest.newManifest(answers)
 			}
 			t.latest[c] = manifests[newest]
-			t.latestLength[c] = []string{strconv.Itoa(len(t.latest[c]))}
 		}
+	}
+	if maps.Equal(t.answers[Stable], t.answers[Beta]) {
+		t.answers[Beta] = t.answers[Stable] // no prerelease is newer: one table
 	}
 }
 

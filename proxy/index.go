@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"bytes"
 	"fmt"
 	"net/url"
 	"strings"
@@ -108,17 +107,13 @@ func (ix *Index) Text(a githubsrc.Asset) ([]byte, bool) {
 	return b, ok
 }
 
-// keepText has the app keep a's text, for its next refresh, as the
-// trimmed copy of it that body holds (an encoded answer, itself kept),
-// instead of a copy of its own. Feeds call it as they build; trimming
-// changes nothing a feed reads from a .sig.
-func (ix *Index) keepText(a githubsrc.Asset, body []byte, trimmed string) {
-	if _, ok := ix.texts[a.ID]; !ok || trimmed == "" {
-		return
-	}
-	if i := bytes.Index(body, []byte(trimmed)); i >= 0 {
-		j := i + len(trimmed)
-		ix.texts[a.ID] = body[i:j:j]
+// keepText has the app keep a's text, for its next refresh, as kept: the
+// trimmed copy an encoded answer holds, itself kept, instead of a copy of
+// its own. Feeds call it as they build; trimming changes nothing a feed
+// reads from a .sig.
+func (ix *Index) keepText(a githubsrc.Asset, kept []byte) {
+	if _, ok := ix.texts[a.ID]; ok && len(kept) > 0 {
+		ix.texts[a.ID] = kept
 	}
 }
 
