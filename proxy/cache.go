@@ -25,13 +25,20 @@ type app struct {
 	snap        atomic.Pointer[Snapshot]
 	validatedAt atomic.Int64 // unix nanoseconds of the last successful refresh or 304
 	expireAt    atomic.Int64 // unix nanoseconds before which a refresh is not needed; 0: by TTL
+	// usedAt is when a request last used the app (unix nanoseconds, to
+	// usedGranularity): the hot path's only write, and only once a second.
+	usedAt atomic.Int64
+	// touchedAt is usedAt as the LRU last saw it (guarded by Server.lruMu):
+	// an app used since has its recency updated before it can be evicted.
+	touchedAt int64
 
 	flight singleflight.Group
 
-	mu      sync.Mutex       // guards what refresh keeps between runs
-	prev    any              // the source's token for a conditional read
-	texts   map[int64][]byte // fetched small assets (.sig) by ID, kept while listed
-	blocked time.Time        // no upstream calls before this (rate limit, negative cache, backoff)
+	mu      sync.Mutex          // guards what refresh keeps between runs
+	prev    any                 // the source's token for a conditional read
+	rels    []githubsrc.Release // what the source last listed: a 304 refers to it
+	texts   map[int64][]byte    // fetched small assets (.sig) by ID, kept while listed
+	blocked time.Time           // no upstream calls before this (rate limit, negative cache, backoff)
 	lastErr error
 	backoff time.Duration // after consecutive failures: 5s, 10s, ... up to a minute
 	// warnedDirect says the warning that direct downloads are off was given.
@@ -49,6 +56,9 @@ var errColdTimeout = errors.New("still fetching releases for the first time")
 // snapshot yet it waits for the first refresh, at most cfg.ColdWait.
 func (s *Server) current(ctx context.Context, a *app) (*Snapshot, bool, error) {
 	now := s.cfg.Now()
+	if t := now.UnixNano(); t-a.usedAt.Load() >= int64(usedGranularity) {
+		a.usedAt.Store(t)
+	}
 	snap := a.snap.Load()
 	if snap != nil {
 		validated := time.Unix(0, a.validatedAt.Load())
@@ -138,12 +148,21 @@ func (s *Server) refresh(a *app) (err error) {
 	now := s.cfg.Now()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if now.Before(a.blocked) {
-		return a.lastErr // rate limited or negatively cached: do not ask
-	}
 	ctx, cancel := context.WithTimeout(s.base, s.cfg.UpstreamTimeout)
 	defer cancel()
 	start := time.Now()
+	if a.snap.Load() == nil && a.rels != nil && !s.due(a, now) {
+		// Evicted while fresh: what it last listed is as good as GitHub's
+		// answer, and its texts are kept, so this asks GitHub nothing.
+		if snap, err := s.build(ctx, a, a.rels); err == nil {
+			s.metrics.rebuilds.Inc()
+			s.install(a, snap, "rebuilt after eviction", start)
+			return nil
+		}
+	}
+	if now.Before(a.blocked) {
+		return a.lastErr // rate limited or negatively cached: do not ask
+	}
 	defer func() {
 		s.metrics.refreshDuration.UpdateDuration(start)
 		if err != nil {
@@ -153,17 +172,23 @@ func (s *Server) refresh(a *app) (err error) {
 		}
 	}()
 
-	prev := a.prev
-	if a.snap.Load() == nil {
-		prev = nil // evicted or never built: read everything
-	}
-	rels, next, unchanged, err := a.Source.Releases(ctx, prev)
+	// Conditional, evicted or not: an evicted app kept its listing.
+	rels, next, unchanged, err := a.Source.Releases(ctx, a.prev)
 	if err != nil {
 		a.block(err, s.cfg.Now()) // from the failure: a refresh that timed out took UpstreamTimeout
 		return fmt.Errorf("refresh %s: %w", a.name(), err)
 	}
 	if unchanged {
 		s.metrics.notModified.Inc()
+		if a.snap.Load() == nil { // evicted: the 304 says what it listed still holds
+			snap, err := s.build(ctx, a, a.rels)
+			if err != nil {
+				a.block(err, s.cfg.Now())
+				return fmt.Errorf("refresh %s: %w", a.name(), err)
+			}
+			s.metrics.rebuilds.Inc()
+			s.install(a, snap, "rebuilt after eviction", start)
+		}
 		a.validate(now)
 		return nil
 	}
@@ -172,15 +197,30 @@ func (s *Server) refresh(a *app) (err error) {
 		a.block(err, s.cfg.Now())
 		return fmt.Errorf("refresh %s: %w", a.name(), err)
 	}
-	a.prev = next
-	a.snap.Store(snap)
+	a.prev, a.rels = next, rels
 	a.validate(now)
-	s.cached.Add(a.name(), a) // counts toward the bound on cached apps
+	s.install(a, snap, "releases refreshed", start)
+	return nil
+}
+
+// install makes snap the app's snapshot and counts the app among the
+// cached ones.
+func (s *Server) install(a *app, snap *Snapshot, msg string, start time.Time) {
+	a.snap.Store(snap)
+	s.keep(a)
 	for _, w := range snap.Withheld {
 		s.log.Debug("payload withheld", "app", a.name(), "why", w)
 	}
-	s.log.Info("releases refreshed", "app", a.name(), "releases", snap.Releases, "withheld", len(snap.Withheld), "dur", time.Since(start).Round(time.Millisecond))
-	return nil
+	s.log.Info(msg, "app", a.name(), "releases", snap.Releases, "withheld", len(snap.Withheld), "dur", time.Since(start).Round(time.Millisecond))
+}
+
+// due reports whether a's releases are due for a refresh at now.
+func (s *Server) due(a *app, now time.Time) bool {
+	due := time.Unix(0, a.validatedAt.Load()).Add(s.cfg.CacheTTL)
+	if exp := a.expireAt.Load(); exp != 0 && exp < due.UnixNano() {
+		due = time.Unix(0, exp)
+	}
+	return !now.Before(due)
 }
 
 func (a *app) validate(now time.Time) {
@@ -321,9 +361,44 @@ func (a *app) pruneTexts(listed map[int64]githubsrc.Release) {
 	}
 }
 
+// usedGranularity is how often a request notes that its app is in use:
+// eviction tells apps apart by use within a second, and the hot path then
+// writes once a second per app, not once a request.
+const usedGranularity = time.Second
+
+// keep counts a among the apps whose snapshots are held, as the most
+// recently used. To stay within --max-cached-apps it evicts the least
+// recently used other app: the LRU's oldest, unless a request used it
+// since the LRU last saw it (requests do not touch the LRU, only usedAt),
+// in which case it moves to the front and the next oldest is looked at.
+func (s *Server) keep(a *app) {
+	s.lruMu.Lock()
+	defer s.lruMu.Unlock()
+	a.touchedAt = a.usedAt.Load()
+	if _, ok := s.cached.Get(a.name()); ok {
+		return // moved to the front
+	}
+	for chances := 2 * s.cached.Len(); s.cached.Len() >= s.cfg.MaxCachedApps; chances-- {
+		name, old, ok := s.cached.GetOldest()
+		if !ok {
+			break
+		}
+		if u := old.usedAt.Load(); u > old.touchedAt && chances > 0 {
+			old.touchedAt = u
+			s.cached.Get(name) // used since: to the front
+			continue
+		}
+		s.cached.RemoveOldest() // evicts it
+	}
+	s.cached.Add(a.name(), a)
+}
+
 // evict drops an app's snapshot when the bound on cached apps pushes it
-// out; its next request reads the releases afresh. It takes no lock: it
-// runs inside another app's refresh.
+// out. It keeps what the app last listed (the ETags of its listing and
+// the releases a 304 refers to) and the .sig texts it read: its next
+// request rebuilds the snapshot from them, asking GitHub nothing while
+// they are fresh and a conditional read (a 304 when nothing changed) once
+// they are due. It takes no lock: it runs inside another app's refresh.
 func (a *app) evict() { a.snap.Store(nil) }
 
 func (a *app) name() string {

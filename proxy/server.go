@@ -31,7 +31,8 @@ type Server struct {
 	single  *app            // the app served at the root, if any
 	apps    map[string]*app // by slug
 	byRepo  map[string][]*app
-	cached  *lru.Cache[string, *app]
+	lruMu   sync.Mutex               // guards making room in cached, and apps' touchedAt
+	cached  *lru.Cache[string, *app] // apps whose snapshots are held, by recency
 	dls     *lru.Cache[downloadKey, cachedDownload]
 	base    context.Context
 	stop    context.CancelFunc
@@ -84,7 +85,7 @@ func newServer(cfg Config, log *slog.Logger, feeds []feed) (*Server, error) {
 	s := &Server{cfg: cfg, log: log, metrics: newMetrics(), apps: map[string]*app{}, byRepo: map[string][]*app{}}
 	s.base, s.stop = context.WithCancel(context.Background())
 	var err error
-	if s.cached, err = lru.NewWithEvict(cfg.MaxCachedApps, func(_ string, a *app) { a.evict() }); err != nil {
+	if s.cached, err = lru.NewWithEvict(cfg.MaxCachedApps, func(_ string, a *app) { a.evict(); s.metrics.evictions.Inc() }); err != nil {
 		return nil, err
 	}
 	if s.dls, err = lru.New[downloadKey, cachedDownload](4096); err != nil {
