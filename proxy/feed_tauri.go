@@ -77,7 +77,7 @@ func (s *Snapshot) latestJSON(c Channel) ([]byte, []string) {
 // release's signatures, and an older release's only for the keys the newer
 // ones do not answer (a .sig missing or bad, a platform they dropped).
 func (tauriFeed) texts(ix *Index, opts SnapshotOptions, dst []githubsrc.Asset) []githubsrc.Asset {
-	for _, r := range plan(ix, opts, nil) {
+	for _, r := range plan(ix, opts).parsed {
 		if r.needed {
 			for _, p := range r.found.ByKey {
 				dst = append(dst, p.Sig)
@@ -92,7 +92,9 @@ func (tauriFeed) texts(ix *Index, opts SnapshotOptions, dst []githubsrc.Asset) [
 // whose tag is not a version and payloads without a valid .sig are left
 // out: a payload is never advertised unsigned.
 func (tauriFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
-	parsed := plan(ix, opts, snap)
+	p := plan(ix, opts)
+	parsed := p.parsed
+	snap.Withheld = append(snap.Withheld, p.withheld...)
 	t := &snap.tauri
 	// A payload answers every key it serves, on both channels, with one
 	// encoded answer; a release is latest.json on both channels with one file.
@@ -130,6 +132,16 @@ func (tauriFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 	}
 }
 
+// tauriPlan is what plan worked out from an Index, kept on it while the
+// snapshot is built: texts asks for more until it asks for nothing new,
+// and build then uses the same plan rather than working it out again.
+type tauriPlan struct {
+	parsed   []*release // the releases whose tag is a version, newest first
+	badTags  []string   // withheld: tags that are not a version
+	texts    int        // how many texts the Index held when the plan was made
+	withheld []string   // why what the plan looked at is not offered
+}
+
 // plan parses ix's releases, newest first, and works out which of them
 // answer: a release is needed when, on a channel it belongs to, some key
 // it could answer (every key of its signed payloads) is not answered by a
@@ -139,32 +151,44 @@ func (tauriFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 // rest are not looked at: their keys are answered by newer releases. So
 // once texts asks for nothing new, every release that answers a key has
 // been read, and the answers are those reading every .sig would give.
-// With snap, plan notes there why what it looked at is not offered.
-func plan(ix *Index, opts SnapshotOptions, snap *Snapshot) []*release {
-	var parsed []*release
-	for i := range ix.Releases {
-		gh := &ix.Releases[i]
-		v, err := gh.Version(opts.TagPrefix)
-		if err != nil {
-			if snap != nil {
-				snap.withhold(gh.Tag, err.Error())
-			}
-			continue
-		}
-		parsed = append(parsed, &release{gh: gh, version: v, prerelease: gh.Prerelease || v.Prerelease() != "", found: githubsrc.FindPayloads(gh.Assets)})
+//
+// The releases are parsed once per Index; the rest is worked out again
+// when the Index holds more texts than last time (texts only grow while a
+// snapshot is built).
+func plan(ix *Index, opts SnapshotOptions) *tauriPlan {
+	p := ix.tauri
+	if p != nil && p.texts == len(ix.texts) {
+		return p
 	}
-	// Newest version first; the same version twice (v1.2.0 and 1.2.0): the later publication.
-	slices.SortStableFunc(parsed, func(a, b *release) int {
-		if c := b.version.Compare(a.version); c != 0 {
-			return c
+	if p == nil {
+		p = &tauriPlan{}
+		for i := range ix.Releases {
+			gh := &ix.Releases[i]
+			v, err := gh.Version(opts.TagPrefix)
+			if err != nil {
+				p.badTags = append(p.badTags, fmt.Sprintf("release %s: %s", gh.Tag, err))
+				continue
+			}
+			p.parsed = append(p.parsed, &release{gh: gh, version: v, prerelease: gh.Prerelease || v.Prerelease() != "", found: githubsrc.FindPayloads(gh.Assets)})
 		}
-		return b.gh.PublishedAt.Compare(a.gh.PublishedAt)
-	})
+		// Newest version first; the same version twice (v1.2.0 and 1.2.0): the later publication.
+		slices.SortStableFunc(p.parsed, func(a, b *release) int {
+			if c := b.version.Compare(a.version); c != 0 {
+				return c
+			}
+			return b.gh.PublishedAt.Compare(a.gh.PublishedAt)
+		})
+		ix.tauri = p
+	}
+	p.texts = len(ix.texts)
+	p.withheld = slices.Clone(p.badTags)
+	withhold := func(tag, what string) { p.withheld = append(p.withheld, fmt.Sprintf("release %s: %s", tag, what)) }
 	var taken [numChannels]map[githubsrc.Platform]bool
 	for c := range taken {
 		taken[c] = map[githubsrc.Platform]bool{}
 	}
-	for _, r := range parsed {
+	for _, r := range p.parsed {
+		r.needed, r.entries = false, nil
 		possible := githubsrc.UpdaterKeys(r.found.ByKey, r.found.Shipped, opts.WindowsInstaller)
 		for c := range numChannels {
 			if c == Stable && r.prerelease {
@@ -182,7 +206,7 @@ func plan(ix *Index, opts SnapshotOptions, snap *Snapshot) []*release {
 		}
 		answers := func(k githubsrc.Platform) bool { _, ok := possible[k]; return ok }
 		if r.read(ix) {
-			r.collect(ix, opts, snap)
+			r.collect(ix, opts, withhold)
 			answers = func(k githubsrc.Platform) bool { _, ok := r.entries[k]; return ok }
 		}
 		for c := range numChannels {
@@ -196,7 +220,7 @@ func plan(ix *Index, opts SnapshotOptions, snap *Snapshot) []*release {
 			}
 		}
 	}
-	return parsed
+	return p
 }
 
 // candidate is a signed payload of one release, fit to offer.
@@ -227,13 +251,9 @@ func (r *release) read(ix *Index) bool {
 }
 
 // collect finds r's payloads fit to offer and files them under every key
-// clients look up; with snap, it notes there why the others are not.
-func (r *release) collect(ix *Index, opts SnapshotOptions, snap *Snapshot) {
-	withhold := func(name, why string) {
-		if snap != nil {
-			snap.withhold(r.gh.Tag, name+": "+why)
-		}
-	}
+// clients look up, and tells note why the others are not.
+func (r *release) collect(ix *Index, opts SnapshotOptions, note func(tag, what string)) {
+	withhold := func(name, why string) { note(r.gh.Tag, name+": "+why) }
 	found := r.found
 	for _, a := range found.Incomplete {
 		withhold(a.Name, "not fully uploaded")

@@ -64,6 +64,7 @@ type Index struct {
 	Releases []githubsrc.Release
 	texts    map[int64][]byte
 	assets   map[string]map[string]assetRef
+	tauri    *tauriPlan // the Tauri feed's, while the snapshot is built
 }
 
 type assetRef struct {
@@ -155,14 +156,10 @@ func buildSnapshot(feeds []feed, ix *Index, opts SnapshotOptions) *Snapshot {
 	for _, f := range feeds {
 		f.build(ix, opts, snap)
 	}
-	ix.texts = nil // in the answers now; the app keeps them for its next refresh
+	ix.texts, ix.tauri = nil, nil // in the answers now; the app keeps the texts for its next refresh
 	return snap
 }
 
-// withhold notes why something of release tag is not offered.
-func (snap *Snapshot) withhold(tag, what string) {
-	snap.Withheld = append(snap.Withheld, fmt.Sprintf("release %s: %s", tag, what))
-}
 
 // Asset finds a downloadable asset by tag and name.
 func (snap *Snapshot) Asset(tag, name string) (githubsrc.Release, githubsrc.Asset, bool) {
