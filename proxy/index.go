@@ -160,7 +160,6 @@ func buildSnapshot(feeds []feed, ix *Index, opts SnapshotOptions) *Snapshot {
 	return snap
 }
 
-
 // Asset finds a downloadable asset by tag and name.
 func (snap *Snapshot) Asset(tag, name string) (githubsrc.Release, githubsrc.Asset, bool) {
 	return snap.index.Asset(tag, name)
