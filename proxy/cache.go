@@ -292,6 +292,9 @@ func (s *Server) build(ctx context.Context, a *app, rels []githubsrc.Release) (*
 			return nil, err
 		}
 	}
+	if f, ok := a.Source.(fixedURLs); ok {
+		ix.locate(f)
+	}
 	return buildSnapshot(s.feeds, ix, opts), nil // which lets go of a.texts
 }
 

@@ -132,6 +132,15 @@ func (g *GitHubSource) Text(ctx context.Context, _ githubsrc.Release, a githubsr
 	return b, g.note(err)
 }
 
+// FixedURL returns a's browser URL when the repository is known to be
+// public: what Download would answer, without asking anything.
+func (g *GitHubSource) FixedURL(a githubsrc.Asset) (string, bool) {
+	if private, known := g.IsPrivate(); !known || private || a.BrowserURL == "" {
+		return "", false
+	}
+	return a.BrowserURL, true
+}
+
 // signedURLReuse is how long a signed URL is reused: GitHub does not document
 // their lifetime and some have lasted only about five minutes.
 const signedURLReuse = 30 * time.Second

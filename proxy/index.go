@@ -70,6 +70,30 @@ type Index struct {
 type assetRef struct {
 	rel   *githubsrc.Release
 	asset *githubsrc.Asset // in rel.Assets
+	// location is the Location of a redirect to the asset that is the same
+	// for every client (a public repository's browser URL), made once.
+	location []string
+}
+
+// fixedURLs is a Source whose download URLs are the same for every client
+// and every moment (a public repository's browser URLs): /download
+// answers them from the Index without asking the source.
+type fixedURLs interface {
+	// FixedURL returns a's, or false when it has none (a private
+	// repository's assets, which need a signed URL each time).
+	FixedURL(a githubsrc.Asset) (string, bool)
+}
+
+// locate makes the redirect of every asset src has a fixed URL for.
+func (ix *Index) locate(src fixedURLs) {
+	for _, byName := range ix.assets {
+		for name, ref := range byName {
+			if u, ok := src.FixedURL(*ref.asset); ok {
+				ref.location = []string{u}
+				byName[name] = ref
+			}
+		}
+	}
 }
 
 // newIndex indexes the app's releases among rels: published, and tagged

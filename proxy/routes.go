@@ -27,7 +27,10 @@ type route struct {
 	// check marks the Tauri check shapes, which matchCheck also serves
 	// without the mux (see fastpath.go).
 	check bool
-	h     func(s *Server, w http.ResponseWriter, r *http.Request)
+	// download marks /download/{tag}/{asset}, which matchDownload also
+	// serves without the mux.
+	download bool
+	h        func(s *Server, w http.ResponseWriter, r *http.Request)
 }
 
 // feed is one client family: it reads the small texts it needs from an
@@ -60,7 +63,7 @@ func routeTable(feeds []feed) []route {
 		t = append(t, f.routes()...)
 	}
 	return append(t,
-		route{pattern: "GET /download/{tag}/{asset}", name: "download", hint: "/download/{tag}/{asset}", h: (*Server).handleDownload},
+		route{pattern: "GET /download/{tag}/{asset}", name: "download", hint: "/download/{tag}/{asset}", download: true, h: (*Server).handleDownload},
 		route{pattern: "GET /healthz", name: "healthz", server: true, hint: "/healthz", h: (*Server).handleHealth},
 		route{pattern: "GET /metrics", name: "metrics", server: true, hint: "/metrics", h: (*Server).handleMetrics},
 		route{pattern: "POST /webhook", name: "webhook", server: true, h: (*Server).handleWebhook},
@@ -112,7 +115,7 @@ func (s *Server) fullPath(rt route) string {
 // GET it does not know.
 func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
-	s.checkMetrics, s.unknownMetrics = s.metrics.route("check"), s.metrics.route("unknown")
+	s.checkMetrics, s.unknownMetrics, s.downloadMetrics = s.metrics.route("check"), s.metrics.route("unknown"), s.metrics.route("download")
 	for _, rt := range s.table {
 		method := rt.method()
 		if method != "" {

@@ -51,6 +51,7 @@ type Server struct {
 
 	checkCacheControl []string
 	checkMetrics      *routeMetrics
+	downloadMetrics   *routeMetrics
 	unknownMetrics    *routeMetrics
 	versions          parseCache[*semver.Version]
 	platforms         parseCache[githubsrc.Platform]
@@ -165,9 +166,9 @@ func (a *app) prefix() string {
 // Handler returns the server's routes.
 func (s *Server) Handler() http.Handler { return s }
 
-// ServeHTTP answers the check route itself when the path has its plain
-// shape (the hot path: no mux walk, no allocation), and hands everything
-// else to the mux, which routeTable (routes.go) builds.
+// ServeHTTP answers the check and download routes itself when the path
+// has their plain shape (the hot paths: no mux walk, no allocation), and
+// hands everything else to the mux, which routeTable (routes.go) builds.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(r.URL.Path) > maxPath {
 		rec, start := s.begin(w)
@@ -179,6 +180,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rec, start := s.begin(w)
 		s.serveCheck(rec, r, a, c)
 		s.end(rec, r, s.checkMetrics, start)
+		return
+	}
+	if a, tag, name, ok := s.matchDownload(r); ok {
+		rec, start := s.begin(w)
+		s.serveDownload(rec, r, a, tag, name)
+		s.end(rec, r, s.downloadMetrics, start)
 		return
 	}
 	if s.cfg.BasePath != "" && r.URL.Path != s.cfg.BasePath && !strings.HasPrefix(r.URL.Path, s.prefix) {
