@@ -23,7 +23,8 @@ type GitHubSource struct {
 
 	limit    atomic.Pointer[githubsrc.RateLimitError] // the last rate limit met
 	mu       sync.Mutex
-	known    bool // whether detected holds GitHub's answer
+	partial  *githubsrc.Listing // the pages a failed listing read: the next one's conditional base
+	known    bool               // whether detected holds GitHub's answer
 	detected bool
 }
 
@@ -74,14 +75,30 @@ func (g *GitHubSource) Releases(ctx context.Context, prev any) ([]githubsrc.Rele
 	if _, err := g.private(ctx); err != nil {
 		return nil, nil, false, err
 	}
-	p, _ := prev.(*githubsrc.Listing)
-	l, err := g.Client.ListReleases(ctx, g.Repo, p)
+	base, _ := prev.(*githubsrc.Listing)
+	g.mu.Lock()
+	partial := g.partial
+	g.mu.Unlock()
+	if partial != nil {
+		base = partial // a listing that failed midway: its pages cost 304s now
+	}
+	l, err := g.Client.ListReleases(ctx, g.Repo, base)
 	if err != nil {
+		if l != nil {
+			g.mu.Lock()
+			g.partial = l
+			g.mu.Unlock()
+		}
 		return nil, nil, false, g.note(err)
 	}
 	g.limit.Store(nil)
-	if l.Unchanged {
-		return nil, l, true, nil
+	if partial != nil {
+		g.mu.Lock()
+		g.partial = nil
+		g.mu.Unlock()
+	}
+	if l.Unchanged && partial == nil {
+		return nil, l, true, nil // unchanged since prev, which the caller's snapshot was built from
 	}
 	trim(l.Releases)
 	var published []githubsrc.Release

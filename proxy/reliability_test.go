@@ -525,3 +525,41 @@ func TestWebhookLiftsTheBackoff(t *testing.T) {
 		t.Errorf("after the webhook: %s, want 1.2.0", v)
 	}
 }
+
+// TestFailedListingKeepsItsPages: a listing that fails on its last page
+// (GitHub timing out there, after retries) keeps the pages it read: the
+// next attempt, after the backoff, asks for them conditionally (304s) and
+// reads only the page that failed in full.
+func TestFailedListingKeepsItsPages(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	v1 := fixture(t, "tauri-v1/v1.1.0")
+	assets := map[string][]byte{"DemoApp_1.1.0_x64-setup.nsis.zip": v1["DemoApp_1.1.0_x64-setup.nsis.zip"], "DemoApp_1.1.0_x64-setup.nsis.zip.sig": v1["DemoApp_1.1.0_x64-setup.nsis.zip.sig"]}
+	for i := range 250 { // three pages of 100
+		gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: fmt.Sprintf("v1.%d.%d", i/100, i%100), Assets: assets})
+	}
+	gh.Inject(githubsrctest.Fault{Match: "page=3", Status: http.StatusGatewayTimeout, Times: 3}) // every retry of the refresh
+	e := newEnv(t, gh)
+	if rec := e.get("GET", "/windows/x86_64/1.0.0"); rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("check while the listing fails = %d %s, want 503", rec.Code, rec.Body)
+	}
+	if n := gh.Count(listRoute); n != 5 {
+		t.Fatalf("%d list requests, want 5: pages 1 and 2, and page 3 three times", n)
+	}
+	gh.ResetCounts()
+	e.clock.Advance(10 * time.Second) // past the backoff
+	if v := versionOf(t, e.get("GET", "/windows/x86_64/1.0.0")); v != "1.2.49" {
+		t.Errorf("answered %s, want 1.2.49", v)
+	}
+	if lists, notModified := gh.Count(listRoute), gh.Count("304"); lists != 3 || notModified != 2 {
+		t.Errorf("the retry sent %d list requests, %d answered 304; want 3, 2: pages 1 and 2 were read already", lists, notModified)
+	}
+	// The next refresh is conditional on the whole listing: three 304s.
+	gh.ResetCounts()
+	e.clock.Advance(2 * time.Minute)
+	e.get("GET", "/windows/x86_64/1.0.0")
+	proxy.Settle(e.srv)
+	if lists, notModified := gh.Count(listRoute), gh.Count("304"); lists != 3 || notModified != 3 {
+		t.Errorf("the refresh after sent %d list requests, %d answered 304; want 3, 3", lists, notModified)
+	}
+}
