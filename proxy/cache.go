@@ -322,7 +322,11 @@ func (s *Server) options(a *app) SnapshotOptions {
 	return opts
 }
 
-// fetchTexts reads missing small assets, a few at a time. One that is gone
+// textReaders is how many small assets a refresh reads at once: a
+// release's signatures (5 to 8 of them) in one round trip.
+const textReaders = 8
+
+// fetchTexts reads missing small assets, textReaders at a time. One that is gone
 // is recorded as empty, which feeds withhold as malformed.
 func (s *Server) fetchTexts(ctx context.Context, a *app, missing []githubsrc.Asset, relOf map[int64]githubsrc.Release) error {
 	type result struct {
@@ -331,13 +335,17 @@ func (s *Server) fetchTexts(ctx context.Context, a *app, missing []githubsrc.Ass
 		err error
 	}
 	results := make(chan result, len(missing))
-	sem := make(chan struct{}, 4)
+	work := make(chan githubsrc.Asset, len(missing))
 	for _, as := range missing {
+		work <- as
+	}
+	close(work)
+	for range min(len(missing), textReaders) {
 		go func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			b, err := a.Source.Text(ctx, relOf[as.ID], as)
-			results <- result{as.ID, b, err}
+			for as := range work {
+				b, err := a.Source.Text(ctx, relOf[as.ID], as)
+				results <- result{as.ID, b, err}
+			}
 		}()
 	}
 	var firstErr error
