@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -34,13 +35,17 @@ type app struct {
 
 	flight singleflight.Group
 
-	mu      sync.Mutex          // guards what refresh keeps between runs
-	prev    any                 // the source's token for a conditional read
-	rels    []githubsrc.Release // what the source last listed: a 304 refers to it
-	texts   map[int64][]byte    // fetched small assets (.sig) by ID, kept while listed
-	blocked time.Time           // no upstream calls before this (rate limit, negative cache, backoff)
-	lastErr error
-	backoff time.Duration // after consecutive failures: 5s, 10s, ... up to a minute
+	mu   sync.Mutex          // guards what refresh keeps between runs
+	prev any                 // the source's token for a conditional read
+	rels []githubsrc.Release // what the source last listed: a 304 refers to it
+	// answering are the IDs of the releases that answer something in the
+	// last snapshot built from rels: a rebuild from the same rels and
+	// texts needs to look at those only.
+	answering []int64
+	texts     map[int64][]byte // fetched small assets (.sig) by ID, kept while listed
+	blocked   time.Time        // no upstream calls before this (rate limit, negative cache, backoff)
+	lastErr   error
+	backoff   time.Duration // after consecutive failures: 5s, 10s, ... up to a minute
 	// warnedDirect says the warning that direct downloads are off was given.
 	warnedDirect bool
 }
@@ -154,9 +159,9 @@ func (s *Server) refresh(a *app) (err error) {
 	if a.snap.Load() == nil && a.rels != nil && !s.due(a, now) {
 		// Evicted while fresh: what it last listed is as good as GitHub's
 		// answer, and its texts are kept, so this asks GitHub nothing.
-		if snap, err := s.build(ctx, a, a.rels); err == nil {
+		if snap, err := s.build(ctx, a, a.rels, a.answering); err == nil {
 			s.metrics.rebuilds.Inc()
-			s.install(a, snap, "rebuilt after eviction", start)
+			s.install(a, snap, true, start)
 			return nil
 		}
 	}
@@ -181,37 +186,41 @@ func (s *Server) refresh(a *app) (err error) {
 	if unchanged {
 		s.metrics.notModified.Inc()
 		if a.snap.Load() == nil { // evicted: the 304 says what it listed still holds
-			snap, err := s.build(ctx, a, a.rels)
+			snap, err := s.build(ctx, a, a.rels, a.answering)
 			if err != nil {
 				a.block(err, s.cfg.Now())
 				return fmt.Errorf("refresh %s: %w", a.name(), err)
 			}
 			s.metrics.rebuilds.Inc()
-			s.install(a, snap, "rebuilt after eviction", start)
+			s.install(a, snap, true, start)
 		}
 		a.validate(now)
 		return nil
 	}
-	snap, err := s.build(ctx, a, rels)
+	snap, err := s.build(ctx, a, rels, nil)
 	if err != nil {
 		a.block(err, s.cfg.Now())
 		return fmt.Errorf("refresh %s: %w", a.name(), err)
 	}
 	a.prev, a.rels = next, rels
 	a.validate(now)
-	s.install(a, snap, "releases refreshed", start)
+	s.install(a, snap, false, start)
 	return nil
 }
 
 // install makes snap the app's snapshot and counts the app among the
 // cached ones.
-func (s *Server) install(a *app, snap *Snapshot, msg string, start time.Time) {
+func (s *Server) install(a *app, snap *Snapshot, rebuilt bool, start time.Time) {
 	a.snap.Store(snap)
 	s.keep(a)
 	for _, w := range snap.Withheld {
 		s.log.Debug("payload withheld", "app", a.name(), "why", w)
 	}
-	s.log.Info(msg, "app", a.name(), "releases", snap.Releases, "withheld", len(snap.Withheld), "dur", time.Since(start).Round(time.Millisecond))
+	level, msg := slog.LevelInfo, "releases refreshed"
+	if rebuilt {
+		level, msg = slog.LevelDebug, "releases rebuilt after eviction" // routine under eviction churn
+	}
+	s.log.Log(context.Background(), level, msg, "app", a.name(), "releases", snap.Releases, "withheld", len(snap.Withheld), "dur", time.Since(start).Round(time.Millisecond))
 }
 
 // due reports whether a's releases are due for a refresh at now.
@@ -262,7 +271,7 @@ const (
 // yet (in rounds, as long as what it read makes them ask for more), and
 // has the feeds build their tables. Texts are immutable per asset ID, so
 // each is fetched once while it is listed.
-func (s *Server) build(ctx context.Context, a *app, rels []githubsrc.Release) (*Snapshot, error) {
+func (s *Server) build(ctx context.Context, a *app, rels []githubsrc.Release, only []int64) (*Snapshot, error) {
 	opts := s.options(a)
 	if a.texts == nil {
 		a.texts = map[int64][]byte{}
@@ -275,6 +284,7 @@ func (s *Server) build(ctx context.Context, a *app, rels []githubsrc.Release) (*
 	}
 	a.pruneTexts(relOf)
 	ix := newIndex(rels, a.texts, opts)
+	ix.only = only
 	for {
 		want := wantedTexts(s.feeds, ix, opts)
 		var missing []githubsrc.Asset
@@ -295,7 +305,9 @@ func (s *Server) build(ctx context.Context, a *app, rels []githubsrc.Release) (*
 	if f, ok := a.Source.(fixedURLs); ok {
 		ix.locate(f)
 	}
-	return buildSnapshot(s.feeds, ix, opts), nil // which lets go of a.texts
+	snap := buildSnapshot(s.feeds, ix, opts) // which lets go of a.texts
+	a.answering = ix.answering
+	return snap, nil
 }
 
 // privacy is what a Source that can tell says about its repository.

@@ -95,6 +95,12 @@ func (tauriFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 	p := plan(ix, opts)
 	parsed := p.parsed
 	snap.Withheld = append(snap.Withheld, p.withheld...)
+	ix.answering = []int64{} // not nil: a rebuild looks at none but these
+	for _, r := range parsed {
+		if len(r.entries) > 0 {
+			ix.answering = append(ix.answering, r.gh.ID)
+		}
+	}
 	t := &snap.tauri
 	// A payload answers every key it serves, on both channels, with one
 	// encoded answer; a release is latest.json on both channels with one file.
@@ -164,6 +170,9 @@ func plan(ix *Index, opts SnapshotOptions) *tauriPlan {
 		p = &tauriPlan{}
 		for i := range ix.Releases {
 			gh := &ix.Releases[i]
+			if ix.only != nil && !slices.Contains(ix.only, gh.ID) {
+				continue // answered nothing in the build this one repeats
+			}
 			v, err := gh.Version(opts.TagPrefix)
 			if err != nil {
 				p.badTags = append(p.badTags, fmt.Sprintf("release %s: %s", gh.Tag, err))

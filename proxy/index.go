@@ -65,6 +65,13 @@ type Index struct {
 	texts    map[int64][]byte
 	assets   map[string]map[string]assetRef
 	tauri    *tauriPlan // the Tauri feed's, while the snapshot is built
+	// only, when set, limits the releases feeds look at to these IDs: a
+	// rebuild from the very releases and texts of the last build, which
+	// found only those answering (Index.answering).
+	only []int64
+	// answering is set by the feeds as they build: the IDs of the
+	// releases that answer something.
+	answering []int64
 }
 
 type assetRef struct {

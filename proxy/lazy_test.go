@@ -3,6 +3,7 @@ package proxy_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -139,4 +140,49 @@ func TestColdStartReadsOnlyWhatItAnswersWith(t *testing.T) {
 		}
 		wantReads(t, src, sigsOf("v1.2.0", winOnly), sigsOf("v1.1.0", v1(t)))
 	})
+}
+
+// TestEvictedAppAnswersAsBefore: an evicted app's rebuild, which looks
+// only at the releases that answered in its last build, answers exactly
+// as that build did, fallbacks to older releases included.
+func TestEvictedAppAnswersAsBefore(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	v1 := fixture(t, "tauri-v1/v1.1.0")
+	bad := fixture(t, "tauri-v1/v1.1.0")
+	bad["DemoApp_1.1.0_amd64.AppImage.tar.gz.sig"] = []byte("not a signature")
+	for _, app := range []string{"demo-org/a", "demo-org/b"} {
+		gh.AddRelease(app, githubsrctest.ReleaseSpec{Tag: "v1.0.0", Assets: v1})
+		gh.AddRelease(app, githubsrctest.ReleaseSpec{Tag: "v1.1.0", Assets: v1})
+		gh.AddRelease(app, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Assets: bad})
+	}
+	e := newEnv(t, gh, func(c *proxy.Config) {
+		c.MaxCachedApps = 1
+		c.Apps = []proxy.AppConfig{{Slug: "a", Repo: "demo-org/a"}, {Slug: "b", Repo: "demo-org/b"}}
+	})
+	answers := func() map[string]string {
+		out := map[string]string{}
+		for _, p := range []string{"/a/linux/x86_64/0.9.0", "/a/windows/x86_64/0.9.0", "/a/darwin/x86_64/0.9.0", "/a/latest.json"} {
+			rec := e.get("GET", p)
+			out[p] = fmt.Sprint(rec.Code, " ", rec.Body.String())
+		}
+		return out
+	}
+	before := answers()
+	if !strings.Contains(before["/a/linux/x86_64/0.9.0"], `"version":"1.1.0"`) || !strings.Contains(before["/a/windows/x86_64/0.9.0"], `"version":"1.2.0"`) {
+		t.Fatalf("before eviction: %v", before)
+	}
+	e.get("GET", "/b/linux/x86_64/0.9.0") // evicts a
+	if n := metric(e, "otapub_cache_evictions_total"); n != "1" {
+		t.Fatalf("%s evictions, want 1", n)
+	}
+	after := answers()
+	if n := metric(e, "otapub_cache_rebuilds_total"); n != "1" {
+		t.Fatalf("%s rebuilds, want 1", n)
+	}
+	for p, want := range before {
+		if after[p] != want {
+			t.Errorf("%s after eviction:\n%s\nwant, as before:\n%s", p, after[p], want)
+		}
+	}
 }
