@@ -338,8 +338,8 @@ func (s *Server) options(a *app) SnapshotOptions {
 // release's signatures (5 to 8 of them) in one round trip.
 const textReaders = 8
 
-// fetchTexts reads missing small assets, textReaders at a time. One that is gone
-// is recorded as empty, which feeds withhold as malformed.
+// fetchTexts reads missing small assets, textReaders at a time. One that
+// is gone is recorded as empty, which feeds withhold as malformed.
 func (s *Server) fetchTexts(ctx context.Context, a *app, missing []githubsrc.Asset, relOf map[int64]githubsrc.Release) error {
 	type result struct {
 		id  int64
