@@ -102,7 +102,7 @@ var otaBundles = []otaBundle{
 	{tag: "ota-14-badsig", published: day(7), meta: ota.Metadata{Sequence: 14, MinBinaryVersion: "1.0.0", Archive: "b.zip"}},
 }
 
-func seedBundles(t *testing.T, gh *githubsrctest.Server) {
+func seedBundles(_ testing.TB, gh *githubsrctest.Server) {
 	for _, b := range otaBundles {
 		if b.tag == "ota-14-badsig" {
 			files := b.files()
