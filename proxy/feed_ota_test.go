@@ -338,3 +338,62 @@ func TestOTAFromADir(t *testing.T) {
 		}
 	}
 }
+
+// TestOTAAfterEviction: an app evicted by --max-cached-apps and rebuilt
+// from what it kept (only the releases that answered) gives the same
+// bundle answers, the duplicate sequence still withheld.
+func TestOTAAfterEviction(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	seedReleases(t, gh)
+	seedBundles(t, gh)
+	seedOther(t, gh)
+	e := newEnv(t, gh, func(c *proxy.Config) {
+		c.MaxCachedApps = 1
+		c.Apps = []proxy.AppConfig{{Slug: "demo", Repo: repo}, {Slug: "other", Repo: "demo-org/other"}}
+	})
+	answers := func() map[string]string {
+		out := map[string]string{}
+		for _, c := range otaCases {
+			rec := c.run(t, e.h, "/demo")
+			out[c.query] = rec.Body.String()
+		}
+		return out
+	}
+	before := answers()
+	e.get("GET", "/other/linux/x86_64/0.9.0") // evicts demo
+	after := answers()
+	if n := metric(e, "otapub_cache_rebuilds_total"); n != "1" {
+		t.Fatalf("%s rebuilds, want 1", n)
+	}
+	for q, want := range before {
+		if after[q] != want {
+			t.Errorf("/ota/%s after eviction: %s, want %s", q, after[q], want)
+		}
+	}
+}
+
+// TestOTAPrivateRepository: a private repository's bundle is offered at
+// the proxy's /download/ route (GitHub's browser URL would answer 404),
+// which redirects to a signed URL.
+func TestOTAPrivateRepository(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	gh.AddRepo("demo-org/private-app", githubsrctest.RepoOptions{Private: true})
+	b := otaBundles[1]
+	gh.AddRelease("demo-org/private-app", githubsrctest.ReleaseSpec{Tag: b.tag, PublishedAt: b.published, Assets: b.files()})
+	e := newEnv(t, gh, func(c *proxy.Config) {
+		c.Token = githubsrctest.Token
+		c.Apps = []proxy.AppConfig{{Repo: "demo-org/private-app", Private: true}}
+	})
+	rec := otaCase{"0?binary_version=1.2.0&platform=linux&arch=x86_64", "ota-5"}.run(t, e.h, "")
+	var got struct{ URL string }
+	check(t, json.Unmarshal(rec.Body.Bytes(), &got))
+	if got.URL != publicURL+"/download/ota-5/dist.tar.gz" {
+		t.Fatalf("url %s, want the proxy's download route", got.URL)
+	}
+	dl := e.get("GET", "/download/ota-5/dist.tar.gz")
+	if loc := dl.Header().Get("Location"); dl.Code != http.StatusFound || loc == "" || strings.HasPrefix(loc, gh.URL+"/demo-org/") {
+		t.Errorf("download = %d %q, want a redirect to a signed URL", dl.Code, loc)
+	}
+}
