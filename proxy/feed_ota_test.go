@@ -397,3 +397,18 @@ func TestOTAPrivateRepository(t *testing.T) {
 		t.Errorf("download = %d %q, want a redirect to a signed URL", dl.Code, loc)
 	}
 }
+
+// TestOTATagPrefix: with --tag-prefix, the app's bundles are those whose
+// tag has the prefix, as its native releases are.
+func TestOTATagPrefix(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	for _, b := range []otaBundle{
+		{tag: "desktop-ota-5", published: day(2), meta: ota.Metadata{Sequence: 5, MinBinaryVersion: "1.0.0"}},
+		{tag: "mobile-ota-6", published: day(3), meta: ota.Metadata{Sequence: 6, MinBinaryVersion: "1.0.0"}},
+	} {
+		b.seed(gh)
+	}
+	e := newEnv(t, gh, func(c *proxy.Config) { c.Apps[0].TagPrefix = "desktop-" })
+	otaCase{"0?binary_version=1.2.0&platform=linux&arch=x86_64", "desktop-ota-5"}.run(t, e.h, "")
+}
