@@ -46,17 +46,8 @@ type otaTables struct {
 }
 
 type otaAnswer struct {
-	tag    string
 	body   []byte
 	length []string
-}
-
-// OTABundle returns the tag of the bundle offered to chk, or "".
-func (s *Snapshot) OTABundle(chk ota.Check) string {
-	if i := ota.Pick(s.ota.cands, chk); i >= 0 {
-		return s.ota.answers[i].tag
-	}
-	return ""
 }
 
 // isBundle reports whether r is a hot-swap bundle: it carries the
@@ -148,7 +139,7 @@ func (otaFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 			BundleSize:       b.meta.BundleSize,
 		})
 		t.cands = append(t.cands, b.cand)
-		t.answers = append(t.answers, otaAnswer{tag: b.rel.Tag, body: body, length: []string{strconv.Itoa(len(body))}})
+		t.answers = append(t.answers, otaAnswer{body: body, length: []string{strconv.Itoa(len(body))}})
 		ix.answering = append(ix.answering, b.rel.ID)
 	}
 }
