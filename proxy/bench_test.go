@@ -1,10 +1,13 @@
 package proxy_test
 
 import (
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/otapub/ota-action/githubsrc/githubsrctest"
 )
 
 // discardWriter is a ResponseWriter that keeps nothing, so the benchmark
@@ -80,6 +83,57 @@ func TestDownloadAllocatesNothing(t *testing.T) {
 		}
 		if n := testing.AllocsPerRun(100, func() { clear(w.h); e.h.ServeHTTP(w, req) }); n != 0 {
 			t.Errorf("GET %s: %v allocations per download, want 0", path, n)
+		}
+	}
+}
+
+// benchmarkOTA is the hot-swap check against the route tests' bundles.
+func benchmarkOTA(b *testing.B, path string) {
+	gh := githubsrctest.NewServer(b)
+	seedReleases(b, gh)
+	seedBundles(b, gh)
+	e := newEnvTB(b, gh, slog.New(slog.DiscardHandler))
+	w := &discardWriter{h: http.Header{}}
+	e.h.ServeHTTP(w, httptest.NewRequest("GET", path, nil)) // warm: the first refresh
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		w := &discardWriter{h: http.Header{}}
+		req := httptest.NewRequest("GET", path, nil)
+		for pb.Next() {
+			clear(w.h)
+			e.h.ServeHTTP(w, req)
+		}
+	})
+}
+
+// BenchmarkCheckOTAUpdate is /ota/{n} answering with a bundle.
+func BenchmarkCheckOTAUpdate(b *testing.B) {
+	benchmarkOTA(b, "/ota/0?binary_version=1.2.0&platform=macos&arch=aarch64&channel=production")
+}
+
+// BenchmarkCheckOTAUpToDate is /ota/{n} answering 204.
+func BenchmarkCheckOTAUpToDate(b *testing.B) {
+	benchmarkOTA(b, "/ota/8?binary_version=1.2.0&platform=macos&arch=aarch64")
+}
+
+// TestOTACheckAllocatesNothing: the hot-swap check, answered or up to
+// date, allocates nothing once its binary version has been seen (the
+// plain fast path, the parse cache, ota.Pick).
+func TestOTACheckAllocatesNothing(t *testing.T) {
+	gh := githubsrctest.NewServer(t)
+	seedBundles(t, gh)
+	e := newEnv(t, gh)
+	for _, path := range []string{
+		"/ota/0?binary_version=1.2.0&platform=macos&arch=aarch64",
+		"/ota/8?binary_version=1.2.0&platform=macos&arch=aarch64",
+		"/ota/0?binary_version=2.1.0&platform=linux&arch=x86_64&channel=beta",
+	} {
+		req := httptest.NewRequest("GET", path, nil)
+		w := &discardWriter{h: http.Header{}}
+		e.h.ServeHTTP(w, req) // the first refresh
+		if n := testing.AllocsPerRun(100, func() { clear(w.h); e.h.ServeHTTP(w, req) }); n != 0 {
+			t.Errorf("GET %s: %v allocations per check, want 0", path, n)
 		}
 	}
 }

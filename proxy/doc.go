@@ -6,9 +6,9 @@
 //
 //   - routes.go: the route table, the one statement of every route; the
 //     mux, the reserved slugs and the "no such route" hint are built from
-//     it. fastpath.go answers the check and download routes without the
-//     mux, and TestFastPathAgreesWithTheMux (routes_test.go) holds them
-//     equal.
+//     it. fastpath.go answers the check and download routes, and any route
+//     with a plain handler (route.plain: /ota/{sequence}), without the mux,
+//     and TestFastPathAgreesWithTheMux (routes_test.go) holds them equal.
 //   - cache.go: one refresh at a time per app (singleflight), TTL,
 //     stale-while-revalidate, backoff and rate limits, and the bound on
 //     cached apps (eviction by use; an evicted app keeps its listing and
@@ -19,12 +19,14 @@
 //     fetched texts), which /download serves from (download.go).
 //   - feed_tauri.go and tauri.go: the Tauri / cargo-packager feed and its
 //     wire contract.
+//   - feed_ota.go: the hot-swap bundle feed (tauri-plugin-hotswap's
+//     /ota/{current_sequence}); bundle releases are never native updates.
 //   - download.go and webhook.go: the routes every feed shares.
 //   - server.go: the Server, middleware, and errors mapped to statuses.
 //   - source.go, github.go, dir.go: where releases come from (GitHub, or a
 //     local folder through githubsrc/localdir).
 //
-// A new client family (Electron, hot-swap bundles) is a new feed: a file
+// A new client family (Electron) is a new feed: a file
 // feed_<family>.go with a type that implements feed (texts: the small
 // assets whose contents it needs, such as latest*.yml or RELEASES; build:
 // its answer tables from the Index, kept in a field of Snapshot; routes:
@@ -33,5 +35,7 @@
 // and the fast path's deference by themselves. Its tests go in
 // feed_<family>_test.go (package proxy_test, through Server.Handler with
 // newEnv over the fake GitHub, helpers_test.go); add its paths to
-// TestFastPathAgreesWithTheMux, and its metrics to the README.
+// TestFastPathAgreesWithTheMux, and its metrics to the README. A route
+// whose check must not allocate gets a plain handler (route.plain), as
+// /ota/{sequence} has.
 package proxy

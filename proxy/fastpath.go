@@ -32,6 +32,9 @@ type otherPattern struct {
 	seg      []string // literal segments; "" for a {wildcard}
 	rest     bool     // ends in {name...} or a slash: any remainder matches
 	download bool     // the download route, which matchDownload serves
+	// plain is the route's, when matchPlain serves it; metrics count it.
+	plain   func(s *Server, w http.ResponseWriter, r *http.Request, a *app, last string)
+	metrics *routeMetrics
 }
 
 // initFastPath notes, for matchesOther, the segments of every pattern a
@@ -41,7 +44,10 @@ func (s *Server) initFastPath() {
 		if rt.check || rt.method() != "" && rt.method() != http.MethodGet && rt.method() != http.MethodHead {
 			continue
 		}
-		o := otherPattern{download: rt.download}
+		o := otherPattern{download: rt.download, plain: rt.plain}
+		if rt.plain != nil {
+			o.metrics = s.metrics.route(rt.name)
+		}
 		for i, p := range strings.Split(strings.TrimPrefix(s.fullPath(rt), s.cfg.BasePath+"/"), "/") {
 			if strings.HasSuffix(p, "...}") || p == "" && i > 0 {
 				o.rest = true
@@ -169,4 +175,39 @@ func (s *Server) matchDownload(r *http.Request) (a *app, tag, name string, ok bo
 		return nil, "", "", false
 	}
 	return a, seg[1], seg[2], true
+}
+
+// matchPlain recognises a path of the plain shape that exactly one GET
+// pattern of the table other than the checks matches, that pattern's
+// route serving it without the mux (route.plain: /ota/{sequence}), and
+// the app it is for. A path a check pattern also matches stays with
+// matchCheck's rules: the mux prefers the pattern with literals, as
+// matchesOther makes the check fast path defer to it. An app that does
+// not exist, or any doubt, goes to the mux.
+func (s *Server) matchPlain(r *http.Request) (*otherPattern, *app, string, bool) {
+	var buf [maxCheckSegments]string
+	_, seg, ok := s.plainPath(r, &buf)
+	if !ok {
+		return nil, nil, "", false
+	}
+	var found *otherPattern
+	for i := range s.otherGETs {
+		o := &s.otherGETs[i]
+		if len(seg) == len(o.seg) && literalsMatch(o.seg, seg) || o.rest && len(seg) >= len(o.seg) && literalsMatch(o.seg, seg) {
+			if found != nil || o.plain == nil {
+				return nil, nil, "", false
+			}
+			found = o
+		}
+	}
+	if found == nil {
+		return nil, nil, "", false
+	}
+	a := s.single
+	if a == nil {
+		if a = s.apps[seg[0]]; a == nil {
+			return nil, nil, "", false
+		}
+	}
+	return found, a, seg[len(seg)-1], true
 }

@@ -95,7 +95,6 @@ func (tauriFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 	p := plan(ix, opts)
 	parsed := p.parsed
 	snap.Withheld = append(snap.Withheld, p.withheld...)
-	ix.answering = []int64{} // not nil: a rebuild looks at none but these
 	for _, r := range parsed {
 		if len(r.entries) > 0 {
 			ix.answering = append(ix.answering, r.gh.ID)
@@ -172,6 +171,9 @@ func plan(ix *Index, opts SnapshotOptions) *tauriPlan {
 			gh := &ix.Releases[i]
 			if ix.only != nil && !slices.Contains(ix.only, gh.ID) {
 				continue // answered nothing in the build this one repeats
+			}
+			if isBundle(gh) {
+				continue // a hot-swap bundle (feed_ota.go), never a native update
 			}
 			v, err := gh.Version(opts.TagPrefix)
 			if err != nil {

@@ -163,6 +163,7 @@ func (ix *Index) Asset(tag, name string) (githubsrc.Release, githubsrc.Asset, bo
 type Snapshot struct {
 	index *Index
 	tauri tauriTables
+	ota   otaTables
 	// Releases is how many published releases the snapshot read.
 	Releases int
 	// Withheld says, per payload, why it is not offered (no .sig, bad .sig, ...).
@@ -184,6 +185,7 @@ func wantedTexts(feeds []feed, ix *Index, opts SnapshotOptions) []githubsrc.Asse
 // hold every asset wantedTexts lists.
 func buildSnapshot(feeds []feed, ix *Index, opts SnapshotOptions) *Snapshot {
 	snap := &Snapshot{index: ix, Releases: len(ix.Releases)}
+	ix.answering = []int64{} // not nil: a rebuild looks at none but these
 	for _, f := range feeds {
 		f.build(ix, opts, snap)
 	}

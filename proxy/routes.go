@@ -30,7 +30,11 @@ type route struct {
 	// download marks /download/{tag}/{asset}, which matchDownload also
 	// serves without the mux.
 	download bool
-	h        func(s *Server, w http.ResponseWriter, r *http.Request)
+	// plain, when set, serves the route without the mux for paths of the
+	// plain shape that only this pattern matches (matchPlain, fastpath.go),
+	// given the app and the path's last segment.
+	plain func(s *Server, w http.ResponseWriter, r *http.Request, a *app, last string)
+	h     func(s *Server, w http.ResponseWriter, r *http.Request)
 }
 
 // feed is one client family: it reads the small texts it needs from an
@@ -53,7 +57,7 @@ type feed interface {
 }
 
 // feeds are the client families every server answers.
-var feeds = []feed{tauriFeed{}}
+var feeds = []feed{tauriFeed{}, otaFeed{}}
 
 // routeTable is every route of a server with the given feeds: theirs,
 // then those every feed shares, then the server's own.

@@ -28,7 +28,7 @@ func (nullSource) Download(context.Context, githubsrc.Release, githubsrc.Asset) 
 
 func (nullSource) String() string { return "null" }
 
-// laterFeed registers the routes the Electron and hot-swap feeds will
+// laterFeed registers the routes the Electron feed will
 // (DESIGN.md), to show the fast path leaves them to the mux.
 type laterFeed struct{}
 
@@ -42,7 +42,6 @@ func (laterFeed) routes() []route {
 		{pattern: "GET /electron/{file}", name: "electron", h: h},
 		{pattern: "GET /update/{platform}/{version}", name: "squirrel", h: h},
 		{pattern: "GET /update/win32/{version}/RELEASES", name: "squirrel", h: h},
-		{pattern: "GET /ota/{sequence}", name: "ota", h: h},
 		{pattern: "GET /download/latest/{platform}", name: "download", h: h},
 	}
 }
@@ -70,33 +69,39 @@ func TestFastPathAgreesWithTheMux(t *testing.T) {
 		path     string
 		claim    bool // the check fast path must serve it
 		download bool // the download fast path must serve it
+		plain    bool // matchPlain must serve it (/ota/{sequence})
 	}{
-		{"/windows/x86_64/1.0.0", true, false},
-		{"/windows/x86_64/msi/1.0.0", true, false},
-		{"/darwin-universal/aarch64/1.0.0", true, false},
-		{"/healthz/x/1.0.0", true, false}, // the mux too takes it for a check
-		{"/electron/latest.yml", false, false},
-		{"/electron/win32/latest.yml", false, false},
-		{"/electron/a/b/c", false, false},
-		{"/update/darwin/1.0.0", false, false},
-		{"/update/win32/1.0.0/RELEASES", false, false},
-		{"/update/a/b/c/d", false, false},
-		{"/ota/5", false, false},
-		{"/ota/5/x/y", false, false},
-		{"/download/v1.2.0/App.exe", false, true},
-		{"/download/1.2.0/App%201.2.0.exe", false, false}, // escaped: the mux's
-		{"/download/latest/darwin", false, false},         // a later route's
-		{"/download/a/b/c", false, false},
-		{"/owner/repo/darwin-arm64/1.0.0", true, false},
-		{"/latest.json", false, false},
-		{"/healthz", false, false},
-		{"/metrics", false, false},
-		{"/webhook", false, false},
-		{"/a/b", false, false},
-		{"/a/b/c/d/e/f", false, false},
-		{"/a//b/c", false, false},
-		{"/a/b/c/", false, false},
-		{"/a/%62/c", false, false},
+		{"/windows/x86_64/1.0.0", true, false, false},
+		{"/windows/x86_64/msi/1.0.0", true, false, false},
+		{"/darwin-universal/aarch64/1.0.0", true, false, false},
+		{"/healthz/x/1.0.0", true, false, false}, // the mux too takes it for a check
+		{"/electron/latest.yml", false, false, false},
+		{"/electron/win32/latest.yml", false, false, false},
+		{"/electron/a/b/c", false, false, false},
+		{"/update/darwin/1.0.0", false, false, false},
+		{"/update/win32/1.0.0/RELEASES", false, false, false},
+		{"/update/a/b/c/d", false, false, false},
+		{"/ota/5", false, false, true},
+		{"/ota/abc", false, false, true}, // the handler's 400
+		{"/ota/5/x/y", false, false, false},
+		{"/ota/5/x", false, false, false},
+		{"/ota", false, false, false},
+		{"/ota/", false, false, false},
+		{"/ota/%35", false, false, false},
+		{"/download/v1.2.0/App.exe", false, true, false},
+		{"/download/1.2.0/App%201.2.0.exe", false, false, false}, // escaped: the mux's
+		{"/download/latest/darwin", false, false, false},         // a later route's
+		{"/download/a/b/c", false, false, false},
+		{"/owner/repo/darwin-arm64/1.0.0", true, false, false},
+		{"/latest.json", false, false, false},
+		{"/healthz", false, false, false},
+		{"/metrics", false, false, false},
+		{"/webhook", false, false, false},
+		{"/a/b", false, false, false},
+		{"/a/b/c/d/e/f", false, false, false},
+		{"/a//b/c", false, false, false},
+		{"/a/b/c/", false, false, false},
+		{"/a/%62/c", false, false, false},
 	}
 	for _, tt := range []struct {
 		name, base string
@@ -112,7 +117,11 @@ func TestFastPathAgreesWithTheMux(t *testing.T) {
 			s := routeTestServer(t, tt.base, tt.slugs...)
 			var checks []string
 			var download string
+			var plains []string
 			for _, rt := range s.table {
+				if rt.plain != nil {
+					plains = append(plains, "GET "+s.fullPath(rt))
+				}
 				if rt.check {
 					checks = append(checks, "GET "+s.fullPath(rt))
 				}
@@ -145,6 +154,19 @@ func TestFastPathAgreesWithTheMux(t *testing.T) {
 					if dl && claimed {
 						t.Errorf("both fast paths claim %s", path)
 					}
+					o, _, _, plain := s.matchPlain(r)
+					if plain && (claimed || dl) {
+						t.Errorf("matchPlain and another fast path claim %s", path)
+					}
+					if plain && !slices.Contains(plains, pattern) {
+						t.Errorf("matchPlain claims %s, which the mux routes to %q", path, pattern)
+					}
+					if plain && o.plain == nil {
+						t.Errorf("matchPlain claims %s without a route to serve it", path)
+					}
+					if p.plain != plain {
+						t.Errorf("matchPlain claims %s: %v, want %v (the mux: %q)", path, plain, p.plain, pattern)
+					}
 				}
 			}
 			if _, _, claimed := s.matchCheck(httptest.NewRequest("GET", tt.base+"/nope/windows/x86_64/1.0.0", nil)); claimed && len(tt.slugs) > 1 {
@@ -175,7 +197,7 @@ func TestRouteTableStatesEverything(t *testing.T) {
 	}
 	rec := httptest.NewRecorder()
 	routeTestServer(t, "", "").ServeHTTP(rec, httptest.NewRequest("GET", "/a/b", nil))
-	const want = "no such route: see the README for /{target}/{arch}/{current_version}, /latest.json, /download/{tag}/{asset}, /healthz and /metrics"
+	const want = "no such route: see the README for /{target}/{arch}/{current_version}, /latest.json, /ota/{current_sequence}, /download/{tag}/{asset}, /healthz and /metrics"
 	if !strings.Contains(rec.Body.String(), want) {
 		t.Errorf("GET /a/b = %d %s, want %q", rec.Code, rec.Body, want)
 	}

@@ -188,6 +188,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.end(rec, r, s.downloadMetrics, start)
 		return
 	}
+	if o, a, last, ok := s.matchPlain(r); ok {
+		rec, start := s.begin(w)
+		o.plain(s, rec, r, a, last)
+		s.end(rec, r, o.metrics, start)
+		return
+	}
 	if s.cfg.BasePath != "" && r.URL.Path != s.cfg.BasePath && !strings.HasPrefix(r.URL.Path, s.prefix) {
 		// Outside --base-path: the mux has no pattern there, and would
 		// answer in plain text.

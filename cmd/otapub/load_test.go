@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
@@ -20,23 +22,28 @@ import (
 	"testing"
 	"time"
 
+	"aead.dev/minisign"
+
 	"github.com/otapub/ota-action/githubsrc/githubsrctest"
+	"github.com/otapub/ota-action/githubsrc/ota"
 )
 
 // The load benchmark runs `otapub serve` as its own process on loopback
 // beside a minimal net/http server (this test binary, re-executed) that
 // answers every request as otapub does, loads both alike, and prints
 // requests/s for each, their ratio, and otapub's peak RSS. It does so for
-// two routes: the check (otapub serving a folder, the minimal server a
-// fixed body of the same bytes) and /download/{tag}/{asset} of a public
+// three routes: the check (otapub serving a folder, the minimal server a
+// fixed body of the same bytes), /download/{tag}/{asset} of a public
 // repository (otapub in front of the fake GitHub, the minimal server the
-// same 302: status, Location and Cache-Control). Run it with:
+// same 302: status, Location and Cache-Control), and the hot-swap check
+// /ota/{current_sequence} (otapub serving a folder of bundles as otapub
+// pull leaves them, the minimal server the same body). Run it with:
 //
 //	go test ./cmd/otapub -run '^$' -bench ServeLoad -benchtime 1x
 //
 // OTAPUB_LOAD_SECONDS (default 2), OTAPUB_LOAD_ROUNDS (default 15),
 // OTAPUB_LOAD_CONNS (default 64), OTAPUB_LOAD_ROUTES (default
-// check,download) and OTAPUB_LOAD_FLAGS (extra serve flags) tune it. On a
+// check,download,ota) and OTAPUB_LOAD_FLAGS (extra serve flags) tune it. On a
 // shared 2-core machine one round's ratio swings by ±0.1, so many short
 // rounds, alternating the two servers, give a steadier median than a few
 // long ones.
@@ -69,7 +76,7 @@ func BenchmarkServeLoad(b *testing.B) {
 	seconds := envInt("OTAPUB_LOAD_SECONDS", 2)
 	conns := envInt("OTAPUB_LOAD_CONNS", 64)
 	rounds := envInt("OTAPUB_LOAD_ROUNDS", 15)
-	routes := cmp.Or(os.Getenv("OTAPUB_LOAD_ROUTES"), "check,download")
+	routes := cmp.Or(os.Getenv("OTAPUB_LOAD_ROUTES"), "check,download,ota")
 	dir := b.TempDir()
 	bin := otapubBinary(b)
 	flags := strings.Fields(os.Getenv("OTAPUB_LOAD_FLAGS"))
@@ -117,6 +124,57 @@ func BenchmarkServeLoad(b *testing.B) {
 		b.ReportMetric(med.otapub, "download-otapub-req/s")
 		b.ReportMetric(med.minimal, "download-minimal-req/s")
 		b.ReportMetric(med.otapub/med.minimal, "download-ratio")
+	}
+
+	if slices.Contains(strings.Split(routes, ","), "ota") {
+		bundles := filepath.Join(dir, "bundles")
+		_, priv, err := minisign.GenerateKey(rand.Reader)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for seq := 1; seq <= 8; seq++ {
+			archive := githubsrctest.TarGz(map[string]string{"index.html": fmt.Sprintf("<title>bundle %d</title>", seq)})
+			meta := ota.Metadata{Format: ota.FormatVersion, Sequence: uint64(seq), Version: fmt.Sprintf("1.4.0-ota.%d", seq),
+				MinBinaryVersion: fmt.Sprintf("1.%d.0", seq/3), Archive: "dist.tar.gz", BundleSize: int64(len(archive))}
+			if seq%4 == 0 {
+				meta.Channel = "beta"
+			}
+			tag := filepath.Join(bundles, fmt.Sprintf("ota-%d", seq))
+			writeFiles(b, tag, map[string][]byte{
+				"dist.tar.gz":     archive,
+				"dist.tar.gz.sig": []byte(base64.StdEncoding.EncodeToString(minisign.Sign(priv, archive))),
+				ota.MetadataName:  meta.Encode(),
+				"release.json":    []byte(`{"notes":"Bundle notes","published_at":"2026-11-20T10:00:00Z"}`),
+			})
+		}
+		otapubAddr := freeAddr(b)
+		otapub := start(b, exec.Command(bin, append([]string{"serve", "--dir", bundles, "--listen", otapubAddr, "--public-url", "http://" + otapubAddr}, flags...)...))
+		path := "/ota/2?binary_version=1.2.0&platform=macos&arch=aarch64"
+		resp := waitFor(b, "http://"+otapubAddr+path, http.StatusOK)
+		body, _ := io.ReadAll(resp.Body)
+		if !bytes.Contains(body, []byte(`"sequence":7`)) {
+			b.Fatalf("GET %s = %s, want sequence 7", path, body)
+		}
+		minimalAddr := freeAddr(b)
+		minimal := exec.Command(os.Args[0])
+		minimal.Env = append(os.Environ(), minimalEnv+"="+minimalAddr, minimalEnv+"_BODY="+string(body))
+		start(b, minimal)
+		waitFor(b, "http://"+minimalAddr+path, http.StatusOK)
+		med := loadRounds(b, gen, path, conns, rounds, seconds, [2]*exec.Cmd{minimal, otapub}, [2]string{minimalAddr, otapubAddr})
+		b.ReportMetric(med.otapub, "ota-otapub-req/s")
+		b.ReportMetric(med.minimal, "ota-minimal-req/s")
+		b.ReportMetric(med.otapub/med.minimal, "ota-ratio")
+	}
+}
+
+func writeFiles(b *testing.B, dir string, files map[string][]byte) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
