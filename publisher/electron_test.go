@@ -1,0 +1,352 @@
+package publisher_test
+
+import (
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/otapub/ota-action/githubsrc"
+	"github.com/otapub/ota-action/githubsrc/githubsrctest"
+	"github.com/otapub/ota-action/publisher"
+)
+
+// electronJobs lays the fixture out as a CI matrix of electron-builder
+// jobs, each folder what one job's dist/ holds: the macOS x64 and arm64
+// jobs each with a latest-mac.yml of its own arch only (the fixture's,
+// split: electron-builder#5592), Windows NSIS with Squirrel.Windows'
+// RELEASES and .nupkg, and the two Linux arches.
+func electronJobs(t *testing.T) map[string]string {
+	t.Helper()
+	root := t.TempDir()
+	jobs := map[string][]string{
+		"mac-x64":     {"DemoApp-1.2.0-mac.zip", "DemoApp-1.2.0-mac.zip.blockmap", "DemoApp-1.2.0.dmg", "DemoApp-1.2.0.dmg.blockmap"},
+		"mac-arm64":   {"DemoApp-1.2.0-arm64-mac.zip", "DemoApp-1.2.0-arm64-mac.zip.blockmap", "DemoApp-1.2.0-arm64.dmg", "DemoApp-1.2.0-arm64.dmg.blockmap"},
+		"win-x64":     {"DemoApp Setup 1.2.0.exe", "DemoApp Setup 1.2.0.exe.blockmap", "latest.yml"},
+		"linux-x64":   {"DemoApp-1.2.0.AppImage", "latest-linux.yml"},
+		"linux-arm64": {"DemoApp-1.2.0-arm64.AppImage", "latest-linux-arm64.yml"},
+	}
+	out := map[string]string{}
+	for job, files := range jobs {
+		dir := filepath.Join(root, job)
+		check(t, os.MkdirAll(dir, 0o755))
+		for _, f := range files {
+			check(t, os.WriteFile(filepath.Join(dir, f), mustRead(t, "electron/v1.2.0/"+f), 0o644))
+		}
+		out[job] = dir
+	}
+	mac := mustRead(t, "electron/v1.2.0/latest-mac.yml")
+	for job, arm := range map[string]bool{"mac-x64": false, "mac-arm64": true} {
+		doc, err := githubsrc.ParseChannelDoc(mac)
+		check(t, err)
+		var files []githubsrc.ChannelEntry
+		for _, f := range doc.Files() {
+			if strings.Contains(f.URL, "arm64") == arm {
+				files = append(files, f)
+			}
+		}
+		doc.SetFiles(files)
+		doc.SetPath(files[0].URL, files[0].SHA512)
+		data, err := doc.Encode()
+		check(t, err)
+		check(t, os.WriteFile(filepath.Join(out[job], "latest-mac.yml"), data, 0o644))
+	}
+	// Squirrel.Windows: a tiny package and the RELEASES line for it.
+	nupkg := []byte("PK\x03\x04 a tiny DemoApp-1.2.0-full.nupkg for the test")
+	sum := sha1.Sum(nupkg)
+	check(t, os.WriteFile(filepath.Join(out["win-x64"], "DemoApp-1.2.0-full.nupkg"), nupkg, 0o644))
+	check(t, os.WriteFile(filepath.Join(out["win-x64"], "RELEASES"), fmt.Appendf(nil, "%s DemoApp-1.2.0-full.nupkg %d\n", strings.ToUpper(hex.EncodeToString(sum[:])), len(nupkg)), 0o644))
+	return out
+}
+
+// uploadJobs uploads each job's folder as its own otapub upload, all at
+// once, as a matrix does.
+func uploadJobs(t *testing.T, c *githubsrc.Client, jobs map[string]string) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(jobs))
+	for job, dir := range jobs {
+		p := plan(t, "v1.2.0", dir)
+		wg.Go(func() {
+			if _, err := publisher.Upload(t.Context(), c, p, uploadOpts()); err != nil {
+				errs <- fmt.Errorf("%s: %w", job, err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+var electronPlatforms = []string{"darwin-aarch64", "darwin-x86_64", "windows-x86_64", "linux-x86_64", "linux-aarch64"}
+
+// TestElectronMatrixRelease: five electron-builder jobs upload at once,
+// the two macOS ones each with its own latest-mac.yml; verify passes the
+// whole set, its table in Electron's columns; publish writes one
+// latest-mac.yml listing both arches with the sizes and SHA-512s of the
+// bytes on the release; the real electron-updater takes each platform's
+// file from the published channel files.
+func TestElectronMatrixRelease(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	gh.AddRepo(fullName, githubsrctest.RepoOptions{})
+	c := client(t, gh)
+	ctx := t.Context()
+	jobs := electronJobs(t)
+	uploadJobs(t, c, jobs)
+	if rels := gh.Releases(fullName); len(rels) != 1 {
+		t.Fatalf("%d releases, want the jobs converged on one draft", len(rels))
+	}
+	var parts []string
+	for _, a := range gh.Releases(fullName)[0].Assets {
+		if ch, ok := publisher.ChannelFileOfPart(a.Name); ok {
+			parts = append(parts, ch)
+		}
+		if githubsrc.IsChannelFile(a.Name) {
+			t.Errorf("upload put %s up under the name clients ask for: a second job would collide with it", a.Name)
+		}
+	}
+	if strings.Count(strings.Join(parts, " "), "latest-mac.yml") != 2 || len(parts) != 5 {
+		t.Errorf("channel-file parts %v, want two of latest-mac.yml and one of each other", parts)
+	}
+
+	// A job run again changes nothing.
+	again, err := publisher.Upload(ctx, c, plan(t, "v1.2.0", jobs["mac-arm64"]), uploadOpts())
+	check(t, err)
+	if n := again.Count(publisher.ActionSkip); n != len(again.Files) {
+		t.Errorf("re-run: %d of %d skipped, want all: %+v", n, len(again.Files), again.Files)
+	}
+
+	v, err := publisher.Verify(ctx, c, verifyOpts(t, "v1.2.0", nil, electronPlatforms...))
+	if err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	if len(v.Platforms) != len(electronPlatforms) {
+		t.Errorf("platform rows %+v, want one per Electron platform", v.Platforms)
+	}
+	for _, r := range v.Platforms {
+		if r.Lane != publisher.LaneElectron {
+			t.Errorf("%s: lane %q, want electron", r.Key, r.Lane)
+		}
+		for _, col := range publisher.ElectronColumns {
+			want := publisher.StatusOK
+			if col == publisher.CheckBlockmap && strings.HasPrefix(r.Key, "linux") {
+				want = publisher.StatusSkipped // the AppImage carries its blockmap inside
+			}
+			if r.Checks[col] != want {
+				t.Errorf("%s %s = %q, want %q", r.Key, col, r.Checks[col], want)
+			}
+		}
+		if _, ok := r.Checks[publisher.CheckSig]; ok {
+			t.Errorf("%s has a .sig column: %v", r.Key, r.Checks)
+		}
+	}
+	taken := map[string]string{}
+	for _, r := range v.Platforms {
+		taken[r.Key] = r.Payload
+	}
+	for key, want := range map[string]string{"darwin-aarch64": "DemoApp-1.2.0-arm64-mac.zip", "darwin-x86_64": "DemoApp-1.2.0-mac.zip",
+		"windows-x86_64": "DemoApp-Setup-1.2.0.exe", "linux-x86_64": "DemoApp-1.2.0.AppImage", "linux-aarch64": "DemoApp-1.2.0-arm64.AppImage"} {
+		if taken[key] != want {
+			t.Errorf("%s takes %q, want %q", key, taken[key], want)
+		}
+	}
+
+	pr, err := publisher.Publish(ctx, c, publisher.PublishOptions{VerifyOptions: verifyOpts(t, "v1.2.0", nil, electronPlatforms...)})
+	check(t, err)
+	if pr.Release.Draft {
+		t.Fatal("still a draft")
+	}
+	published := map[string][]byte{}
+	for _, a := range pr.Release.Assets {
+		data, ok := gh.AssetData(a.ID)
+		if !ok {
+			t.Fatalf("no bytes for %s", a.Name)
+		}
+		published[a.Name] = data
+	}
+	doc, err := githubsrc.ParseChannelDoc(published["latest-mac.yml"])
+	if err != nil {
+		t.Fatalf("published latest-mac.yml: %v\n%s", err, published["latest-mac.yml"])
+	}
+	var urls []string
+	for _, f := range doc.Files() {
+		urls = append(urls, f.URL)
+		data, ok := published[f.AssetName()]
+		if !ok {
+			t.Errorf("latest-mac.yml names %s, not on the release", f.URL)
+			continue
+		}
+		sum := sha512.Sum512(data)
+		if f.Size != int64(len(data)) || f.SHA512 != base64.StdEncoding.EncodeToString(sum[:]) {
+			t.Errorf("latest-mac.yml: %s size %d sha512 %.16s…, the bytes are %d, %.16s…", f.URL, f.Size, f.SHA512, len(data), base64.StdEncoding.EncodeToString(sum[:]))
+		}
+	}
+	if want := "DemoApp-1.2.0-mac.zip DemoApp-1.2.0-arm64-mac.zip DemoApp-1.2.0.dmg DemoApp-1.2.0-arm64.dmg"; strings.Join(urls, " ") != want {
+		t.Errorf("published latest-mac.yml lists %v, want both arches, zips first: %s", urls, want)
+	}
+	if path, _ := doc.Path(); path != "DemoApp-1.2.0-mac.zip" {
+		t.Errorf("legacy path %q, want the x64 zip, as electron-builder writes", path)
+	}
+	for _, name := range []string{"latest.yml", "latest-linux.yml", "latest-linux-arm64.yml", "RELEASES", "DemoApp-1.2.0-full.nupkg", publisher.CombinedManifest} {
+		if _, ok := published[name]; !ok {
+			t.Errorf("the published release lacks %s", name)
+		}
+	}
+	sums, err := publisher.ParseManifest(published[publisher.CombinedManifest])
+	check(t, err)
+	macSum := sha256Hex(published["latest-mac.yml"])
+	if !containsLine(sums, "latest-mac.yml", macSum) {
+		t.Errorf("SHA256SUMS does not list the published latest-mac.yml (%s): %+v", macSum, sums)
+	}
+
+	// The real electron-updater reads what publish wrote, from a plain
+	// file server holding the release's assets.
+	githubsrctest.RequireElectronUpdater(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		data, ok := published[strings.TrimPrefix(r.URL.Path, "/")]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(data)
+	}))
+	defer srv.Close()
+	checks := []githubsrctest.ElectronCheck{
+		{Name: "windows-x64", Platform: "win32", Arch: "x64"},
+		{Name: "mac-x64", Platform: "darwin", Arch: "x64"},
+		{Name: "mac-arm64", Platform: "darwin", Arch: "arm64"},
+		{Name: "linux-x64", Platform: "linux", Arch: "x64"},
+		{Name: "linux-arm64", Platform: "linux", Arch: "arm64"},
+	}
+	for i := range checks {
+		checks[i].FeedURL, checks[i].Download = srv.URL+"/", true
+	}
+	results := githubsrctest.ElectronUpdater(t, checks...)
+	for name, want := range map[string]string{"windows-x64": "DemoApp-Setup-1.2.0.exe", "mac-x64": "DemoApp-1.2.0-mac.zip", "mac-arm64": "DemoApp-1.2.0-arm64-mac.zip",
+		"linux-x64": "DemoApp-1.2.0.AppImage", "linux-arm64": "DemoApp-1.2.0-arm64.AppImage"} {
+		r := results[name]
+		if r.Error != "" || r.Version != "1.2.0" || !strings.HasSuffix(r.Picked, "/"+want) || r.Downloaded == 0 {
+			t.Errorf("%s: electron-updater got version %q, picked %q, downloaded %d, error %s %s; want %s downloaded and its SHA-512 accepted",
+				name, r.Version, r.Picked, r.Downloaded, r.Code, r.Error, want)
+		}
+	}
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+func containsLine(lines []publisher.ManifestLine, name, sum string) bool {
+	for _, l := range lines {
+		if l.Name == name && l.SHA256 == sum {
+			return true
+		}
+	}
+	return false
+}
+
+// TestElectronVerifyRefuses breaks a whole matrix-uploaded Electron draft
+// in each way and checks that verify names the problem, with no
+// --require where the release itself shows what is missing, and that
+// publish refuses it.
+func TestElectronVerifyRefuses(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name               string
+		break_             func(t *testing.T, gh *githubsrctest.Server, c *githubsrc.Client)
+		check, asset, text string
+		platform, column   string // the table cell that fails
+	}{
+		{"missing blockmap", func(t *testing.T, gh *githubsrctest.Server, c *githubsrc.Client) {
+			check(t, c.DeleteAsset(t.Context(), repo, assetByName(t, gh, "v1.2.0", "DemoApp-Setup-1.2.0.exe.blockmap").ID))
+		}, publisher.CheckBlockmap, "DemoApp-Setup-1.2.0.exe.blockmap", "DemoApp-Setup-1.2.0.exe.blockmap is missing", "windows-x86_64", publisher.CheckBlockmap},
+		{"yml SHA-512 does not match", func(t *testing.T, gh *githubsrctest.Server, c *githubsrc.Client) {
+			part := partOf(t, gh, "latest-mac.yml", "arm64")
+			data, _ := gh.AssetData(part.ID)
+			doc, err := githubsrc.ParseChannelDoc(data)
+			check(t, err)
+			files := doc.Files()
+			files[0].SHA512 = base64.StdEncoding.EncodeToString(make([]byte, 64))
+			doc.SetFiles(files)
+			out, err := doc.Encode()
+			check(t, err)
+			gh.SetAssetData(part.ID, out)
+		}, publisher.CheckYML, "latest-mac.yml", "says DemoApp-1.2.0-arm64-mac.zip has sha512 AAAAAAAA", "darwin-aarch64", publisher.CheckSHA512},
+		{"zip not fully uploaded", func(t *testing.T, gh *githubsrctest.Server, c *githubsrc.Client) {
+			gh.SetAssetState(assetByName(t, gh, "v1.2.0", "DemoApp-1.2.0-arm64-mac.zip").ID, "starter")
+		}, publisher.CheckYML, "DemoApp-1.2.0-arm64-mac.zip", "which is not fully uploaded", "darwin-aarch64", publisher.CheckFile},
+		{"an arch missing from latest-mac.yml", func(t *testing.T, gh *githubsrctest.Server, c *githubsrc.Client) {
+			check(t, c.DeleteAsset(t.Context(), repo, partOf(t, gh, "latest-mac.yml", "arm64").ID))
+		}, publisher.CheckPayload, "latest-mac.yml", "latest-mac.yml offers no aarch64 build: electron-updater on darwin-aarch64 would take DemoApp-1.2.0-mac.zip", "darwin-aarch64", publisher.CheckChannel},
+		{"RELEASES SHA-1 does not match", func(t *testing.T, gh *githubsrctest.Server, c *githubsrc.Client) {
+			a := assetByName(t, gh, "v1.2.0", "RELEASES")
+			data, _ := gh.AssetData(a.ID)
+			gh.SetAssetData(a.ID, append([]byte("0000000000"), data[10:]...))
+		}, publisher.CheckReleases, "DemoApp-1.2.0-full.nupkg", "has SHA-1 0000000000", "windows-x86_64", publisher.CheckChannel},
+		{"RELEASES names a missing package", func(t *testing.T, gh *githubsrctest.Server, c *githubsrc.Client) {
+			check(t, c.DeleteAsset(t.Context(), repo, assetByName(t, gh, "v1.2.0", "DemoApp-1.2.0-full.nupkg").ID))
+		}, publisher.CheckReleases, "DemoApp-1.2.0-full.nupkg", "names DemoApp-1.2.0-full.nupkg, which is not an asset", "windows-x86_64", publisher.CheckChannel},
+		{"channel file names an absent file", func(t *testing.T, gh *githubsrctest.Server, c *githubsrc.Client) {
+			check(t, c.DeleteAsset(t.Context(), repo, assetByName(t, gh, "v1.2.0", "DemoApp-1.2.0.AppImage").ID))
+		}, publisher.CheckYML, "latest-linux.yml", "names DemoApp-1.2.0.AppImage, which is not an asset", "linux-x86_64", publisher.CheckFile},
+		{"a whole platform's channel file missing", func(t *testing.T, gh *githubsrctest.Server, c *githubsrc.Client) {
+			check(t, c.DeleteAsset(t.Context(), repo, partOf(t, gh, "latest-linux-arm64.yml", "").ID))
+		}, publisher.CheckPayload, "latest-linux-arm64.yml", "no latest-linux-arm64.yml on the release", "linux-aarch64", publisher.CheckChannel},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			gh := githubsrctest.NewServer(t)
+			gh.AddRepo(fullName, githubsrctest.RepoOptions{})
+			c := client(t, gh)
+			uploadJobs(t, c, electronJobs(t))
+			tt.break_(t, gh, c)
+			v, err := publisher.Verify(t.Context(), c, verifyOpts(t, "v1.2.0", nil))
+			if !hasProblem(problemsOf(err), tt.check, tt.asset, tt.text) {
+				t.Fatalf("verify = %v, want a %s problem with %s: %q", err, tt.check, tt.asset, tt.text)
+			}
+			var cell string
+			for _, r := range v.Platforms {
+				if r.Key == tt.platform {
+					cell = r.Checks[tt.column]
+				}
+			}
+			if cell != publisher.StatusFail && cell != publisher.StatusMissing {
+				t.Errorf("table %+v: %s %s = %q, want it failed", v.Platforms, tt.platform, tt.column, cell)
+			}
+			_, err = publisher.Publish(t.Context(), c, publisher.PublishOptions{VerifyOptions: verifyOpts(t, "v1.2.0", nil)})
+			var ie *publisher.IncompleteError
+			if !errors.As(err, &ie) || !gh.Releases(fullName)[0].Draft {
+				t.Errorf("publish = %v, want it refused and the release a draft", err)
+			}
+		})
+	}
+}
+
+// partOf finds the part of channel file name whose text contains word.
+func partOf(t *testing.T, gh *githubsrctest.Server, name, word string) githubsrc.Asset {
+	t.Helper()
+	for _, a := range gh.Releases(fullName)[0].Assets {
+		if ch, ok := publisher.ChannelFileOfPart(a.Name); ok && ch == name {
+			if data, _ := gh.AssetData(a.ID); strings.Contains(string(data), word) {
+				return a
+			}
+		}
+	}
+	t.Fatalf("no part of %s with %q", name, word)
+	return githubsrc.Asset{}
+}
