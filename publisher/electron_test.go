@@ -350,3 +350,161 @@ func partOf(t *testing.T, gh *githubsrctest.Server, name, word string) githubsrc
 	t.Fatalf("no part of %s with %q", name, word)
 	return githubsrc.Asset{}
 }
+
+// issueTree writes the electron-builder output the issue tried, named by
+// an artifactName of its own: myapp-macos-0.1.5-arm64.zip, an .exe with
+// no "Setup" in its name, and the files electron-builder leaves beside
+// them that are no release files.
+func issueTree(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "dist")
+	write := func(name string, data []byte) {
+		check(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755))
+		check(t, os.WriteFile(filepath.Join(dir, name), data, 0o644))
+	}
+	entry := func(name string) string {
+		data := []byte(strings.Repeat(name, 100))
+		write(name, data)
+		sum := sha512.Sum512(data)
+		return fmt.Sprintf("  - url: %s\n    sha512: %s\n    size: %d\n", name, base64.StdEncoding.EncodeToString(sum[:]), len(data))
+	}
+	yml := func(name string, files ...string) {
+		write(name, []byte("version: 0.1.5\nfiles:\n"+strings.Join(files, "")+"releaseDate: '2026-11-20T10:00:00.000Z'\n"))
+	}
+	yml("latest-mac.yml", entry("myapp-macos-0.1.5-arm64.zip"), entry("myapp-macos-0.1.5-arm64.dmg"))
+	yml("latest.yml", entry("myapp-windows-0.1.5-x64.exe"))
+	yml("latest-linux.yml", entry("myapp-linux-0.1.5-x86_64.AppImage"))
+	for _, f := range []string{"myapp-macos-0.1.5-arm64.zip", "myapp-macos-0.1.5-arm64.dmg", "myapp-windows-0.1.5-x64.exe"} {
+		write(f+".blockmap", []byte("blockmap of "+f))
+	}
+	write("builder-debug.yml", []byte("x: 1\n"))
+	write("builder-effective-config.yaml", []byte("x: 1\n"))
+	write("win-unpacked/myapp.exe", []byte("the unpacked app"))
+	write("win-unpacked/ffmpeg.dll", []byte("a dll"))
+	return dir
+}
+
+// TestElectronIssueTree: the issue's tree uploads whole, skips
+// electron-builder's leftovers, and verifies with --require for the three
+// platforms (no "no signed updater payload"), in Electron's columns.
+func TestElectronIssueTree(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	gh.AddRepo(fullName, githubsrctest.RepoOptions{})
+	c := client(t, gh)
+	dir := issueTree(t)
+	files, skipped, err := publisher.Collect([]string{dir})
+	check(t, err)
+	var names []string
+	for _, f := range files {
+		names = append(names, f.Name)
+	}
+	if want := "latest-linux.yml latest-mac.yml latest.yml myapp-linux-0.1.5-x86_64.AppImage myapp-macos-0.1.5-arm64.dmg myapp-macos-0.1.5-arm64.dmg.blockmap myapp-macos-0.1.5-arm64.zip myapp-macos-0.1.5-arm64.zip.blockmap myapp-windows-0.1.5-x64.exe myapp-windows-0.1.5-x64.exe.blockmap"; strings.Join(names, " ") != want {
+		t.Errorf("collected %v\nwant %s", names, want)
+	}
+	if len(skipped) != 3 {
+		t.Errorf("skipped %+v, want builder-debug.yml, builder-effective-config.yaml and win-unpacked", skipped)
+	}
+	require := []string{"darwin-aarch64", "windows-x86_64", "linux-x86_64"}
+	if _, err := publisher.VerifyDir(t.Context(), dir, verifyOpts(t, "v0.1.5", nil, require...)); err != nil {
+		t.Errorf("verify --dir: %v", err)
+	}
+	_, err = publisher.Upload(t.Context(), c, plan(t, "v0.1.5", dir), uploadOpts())
+	check(t, err)
+	v, err := publisher.Verify(t.Context(), c, verifyOpts(t, "v0.1.5", nil, require...))
+	if err != nil {
+		t.Fatalf("verify --require %s: %v", strings.Join(require, ","), err)
+	}
+	for _, r := range v.Platforms {
+		if r.Lane != publisher.LaneElectron || r.Checks[publisher.CheckChannel] != publisher.StatusOK {
+			t.Errorf("row %+v, want an Electron row, its channel file ok", r)
+		}
+	}
+	// A platform the release lacks is named, in the same keys.
+	_, err = publisher.Verify(t.Context(), c, verifyOpts(t, "v0.1.5", nil, "darwin-x86_64", "linux-aarch64"))
+	if !hasProblem(problemsOf(err), publisher.CheckPayload, "latest-linux-arm64.yml", "no latest-linux-arm64.yml on the release") ||
+		!hasProblem(problemsOf(err), publisher.CheckPayload, "latest-mac.yml", "latest-mac.yml gives electron-updater on darwin-x86_64 no file") {
+		t.Errorf("verify --require darwin-x86_64,linux-aarch64 = %v, want both named", err)
+	}
+}
+
+// TestElectronBuilderDraft: a draft electron-builder uploaded itself (the
+// real latest*.yml on it) verifies and publishes; and a job otapub
+// uploads beside one (an arm64 job's part next to electron-builder's x64
+// latest-mac.yml) is merged into it.
+func TestElectronBuilderDraft(t *testing.T) {
+	t.Parallel()
+	fixture := func(t *testing.T, skip func(string) bool) map[string][]byte {
+		assets := map[string][]byte{}
+		entries, err := os.ReadDir(filepath.Join(testdataDir, "fixtures", "electron", "v1.2.0"))
+		check(t, err)
+		for _, e := range entries {
+			if !skip(e.Name()) {
+				assets[strings.ReplaceAll(e.Name(), " ", "-")] = mustRead(t, "electron/v1.2.0/"+e.Name())
+			}
+		}
+		return assets
+	}
+	t.Run("all by electron-builder", func(t *testing.T) {
+		t.Parallel()
+		gh := githubsrctest.NewServer(t)
+		gh.AddRepo(fullName, githubsrctest.RepoOptions{})
+		c := client(t, gh)
+		gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Draft: true, Assets: fixture(t, func(string) bool { return false })})
+		pr, err := publisher.Publish(t.Context(), c, publisher.PublishOptions{VerifyOptions: verifyOpts(t, "v1.2.0", nil, electronPlatforms...)})
+		check(t, err)
+		a, _ := pr.Release.Asset("latest-mac.yml")
+		data, _ := gh.AssetData(a.ID)
+		doc, err := githubsrc.ParseChannelDoc(data)
+		check(t, err)
+		if len(doc.Files()) != 4 {
+			t.Errorf("published latest-mac.yml:\n%s\nwant electron-builder's four files", data)
+		}
+	})
+	t.Run("x64 by electron-builder, arm64 by otapub", func(t *testing.T) {
+		t.Parallel()
+		gh := githubsrctest.NewServer(t)
+		gh.AddRepo(fullName, githubsrctest.RepoOptions{})
+		c := client(t, gh)
+		jobs := electronJobs(t)
+		x64, err := os.ReadFile(filepath.Join(jobs["mac-x64"], "latest-mac.yml"))
+		check(t, err)
+		assets := fixture(t, func(name string) bool {
+			return strings.Contains(name, "arm64") && strings.Contains(name, ".dmg") || strings.Contains(name, "arm64-mac")
+		})
+		assets["latest-mac.yml"] = x64
+		gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Draft: true, Assets: assets})
+		if _, err := publisher.Verify(t.Context(), c, verifyOpts(t, "v1.2.0", nil, "darwin-aarch64")); !hasProblem(problemsOf(err), publisher.CheckPayload, "latest-mac.yml", "offers no aarch64 build") {
+			t.Errorf("before the arm64 job: verify = %v, want darwin-aarch64 missing", err)
+		}
+		_, err = publisher.Upload(t.Context(), c, plan(t, "v1.2.0", jobs["mac-arm64"]), uploadOpts())
+		check(t, err)
+		pr, err := publisher.Publish(t.Context(), c, publisher.PublishOptions{VerifyOptions: verifyOpts(t, "v1.2.0", nil, electronPlatforms...)})
+		check(t, err)
+		a, _ := pr.Release.Asset("latest-mac.yml")
+		data, _ := gh.AssetData(a.ID)
+		doc, err := githubsrc.ParseChannelDoc(data)
+		check(t, err)
+		if len(doc.Files()) != 4 {
+			t.Errorf("published latest-mac.yml:\n%s\nwant electron-builder's x64 files and the arm64 job's", data)
+		}
+	})
+	t.Run("one job", func(t *testing.T) {
+		t.Parallel()
+		gh := githubsrctest.NewServer(t)
+		gh.AddRepo(fullName, githubsrctest.RepoOptions{})
+		c := client(t, gh)
+		jobs := electronJobs(t)
+		_, err := publisher.Upload(t.Context(), c, plan(t, "v1.2.0", jobs["mac-arm64"]), uploadOpts())
+		check(t, err)
+		pr, err := publisher.Publish(t.Context(), c, publisher.PublishOptions{VerifyOptions: verifyOpts(t, "v1.2.0", nil, "darwin-aarch64")})
+		check(t, err)
+		a, _ := pr.Release.Asset("latest-mac.yml")
+		data, _ := gh.AssetData(a.ID)
+		doc, err := githubsrc.ParseChannelDoc(data)
+		check(t, err)
+		if len(doc.Files()) != 2 || !strings.Contains(doc.Files()[0].URL, "arm64") {
+			t.Errorf("published latest-mac.yml:\n%s\nwant the arm64 job's zip and dmg", data)
+		}
+	})
+}

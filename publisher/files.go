@@ -136,8 +136,10 @@ func Collect(paths []string) ([]File, []SkippedFile, error) {
 // RELEASES lists.
 func isNupkg(name string) bool { return strings.HasSuffix(strings.ToLower(name), ".nupkg") }
 
-// stagingDirs are bundle directories whose insides are never release files.
-var stagingDirs = []string{".app", ".AppDir", ".framework", ".xcarchive"}
+// stagingDirs are bundle directories whose insides are never release
+// files; electron-builder leaves the unpacked app beside its outputs
+// (win-unpacked, linux-arm64-unpacked), its .exe no installer.
+var stagingDirs = []string{".app", ".AppDir", ".framework", ".xcarchive", "-unpacked"}
 
 // Hash computes every file's SHA-256 while streaming it, workers at a time.
 func Hash(ctx context.Context, files []File, workers int) error {
