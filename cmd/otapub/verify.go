@@ -122,6 +122,9 @@ func reportVerify(out *reporter, rep publisher.VerifyReport, signatures bool) er
 		out.printf("PROBLEM %s\n", p)
 	}
 	sigNote := "signatures not checked: pass --pubkey to check them against the bytes"
+	if len(lanes) == 1 && lanes[0].columns[0] == publisher.ElectronColumns[0] {
+		sigNote = "an Electron release: electron-updater checks each file by the SHA-512 its channel file gives, checked above"
+	}
 	if signatures {
 		sigNote = fmt.Sprintf("%d signatures checked", rep.Signatures)
 	}
