@@ -173,9 +173,12 @@ func (v *verification) add(p Problem) {
 		if col == CheckVersion {
 			col = CheckSignature
 		}
-		if p.col != "" {
+		// An Electron problem marks an Electron row's column; on a row
+		// Tauri's checks made (a release of both lanes) the problem is
+		// listed, and the Tauri columns keep their meaning.
+		if r := v.row(p.Platform); p.col != "" && (r.Lane == LaneElectron || len(r.Checks) == 0) {
 			col = p.col
-			v.row(p.Platform).Lane = LaneElectron
+			r.Lane = LaneElectron
 		}
 		v.row(p.Platform).Checks[col] = StatusFail
 		if p.Check == CheckPayload {

@@ -205,6 +205,9 @@ func TestElectronMatrixRelease(t *testing.T) {
 			t.Errorf("the published release lacks %s", name)
 		}
 	}
+	if _, err := publisher.Verify(ctx, c, verifyOpts(t, "v1.2.0", nil, electronPlatforms...)); err != nil {
+		t.Errorf("verify of the published release (the merged channel files beside the parts): %v", err)
+	}
 	sums, err := publisher.ParseManifest(published[publisher.CombinedManifest])
 	check(t, err)
 	macSum := sha256Hex(published["latest-mac.yml"])
