@@ -511,3 +511,61 @@ func TestElectronBuilderDraft(t *testing.T) {
 		}
 	})
 }
+
+// TestElectronJobRebuilt: a macOS job built again (new bytes, a new
+// latest-mac.yml naming the same files) is refused without --replace,
+// naming its part and its zip; with --replace its part is replaced, not
+// added to, and publish writes the new SHA-512 beside the other job's.
+func TestElectronJobRebuilt(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	gh.AddRepo(fullName, githubsrctest.RepoOptions{})
+	c := client(t, gh)
+	jobs := electronJobs(t)
+	uploadJobs(t, c, jobs)
+	before := len(gh.Releases(fullName)[0].Assets)
+
+	dir := jobs["mac-arm64"]
+	zip := filepath.Join(dir, "DemoApp-1.2.0-arm64-mac.zip")
+	data, err := os.ReadFile(zip)
+	check(t, err)
+	data = append(data, "rebuilt"...)
+	check(t, os.WriteFile(zip, data, 0o644))
+	sum := sha512.Sum512(data)
+	newSum := base64.StdEncoding.EncodeToString(sum[:])
+	yml, err := os.ReadFile(filepath.Join(dir, "latest-mac.yml"))
+	check(t, err)
+	doc, err := githubsrc.ParseChannelDoc(yml)
+	check(t, err)
+	files := doc.Files()
+	for i := range files {
+		if files[i].URL == "DemoApp-1.2.0-arm64-mac.zip" {
+			files[i].SHA512, files[i].Size = newSum, int64(len(data))
+		}
+	}
+	doc.SetFiles(files)
+	doc.SetPath("DemoApp-1.2.0-arm64-mac.zip", newSum)
+	doc.SetReleaseDate("2026-11-21T10:00:00.000Z")
+	yml, err = doc.Encode()
+	check(t, err)
+	check(t, os.WriteFile(filepath.Join(dir, "latest-mac.yml"), yml, 0o644))
+
+	_, err = publisher.Upload(t.Context(), c, plan(t, "v1.2.0", dir), uploadOpts())
+	if err == nil || !strings.Contains(err.Error(), "latest-mac.yml.part-") || !strings.Contains(err.Error(), "DemoApp-1.2.0-arm64-mac.zip") {
+		t.Fatalf("a rebuilt job without --replace: %v, want its part and zip named", err)
+	}
+	opts := uploadOpts()
+	opts.Replace = true
+	_, err = publisher.Upload(t.Context(), c, plan(t, "v1.2.0", dir), opts)
+	check(t, err)
+	if after := len(gh.Releases(fullName)[0].Assets); after != before {
+		t.Errorf("%d assets after the rebuilt job, %d before: want its part and files replaced, none added", after, before)
+	}
+	pr, err := publisher.Publish(t.Context(), c, publisher.PublishOptions{VerifyOptions: verifyOpts(t, "v1.2.0", nil, electronPlatforms...)})
+	check(t, err)
+	a, _ := pr.Release.Asset("latest-mac.yml")
+	published, _ := gh.AssetData(a.ID)
+	if !strings.Contains(string(published), newSum) || !strings.Contains(string(published), "DemoApp-1.2.0-mac.zip") || !strings.Contains(string(published), "2026-11-21T10:00:00.000Z") {
+		t.Errorf("published latest-mac.yml:\n%s\nwant the rebuilt arm64 zip's SHA-512, the x64 job's files and the later releaseDate", published)
+	}
+}
