@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/otapub/ota-action/githubsrc"
+	"github.com/otapub/ota-action/githubsrc/githubsrctest"
 )
 
 // TestVerifyElectronTable: verify of an electron-builder folder prints
@@ -47,4 +50,78 @@ func TestVerifyElectronTable(t *testing.T) {
 		!strings.Contains(stdout, "PROBLEM windows-x86_64: DemoApp-Setup-1.2.0.exe.blockmap is missing") {
 		t.Errorf("a missing blockmap: exit %d, row %q\n%s", code, row, stdout)
 	}
+}
+
+// TestElectronUploadVerifyPublishCommands: the path through the
+// command line. Two macOS jobs each upload their own latest-mac.yml
+// (neither refused, neither overwriting the other), then the Windows and
+// Linux jobs; verify --require in the Tauri keys passes with Electron's
+// table; publish writes one latest-mac.yml with both arches.
+func TestElectronUploadVerifyPublishCommands(t *testing.T) {
+	gh := githubsrctest.NewServer(t)
+	gh.AddRepo("demo-org/demo-app", githubsrctest.RepoOptions{})
+	t.Setenv("GITHUB_REPOSITORY", "demo-org/demo-app")
+	t.Setenv("GITHUB_API_URL", gh.APIURL)
+	t.Setenv("GITHUB_TOKEN", githubsrctest.Token)
+	all := copyFixture(t, "electron/v1.2.0")
+	mac := mustReadFile(t, filepath.Join(all, "latest-mac.yml"))
+	if err := os.Remove(filepath.Join(all, "latest-mac.yml")); err != nil {
+		t.Fatal(err)
+	}
+	for _, arch := range []string{"x64", "arm64"} {
+		dir := filepath.Join(t.TempDir(), "mac-"+arch)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		doc, err := githubsrc.ParseChannelDoc(mac)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var files []githubsrc.ChannelEntry
+		for _, f := range doc.Files() {
+			if strings.Contains(f.URL, "arm64") == (arch == "arm64") {
+				files = append(files, f)
+				for _, name := range []string{f.URL, f.URL + ".blockmap"} {
+					if err := os.Rename(filepath.Join(all, name), filepath.Join(dir, name)); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}
+		doc.SetFiles(files)
+		doc.SetPath(files[0].URL, files[0].SHA512)
+		data, err := doc.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, "latest-mac.yml"), string(data))
+		code, stdout, stderr := otapub(t, "upload v1.2.0 "+dir)
+		if code != 0 || !strings.Contains(stdout, "goes up as latest-mac.yml.part-") {
+			t.Fatalf("upload of the %s job: exit %d\n%s%s", arch, code, stdout, stderr)
+		}
+	}
+	if code, stdout, stderr := otapub(t, "upload v1.2.0 "+all); code != 0 {
+		t.Fatalf("upload of the other jobs: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr := otapub(t, "verify v1.2.0 --require darwin-aarch64,darwin-x86_64,windows-x86_64,linux-x86_64")
+	if code != 0 || !strings.Contains(stdout, "CHANNEL FILE") || strings.Contains(stdout, ".SIG") || strings.Contains(stdout, "no signed updater payload") {
+		t.Fatalf("verify: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = otapub(t, "publish v1.2.0 --require darwin-aarch64,darwin-x86_64,windows-x86_64,linux-x86_64")
+	if code != 0 || !strings.Contains(stdout, "/releases/download/v1.2.0/latest-mac.yml") {
+		t.Fatalf("publish: exit %d\n%s%s", code, stdout, stderr)
+	}
+	rel := gh.Releases("demo-org/demo-app")[0]
+	for _, a := range rel.Assets {
+		if a.Name != "latest-mac.yml" {
+			continue
+		}
+		data, _ := gh.AssetData(a.ID)
+		doc, err := githubsrc.ParseChannelDoc(data)
+		if err != nil || len(doc.Files()) != 4 {
+			t.Errorf("published latest-mac.yml (%v):\n%s\nwant both jobs' four files", err, data)
+		}
+		return
+	}
+	t.Error("no latest-mac.yml published")
 }
