@@ -83,7 +83,11 @@ type listPage struct {
 
 // ListReleases reads every release of repo the token can see (drafts only
 // with push access), up to the client's page bound. With prev, each page is
-// asked for with If-None-Match and a 304 reuses prev's copy of it.
+// asked for with If-None-Match and a 304 reuses prev's copy of it. When a
+// page fails it returns the error with a Listing of the pages read and
+// prev's after them: passed as prev to the next call, the pages already
+// read cost 304s there instead of being read again (its Releases are not
+// a whole listing).
 func (c *Client) ListReleases(ctx context.Context, repo Repo, prev *Listing) (*Listing, error) {
 	op := "list releases of " + repo.String()
 	out := &Listing{Unchanged: prev != nil}
@@ -104,7 +108,11 @@ func (c *Client) ListReleases(ctx context.Context, repo Repo, prev *Listing) (*L
 		case err != nil && resp != nil && resp.StatusCode == http.StatusNotModified && old != nil:
 			p = *old
 		case err != nil:
-			return nil, err
+			if prev != nil && page <= len(prev.pages) {
+				out.pages = append(out.pages, prev.pages[page-1:]...)
+			}
+			out.Unchanged = false
+			return out, err
 		default:
 			out.Unchanged = false
 			p = listPage{etag: resp.Header.Get("ETag"), last: resp.NextPage == 0, releases: make([]Release, len(raw))}

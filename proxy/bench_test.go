@@ -3,6 +3,7 @@ package proxy_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -55,6 +56,30 @@ func TestCheckAllocatesNothing(t *testing.T) {
 		e.h.ServeHTTP(w, req) // the first refresh
 		if n := testing.AllocsPerRun(100, func() { clear(w.h); e.h.ServeHTTP(w, req) }); n != 0 {
 			t.Errorf("GET %s: %v allocations per check, want 0", path, n)
+		}
+	}
+}
+
+// BenchmarkDownloadPublic is /download of a public repository's asset: a
+// 302 to its browser URL.
+func BenchmarkDownloadPublic(b *testing.B) {
+	benchmarkCheck(b, "/download/v1.2.0/DemoApp_1.2.0_x64-setup.exe")
+}
+
+// TestDownloadAllocatesNothing: the redirect of a public asset, made with
+// the snapshot, is served without allocating (the download fast path).
+func TestDownloadAllocatesNothing(t *testing.T) {
+	e := newEnv(t, nil)
+	seedReleases(t, e.gh)
+	for _, path := range []string{"/download/v1.2.0/DemoApp_1.2.0_x64-setup.exe", "/download/v1.1.0/DemoApp.app.tar.gz"} {
+		req := httptest.NewRequest("GET", path, nil)
+		w := &discardWriter{h: http.Header{}}
+		e.h.ServeHTTP(w, req) // the first refresh
+		if loc := w.h.Get("Location"); !strings.HasPrefix(loc, e.gh.URL+"/") {
+			t.Fatalf("GET %s: Location %q, want the browser URL", path, loc)
+		}
+		if n := testing.AllocsPerRun(100, func() { clear(w.h); e.h.ServeHTTP(w, req) }); n != 0 {
+			t.Errorf("GET %s: %v allocations per download, want 0", path, n)
 		}
 	}
 }

@@ -1,9 +1,11 @@
 package proxy
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -24,15 +26,26 @@ type app struct {
 	snap        atomic.Pointer[Snapshot]
 	validatedAt atomic.Int64 // unix nanoseconds of the last successful refresh or 304
 	expireAt    atomic.Int64 // unix nanoseconds before which a refresh is not needed; 0: by TTL
+	// usedAt is when a request last used the app (unix nanoseconds, to
+	// usedGranularity): the hot path's only write, and only once a second.
+	usedAt atomic.Int64
+	// touchedAt is usedAt as the LRU last saw it (guarded by Server.lruMu):
+	// an app used since has its recency updated before it can be evicted.
+	touchedAt int64
 
 	flight singleflight.Group
 
-	mu      sync.Mutex       // guards what refresh keeps between runs
-	prev    any              // the source's token for a conditional read
-	texts   map[int64][]byte // fetched small assets (.sig) by ID, kept while listed
-	blocked time.Time        // no upstream calls before this (rate limit, negative cache, backoff)
-	lastErr error
-	backoff time.Duration // after consecutive failures: 5s, 10s, ... up to a minute
+	mu   sync.Mutex          // guards what refresh keeps between runs
+	prev any                 // the source's token for a conditional read
+	rels []githubsrc.Release // what the source last listed: a 304 refers to it
+	// answering are the IDs of the releases that answer something in the
+	// last snapshot built from rels: a rebuild from the same rels and
+	// texts needs to look at those only.
+	answering []int64
+	texts     map[int64][]byte // fetched small assets (.sig) by ID, kept while listed
+	blocked   time.Time        // no upstream calls before this (rate limit, negative cache, backoff)
+	lastErr   error
+	backoff   time.Duration // after consecutive failures: 5s, 10s, ... up to a minute
 	// warnedDirect says the warning that direct downloads are off was given.
 	warnedDirect bool
 }
@@ -48,6 +61,9 @@ var errColdTimeout = errors.New("still fetching releases for the first time")
 // snapshot yet it waits for the first refresh, at most cfg.ColdWait.
 func (s *Server) current(ctx context.Context, a *app) (*Snapshot, bool, error) {
 	now := s.cfg.Now()
+	if t := now.UnixNano(); t-a.usedAt.Load() >= int64(usedGranularity) {
+		a.usedAt.Store(t)
+	}
 	snap := a.snap.Load()
 	if snap != nil {
 		validated := time.Unix(0, a.validatedAt.Load())
@@ -137,12 +153,21 @@ func (s *Server) refresh(a *app) (err error) {
 	now := s.cfg.Now()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if now.Before(a.blocked) {
-		return a.lastErr // rate limited or negatively cached: do not ask
-	}
 	ctx, cancel := context.WithTimeout(s.base, s.cfg.UpstreamTimeout)
 	defer cancel()
 	start := time.Now()
+	if a.snap.Load() == nil && a.rels != nil && !s.due(a, now) {
+		// Evicted while fresh: what it last listed is as good as GitHub's
+		// answer, and its texts are kept, so this asks GitHub nothing.
+		if snap, err := s.build(ctx, a, a.rels, a.answering); err == nil {
+			s.metrics.rebuilds.Inc()
+			s.install(a, snap, true, start)
+			return nil
+		}
+	}
+	if now.Before(a.blocked) {
+		return a.lastErr // rate limited or negatively cached: do not ask
+	}
 	defer func() {
 		s.metrics.refreshDuration.UpdateDuration(start)
 		if err != nil {
@@ -152,34 +177,59 @@ func (s *Server) refresh(a *app) (err error) {
 		}
 	}()
 
-	prev := a.prev
-	if a.snap.Load() == nil {
-		prev = nil // evicted or never built: read everything
-	}
-	rels, next, unchanged, err := a.Source.Releases(ctx, prev)
+	// Conditional, evicted or not: an evicted app kept its listing.
+	rels, next, unchanged, err := a.Source.Releases(ctx, a.prev)
 	if err != nil {
-		a.block(err, now)
+		a.block(err, s.cfg.Now()) // from the failure: a refresh that timed out took UpstreamTimeout
 		return fmt.Errorf("refresh %s: %w", a.name(), err)
 	}
 	if unchanged {
 		s.metrics.notModified.Inc()
+		if a.snap.Load() == nil { // evicted: the 304 says what it listed still holds
+			snap, err := s.build(ctx, a, a.rels, a.answering)
+			if err != nil {
+				a.block(err, s.cfg.Now())
+				return fmt.Errorf("refresh %s: %w", a.name(), err)
+			}
+			s.metrics.rebuilds.Inc()
+			s.install(a, snap, true, start)
+		}
 		a.validate(now)
 		return nil
 	}
-	snap, err := s.build(ctx, a, rels)
+	snap, err := s.build(ctx, a, rels, nil)
 	if err != nil {
-		a.block(err, now)
+		a.block(err, s.cfg.Now())
 		return fmt.Errorf("refresh %s: %w", a.name(), err)
 	}
-	a.prev = next
-	a.snap.Store(snap)
+	a.prev, a.rels = next, rels
 	a.validate(now)
-	s.cached.Add(a.name(), a) // counts toward the bound on cached apps
+	s.install(a, snap, false, start)
+	return nil
+}
+
+// install makes snap the app's snapshot and counts the app among the
+// cached ones.
+func (s *Server) install(a *app, snap *Snapshot, rebuilt bool, start time.Time) {
+	a.snap.Store(snap)
+	s.keep(a)
 	for _, w := range snap.Withheld {
 		s.log.Debug("payload withheld", "app", a.name(), "why", w)
 	}
-	s.log.Info("releases refreshed", "app", a.name(), "releases", snap.Releases, "withheld", len(snap.Withheld), "dur", time.Since(start).Round(time.Millisecond))
-	return nil
+	level, msg := slog.LevelInfo, "releases refreshed"
+	if rebuilt {
+		level, msg = slog.LevelDebug, "releases rebuilt after eviction" // routine under eviction churn
+	}
+	s.log.Log(context.Background(), level, msg, "app", a.name(), "releases", snap.Releases, "withheld", len(snap.Withheld), "dur", time.Since(start).Round(time.Millisecond))
+}
+
+// due reports whether a's releases are due for a refresh at now.
+func (s *Server) due(a *app, now time.Time) bool {
+	due := time.Unix(0, a.validatedAt.Load()).Add(s.cfg.CacheTTL)
+	if exp := a.expireAt.Load(); exp != 0 && exp < due.UnixNano() {
+		due = time.Unix(0, exp)
+	}
+	return !now.Before(due)
 }
 
 func (a *app) validate(now time.Time) {
@@ -216,21 +266,15 @@ const (
 	maxBackoff = time.Minute
 )
 
-// build makes a snapshot: it fetches the small texts the feeds need that
-// it does not hold yet, forgets those of assets no longer listed, and has
-// the feeds build their tables. Texts are immutable per asset ID, so each
-// is fetched once for the app's life.
-func (s *Server) build(ctx context.Context, a *app, rels []githubsrc.Release) (*Snapshot, error) {
+// build makes a snapshot: it forgets the texts of assets no longer
+// listed, fetches the small texts the feeds ask for that it does not hold
+// yet (in rounds, as long as what it read makes them ask for more), and
+// has the feeds build their tables. Texts are immutable per asset ID, so
+// each is fetched once while it is listed.
+func (s *Server) build(ctx context.Context, a *app, rels []githubsrc.Release, only []int64) (*Snapshot, error) {
 	opts := s.options(a)
-	want := wantedTexts(s.feeds, rels, opts)
 	if a.texts == nil {
 		a.texts = map[int64][]byte{}
-	}
-	var missing []githubsrc.Asset
-	for _, as := range want {
-		if _, ok := a.texts[as.ID]; !ok {
-			missing = append(missing, as)
-		}
 	}
 	relOf := map[int64]githubsrc.Release{}
 	for _, r := range rels {
@@ -238,15 +282,32 @@ func (s *Server) build(ctx context.Context, a *app, rels []githubsrc.Release) (*
 			relOf[as.ID] = r
 		}
 	}
-	if err := s.fetchTexts(ctx, a, missing, relOf); err != nil {
-		return nil, err
-	}
 	a.pruneTexts(relOf)
-	texts := make(map[int64][]byte, len(want)) // the snapshot's own: a.texts changes with the next refresh
-	for _, as := range want {
-		texts[as.ID] = a.texts[as.ID]
+	ix := newIndex(rels, a.texts, opts)
+	ix.only = only
+	for {
+		want := wantedTexts(s.feeds, ix, opts)
+		var missing []githubsrc.Asset
+		asked := map[int64]bool{}
+		for _, as := range want {
+			if _, ok := a.texts[as.ID]; !ok && !asked[as.ID] {
+				asked[as.ID] = true
+				missing = append(missing, as)
+			}
+		}
+		if len(missing) == 0 {
+			break
+		}
+		if err := s.fetchTexts(ctx, a, missing, relOf); err != nil {
+			return nil, err
+		}
 	}
-	return buildSnapshot(s.feeds, rels, texts, opts), nil
+	if f, ok := a.Source.(fixedURLs); ok {
+		ix.locate(f)
+	}
+	snap := buildSnapshot(s.feeds, ix, opts) // which lets go of a.texts
+	a.answering = ix.answering
+	return snap, nil
 }
 
 // privacy is what a Source that can tell says about its repository.
@@ -273,8 +334,12 @@ func (s *Server) options(a *app) SnapshotOptions {
 	return opts
 }
 
-// fetchTexts reads missing small assets, a few at a time. One that is gone
-// is recorded as empty, which feeds withhold as malformed.
+// textReaders is how many small assets a refresh reads at once: a
+// release's signatures (5 to 8 of them) in one round trip.
+const textReaders = 8
+
+// fetchTexts reads missing small assets, textReaders at a time. One that
+// is gone is recorded as empty, which feeds withhold as malformed.
 func (s *Server) fetchTexts(ctx context.Context, a *app, missing []githubsrc.Asset, relOf map[int64]githubsrc.Release) error {
 	type result struct {
 		id  int64
@@ -282,13 +347,17 @@ func (s *Server) fetchTexts(ctx context.Context, a *app, missing []githubsrc.Ass
 		err error
 	}
 	results := make(chan result, len(missing))
-	sem := make(chan struct{}, 4)
+	work := make(chan githubsrc.Asset, len(missing))
 	for _, as := range missing {
+		work <- as
+	}
+	close(work)
+	for range min(len(missing), textReaders) {
 		go func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			b, err := a.Source.Text(ctx, relOf[as.ID], as)
-			results <- result{as.ID, b, err}
+			for as := range work {
+				b, err := a.Source.Text(ctx, relOf[as.ID], as)
+				results <- result{as.ID, b, err}
+			}
 		}()
 	}
 	var firstErr error
@@ -296,7 +365,7 @@ func (s *Server) fetchTexts(ctx context.Context, a *app, missing []githubsrc.Ass
 		r := <-results
 		switch {
 		case r.err == nil:
-			a.texts[r.id] = r.b
+			a.texts[r.id] = bytes.Clone(r.b) // its own size: ReadAll's buffer grew by doubling
 		case errors.Is(r.err, githubsrc.ErrNotFound):
 			a.texts[r.id] = nil
 		case firstErr == nil:
@@ -315,9 +384,44 @@ func (a *app) pruneTexts(listed map[int64]githubsrc.Release) {
 	}
 }
 
+// usedGranularity is how often a request notes that its app is in use:
+// eviction tells apps apart by use within a second, and the hot path then
+// writes once a second per app, not once a request.
+const usedGranularity = time.Second
+
+// keep counts a among the apps whose snapshots are held, as the most
+// recently used. To stay within --max-cached-apps it evicts the least
+// recently used other app: the LRU's oldest, unless a request used it
+// since the LRU last saw it (requests do not touch the LRU, only usedAt),
+// in which case it moves to the front and the next oldest is looked at.
+func (s *Server) keep(a *app) {
+	s.lruMu.Lock()
+	defer s.lruMu.Unlock()
+	a.touchedAt = a.usedAt.Load()
+	if _, ok := s.cached.Get(a.name()); ok {
+		return // moved to the front
+	}
+	for chances := 2 * s.cached.Len(); s.cached.Len() >= s.cfg.MaxCachedApps; chances-- {
+		name, old, ok := s.cached.GetOldest()
+		if !ok {
+			break
+		}
+		if u := old.usedAt.Load(); u > old.touchedAt && chances > 0 {
+			old.touchedAt = u
+			s.cached.Get(name) // used since: to the front
+			continue
+		}
+		s.cached.RemoveOldest() // evicts it
+	}
+	s.cached.Add(a.name(), a)
+}
+
 // evict drops an app's snapshot when the bound on cached apps pushes it
-// out; its next request reads the releases afresh. It takes no lock: it
-// runs inside another app's refresh.
+// out. It keeps what the app last listed (the ETags of its listing and
+// the releases a 304 refers to) and the .sig texts it read: its next
+// request rebuilds the snapshot from them, asking GitHub nothing while
+// they are fresh and a conditional read (a 304 when nothing changed) once
+// they are due. It takes no lock: it runs inside another app's refresh.
 func (a *app) evict() { a.snap.Store(nil) }
 
 func (a *app) name() string {

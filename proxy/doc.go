@@ -6,12 +6,15 @@
 //
 //   - routes.go: the route table, the one statement of every route; the
 //     mux, the reserved slugs and the "no such route" hint are built from
-//     it. fastpath.go answers the check route without the mux, and
-//     TestFastPathAgreesWithTheMux (routes_test.go) holds the two equal.
+//     it. fastpath.go answers the check and download routes without the
+//     mux, and TestFastPathAgreesWithTheMux (routes_test.go) holds them
+//     equal.
 //   - cache.go: one refresh at a time per app (singleflight), TTL,
-//     stale-while-revalidate, backoff and rate limits. A refresh lists the
-//     releases, fetches the small texts the feeds ask for and builds a
-//     Snapshot.
+//     stale-while-revalidate, backoff and rate limits, and the bound on
+//     cached apps (eviction by use; an evicted app keeps its listing and
+//     texts and rebuilds from them). A refresh lists the releases, fetches
+//     the small texts the feeds ask for (in rounds: only what they answer
+//     with) and builds a Snapshot.
 //   - index.go: the Snapshot and its feed-agnostic Index (releases, assets,
 //     fetched texts), which /download serves from (download.go).
 //   - feed_tauri.go and tauri.go: the Tauri / cargo-packager feed and its

@@ -18,16 +18,33 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 	if a == nil {
 		return
 	}
+	s.serveDownload(w, r, a, r.PathValue("tag"), r.PathValue("asset"))
+}
+
+// publicRedirect is the Cache-Control of a redirect to a public URL.
+var publicRedirect = []string{"public, max-age=3600"}
+
+// serveDownload answers a download of asset name of release tag. A public
+// asset's redirect was made when the snapshot was (Index.locate): that
+// answer is a lookup and two header values, with no allocation.
+func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request, a *app, tag, name string) {
 	snap := s.snapshot(w, r, a)
 	if snap == nil {
 		return
 	}
-	tag, name := r.PathValue("tag"), r.PathValue("asset")
-	rel, asset, ok := snap.Asset(tag, name)
+	ref, ok := snap.index.assets[tag][name]
 	if !ok {
 		s.writeError(w, r, http.StatusNotFound, fmt.Sprintf("no asset %q in a published release %q", name, tag))
 		return
 	}
+	if ref.location != nil {
+		h := w.Header()
+		h["Location"] = ref.location
+		h["Cache-Control"] = publicRedirect
+		w.WriteHeader(http.StatusFound)
+		return
+	}
+	rel, asset := *ref.rel, *ref.asset
 	key := downloadKey{a, asset.ID}
 	now := s.cfg.Now()
 	d, ok := s.dls.Get(key)

@@ -29,8 +29,9 @@ const maxCheckSegments = 5
 
 // otherPattern is a GET pattern other than the checks, split for matchesOther.
 type otherPattern struct {
-	seg  []string // literal segments; "" for a {wildcard}
-	rest bool     // ends in {name...} or a slash: any remainder matches
+	seg      []string // literal segments; "" for a {wildcard}
+	rest     bool     // ends in {name...} or a slash: any remainder matches
+	download bool     // the download route, which matchDownload serves
 }
 
 // initFastPath notes, for matchesOther, the segments of every pattern a
@@ -40,7 +41,7 @@ func (s *Server) initFastPath() {
 		if rt.check || rt.method() != "" && rt.method() != http.MethodGet && rt.method() != http.MethodHead {
 			continue
 		}
-		var o otherPattern
+		o := otherPattern{download: rt.download}
 		for i, p := range strings.Split(strings.TrimPrefix(s.fullPath(rt), s.cfg.BasePath+"/"), "/") {
 			if strings.HasSuffix(p, "...}") || p == "" && i > 0 {
 				o.rest = true
@@ -55,11 +56,15 @@ func (s *Server) initFastPath() {
 	}
 }
 
-// matchesOther reports whether a GET pattern other than the checks matches
-// the path split into seg: the same number of segments (or more, for a
-// subtree) and every literal segment equal.
-func (s *Server) matchesOther(seg []string) bool {
+// matchesOther reports whether a GET pattern other than the checks (and,
+// with orDownload false, other than the download route) matches the path
+// split into seg: the same number of segments (or more, for a subtree) and
+// every literal segment equal.
+func (s *Server) matchesOther(seg []string, orDownload bool) bool {
 	for _, o := range s.otherGETs {
+		if o.download && !orDownload {
+			continue
+		}
 		if len(seg) == len(o.seg) || o.rest && len(seg) >= len(o.seg) {
 			if literalsMatch(o.seg, seg) {
 				return true
@@ -82,35 +87,9 @@ func literalsMatch(pat, seg []string) bool {
 // clean segments, no escapes, no path another route takes. Anything else
 // goes to the mux, which routes checks to the same serveCheck.
 func (s *Server) matchCheck(r *http.Request) (*app, checkRequest, bool) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead || r.URL.RawPath != "" {
-		return nil, checkRequest{}, false
-	}
-	p, ok := strings.CutPrefix(r.URL.Path, s.prefix)
-	if !ok {
-		return nil, checkRequest{}, false
-	}
 	var buf [maxCheckSegments]string
-	n := 0
-	for rest := p; ; {
-		i := strings.IndexByte(rest, '/')
-		if n == len(buf) || i < 0 && rest == "" {
-			return nil, checkRequest{}, false // too many segments, or a trailing slash
-		}
-		part := rest
-		if i >= 0 {
-			part, rest = rest[:i], rest[i+1:]
-		}
-		if part == "" || part == "." || part == ".." {
-			return nil, checkRequest{}, false
-		}
-		buf[n] = part
-		n++
-		if i < 0 {
-			break
-		}
-	}
-	seg := buf[:n]
-	if s.matchesOther(seg) {
+	p, seg, ok := s.plainPath(r, &buf)
+	if !ok || s.matchesOther(seg, true) {
 		return nil, checkRequest{}, false
 	}
 	a := s.single
@@ -132,4 +111,62 @@ func (s *Server) matchCheck(r *http.Request) (*app, checkRequest, bool) {
 		c.bundle = seg[2]
 	}
 	return a, c, true
+}
+
+// plainPath splits a GET or HEAD path under --base-path into its
+// segments, without allocating, when it has the plain shape both fast
+// paths serve: no escapes, clean segments, at most len(buf) of them.
+func (s *Server) plainPath(r *http.Request, buf *[maxCheckSegments]string) (string, []string, bool) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead || r.URL.RawPath != "" {
+		return "", nil, false
+	}
+	p, ok := strings.CutPrefix(r.URL.Path, s.prefix)
+	if !ok {
+		return "", nil, false
+	}
+	n := 0
+	for rest := p; ; {
+		i := strings.IndexByte(rest, '/')
+		if n == len(buf) || i < 0 && rest == "" {
+			return "", nil, false // too many segments, or a trailing slash
+		}
+		part := rest
+		if i >= 0 {
+			part, rest = rest[:i], rest[i+1:]
+		}
+		if part == "" || part == "." || part == ".." {
+			return "", nil, false
+		}
+		buf[n] = part
+		n++
+		if i < 0 {
+			break
+		}
+	}
+	return p, buf[:n], true
+}
+
+// matchDownload recognises /download/{tag}/{asset} (under /{app} with
+// several apps) of the plain shape, without allocating, and leaves any
+// path another route takes to the mux, as matchCheck does.
+func (s *Server) matchDownload(r *http.Request) (a *app, tag, name string, ok bool) {
+	var buf [maxCheckSegments]string
+	_, seg, ok := s.plainPath(r, &buf)
+	if !ok || s.matchesOther(seg, false) {
+		return nil, "", "", false
+	}
+	a = s.single
+	if a == nil {
+		if len(seg) != 4 {
+			return nil, "", "", false
+		}
+		if a = s.apps[seg[0]]; a == nil {
+			return nil, "", "", false
+		}
+		seg = seg[1:]
+	}
+	if len(seg) != 3 || seg[0] != "download" {
+		return nil, "", "", false
+	}
+	return a, seg[1], seg[2], true
 }

@@ -6,10 +6,10 @@ package proxy
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,9 +35,8 @@ func (tauriFeed) routes() []route {
 
 // tauriTables are the feed's answers in one snapshot.
 type tauriTables struct {
-	answers      [numChannels]map[githubsrc.Platform]*Answer
-	latest       [numChannels][]byte // Tauri static manifest; nil when no release qualifies
-	latestLength [numChannels][]string
+	answers [numChannels]map[githubsrc.Platform]*Answer
+	latest  [numChannels]*manifest // Tauri static manifest; nil when no release qualifies
 }
 
 // Answer is the update offered for one (channel, platform key).
@@ -48,25 +47,42 @@ type Answer struct {
 	// Body is the JSON Tauri and cargo-packager read, encoded once.
 	Body   []byte
 	length []string // Content-Length, ready for the header map
+	// sig and url spell the signature and URL, slices of Body where it
+	// holds them verbatim; format is the answer's format. latest.json is
+	// made of them.
+	sig, url []byte
+	format   string
 }
 
 // Answer returns the update for platform p on channel c, or nil.
 func (s *Snapshot) Answer(c Channel, p githubsrc.Platform) *Answer { return s.tauri.answers[c][p] }
 
 // LatestJSON returns the Tauri static manifest for channel c, or nil.
-func (s *Snapshot) LatestJSON(c Channel) []byte { return s.tauri.latest[c] }
-
-func (s *Snapshot) latestJSON(c Channel) ([]byte, []string) {
-	return s.tauri.latest[c], s.tauri.latestLength[c]
+func (s *Snapshot) LatestJSON(c Channel) []byte {
+	b, _ := s.latestJSON(c)
+	return b
 }
 
-// texts asks for the .sig of every payload of a release that is a version.
-func (tauriFeed) texts(rel *githubsrc.Release, opts SnapshotOptions, dst []githubsrc.Asset) []githubsrc.Asset {
-	if _, err := rel.Version(opts.TagPrefix); err != nil {
-		return dst
+func (s *Snapshot) latestJSON(c Channel) ([]byte, []string) {
+	if m := s.tauri.latest[c]; m != nil {
+		return m.encoded()
 	}
-	for _, p := range githubsrc.FindPayloads(rel.Assets).ByKey {
-		dst = append(dst, p.Sig)
+	return nil, nil
+}
+
+// texts asks for the .sig files build consults: those of every release
+// that would answer some platform key on some channel, newest first, a
+// .sig not read yet counted as good. A refresh asks again after reading
+// them, until nothing new is asked for: a cold start reads the newest
+// release's signatures, and an older release's only for the keys the newer
+// ones do not answer (a .sig missing or bad, a platform they dropped).
+func (tauriFeed) texts(ix *Index, opts SnapshotOptions, dst []githubsrc.Asset) []githubsrc.Asset {
+	for _, r := range plan(ix, opts).parsed {
+		if r.needed {
+			for _, p := range r.found.ByKey {
+				dst = append(dst, p.Sig)
+			}
+		}
 	}
 	return dst
 }
@@ -76,26 +92,20 @@ func (tauriFeed) texts(rel *githubsrc.Release, opts SnapshotOptions, dst []githu
 // whose tag is not a version and payloads without a valid .sig are left
 // out: a payload is never advertised unsigned.
 func (tauriFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
-	var parsed []*release
-	for i := range ix.Releases {
-		gh := &ix.Releases[i]
-		v, err := gh.Version(opts.TagPrefix)
-		if err != nil {
-			snap.withhold(gh.Tag, err.Error())
-			continue
+	p := plan(ix, opts)
+	parsed := p.parsed
+	snap.Withheld = append(snap.Withheld, p.withheld...)
+	ix.answering = []int64{} // not nil: a rebuild looks at none but these
+	for _, r := range parsed {
+		if len(r.entries) > 0 {
+			ix.answering = append(ix.answering, r.gh.ID)
 		}
-		r := &release{gh: gh, version: v, prerelease: gh.Prerelease || v.Prerelease() != ""}
-		r.collect(ix, opts, snap)
-		parsed = append(parsed, r)
 	}
-	// Newest version first; the same version twice (v1.2.0 and 1.2.0): the later publication.
-	slices.SortStableFunc(parsed, func(a, b *release) int {
-		if c := b.version.Compare(a.version); c != 0 {
-			return c
-		}
-		return b.gh.PublishedAt.Compare(a.gh.PublishedAt)
-	})
 	t := &snap.tauri
+	// A payload answers every key it serves, on both channels, with one
+	// encoded answer; a release is latest.json on both channels with one file.
+	answers := map[*candidate]*Answer{}
+	manifests := map[*release]*manifest{}
 	for c := range numChannels {
 		t.answers[c] = map[githubsrc.Platform]*Answer{}
 		var newest *release
@@ -108,15 +118,118 @@ func (tauriFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 			}
 			for p, cand := range r.entries {
 				if _, taken := t.answers[c][p]; !taken {
-					t.answers[c][p] = cand.answer(p, opts)
+					if answers[cand] == nil {
+						answers[cand] = cand.answer(opts)
+						ix.keepText(cand.Sig, answers[cand].sig)
+					}
+					t.answers[c][p] = answers[cand]
 				}
 			}
 		}
 		if newest != nil {
-			t.latest[c] = newest.staticManifest(opts)
-			t.latestLength[c] = []string{strconv.Itoa(len(t.latest[c]))}
+			if manifests[newest] == nil {
+				manifests[newest] = newest.newManifest(answers)
+			}
+			t.latest[c] = manifests[newest]
 		}
 	}
+	if maps.Equal(t.answers[Stable], t.answers[Beta]) {
+		t.answers[Beta] = t.answers[Stable] // no prerelease is newer: one table
+	}
+}
+
+// tauriPlan is what plan worked out from an Index, kept on it while the
+// snapshot is built: texts asks for more until it asks for nothing new,
+// and build then uses the same plan rather than working it out again.
+type tauriPlan struct {
+	parsed   []*release // the releases whose tag is a version, newest first
+	badTags  []string   // withheld: tags that are not a version
+	texts    int        // how many texts the Index held when the plan was made
+	withheld []string   // why what the plan looked at is not offered
+}
+
+// plan parses ix's releases, newest first, and works out which of them
+// answer: a release is needed when, on a channel it belongs to, some key
+// it could answer (every key of its signed payloads) is not answered by a
+// newer release yet. A needed release whose .sig files are all read is
+// collected (its entries are the keys it answers); one not read yet counts
+// as answering every key it could, which is what texts asks to read. The
+// rest are not looked at: their keys are answered by newer releases. So
+// once texts asks for nothing new, every release that answers a key has
+// been read, and the answers are those reading every .sig would give.
+//
+// The releases are parsed once per Index; the rest is worked out again
+// when the Index holds more texts than last time (texts only grow while a
+// snapshot is built).
+func plan(ix *Index, opts SnapshotOptions) *tauriPlan {
+	p := ix.tauri
+	if p != nil && p.texts == len(ix.texts) {
+		return p
+	}
+	if p == nil {
+		p = &tauriPlan{}
+		for i := range ix.Releases {
+			gh := &ix.Releases[i]
+			if ix.only != nil && !slices.Contains(ix.only, gh.ID) {
+				continue // answered nothing in the build this one repeats
+			}
+			v, err := gh.Version(opts.TagPrefix)
+			if err != nil {
+				p.badTags = append(p.badTags, fmt.Sprintf("release %s: %s", gh.Tag, err))
+				continue
+			}
+			p.parsed = append(p.parsed, &release{gh: gh, version: v, prerelease: gh.Prerelease || v.Prerelease() != "", found: githubsrc.FindPayloads(gh.Assets)})
+		}
+		// Newest version first; the same version twice (v1.2.0 and 1.2.0): the later publication.
+		slices.SortStableFunc(p.parsed, func(a, b *release) int {
+			if c := b.version.Compare(a.version); c != 0 {
+				return c
+			}
+			return b.gh.PublishedAt.Compare(a.gh.PublishedAt)
+		})
+		ix.tauri = p
+	}
+	p.texts = len(ix.texts)
+	p.withheld = slices.Clone(p.badTags)
+	withhold := func(tag, what string) { p.withheld = append(p.withheld, fmt.Sprintf("release %s: %s", tag, what)) }
+	var taken [numChannels]map[githubsrc.Platform]bool
+	for c := range taken {
+		taken[c] = map[githubsrc.Platform]bool{}
+	}
+	for _, r := range p.parsed {
+		r.needed, r.entries = false, nil
+		possible := githubsrc.UpdaterKeys(r.found.ByKey, r.found.Shipped, opts.WindowsInstaller)
+		for c := range numChannels {
+			if c == Stable && r.prerelease {
+				continue
+			}
+			for k := range possible {
+				if !taken[c][k] {
+					r.needed = true
+					break
+				}
+			}
+		}
+		if !r.needed && len(r.found.ByKey) > 0 {
+			continue // every key it could answer is answered by newer releases
+		}
+		answers := func(k githubsrc.Platform) bool { _, ok := possible[k]; return ok }
+		if r.read(ix) {
+			r.collect(ix, opts, withhold)
+			answers = func(k githubsrc.Platform) bool { _, ok := r.entries[k]; return ok }
+		}
+		for c := range numChannels {
+			if c == Stable && r.prerelease {
+				continue
+			}
+			for k := range possible {
+				if answers(k) {
+					taken[c][k] = true
+				}
+			}
+		}
+	}
+	return p
 }
 
 // candidate is a signed payload of one release, fit to offer.
@@ -130,14 +243,27 @@ type release struct {
 	gh         *githubsrc.Release
 	version    *semver.Version
 	prerelease bool
-	entries    map[githubsrc.Platform]*candidate // every key clients look up
+	found      githubsrc.Payloads
+	// needed says some key r could answer is not answered by a newer release.
+	needed  bool
+	entries map[githubsrc.Platform]*candidate // every key clients look up
+}
+
+// read reports whether every .sig of r's payloads has been read.
+func (r *release) read(ix *Index) bool {
+	for _, p := range r.found.ByKey {
+		if _, ok := ix.Text(p.Sig); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // collect finds r's payloads fit to offer and files them under every key
-// clients look up.
-func (r *release) collect(ix *Index, opts SnapshotOptions, snap *Snapshot) {
-	withhold := func(name, why string) { snap.withhold(r.gh.Tag, name+": "+why) }
-	found := githubsrc.FindPayloads(r.gh.Assets)
+// clients look up, and tells note why the others are not.
+func (r *release) collect(ix *Index, opts SnapshotOptions, note func(tag, what string)) {
+	withhold := func(name, why string) { note(r.gh.Tag, name+": "+why) }
+	found := r.found
 	for _, a := range found.Incomplete {
 		withhold(a.Name, "not fully uploaded")
 	}
@@ -149,7 +275,7 @@ func (r *release) collect(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 	for key, p := range found.ByKey {
 		text, ok := ix.Text(p.Sig)
 		if !ok {
-			withhold(p.Asset.Name, "its .sig was not read") // cannot happen: texts asked for it
+			withhold(p.Asset.Name, "its .sig was not read") // cannot happen: plan collects only read releases
 			continue
 		}
 		s, err := taurisig.ParseSignature(text)

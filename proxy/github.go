@@ -23,7 +23,8 @@ type GitHubSource struct {
 
 	limit    atomic.Pointer[githubsrc.RateLimitError] // the last rate limit met
 	mu       sync.Mutex
-	known    bool // whether detected holds GitHub's answer
+	partial  *githubsrc.Listing // the pages a failed listing read: the next one's conditional base
+	known    bool               // whether detected holds GitHub's answer
 	detected bool
 }
 
@@ -74,15 +75,32 @@ func (g *GitHubSource) Releases(ctx context.Context, prev any) ([]githubsrc.Rele
 	if _, err := g.private(ctx); err != nil {
 		return nil, nil, false, err
 	}
-	p, _ := prev.(*githubsrc.Listing)
-	l, err := g.Client.ListReleases(ctx, g.Repo, p)
+	base, _ := prev.(*githubsrc.Listing)
+	g.mu.Lock()
+	partial := g.partial
+	g.mu.Unlock()
+	if partial != nil {
+		base = partial // a listing that failed midway: its pages cost 304s now
+	}
+	l, err := g.Client.ListReleases(ctx, g.Repo, base)
 	if err != nil {
+		if l != nil {
+			g.mu.Lock()
+			g.partial = l
+			g.mu.Unlock()
+		}
 		return nil, nil, false, g.note(err)
 	}
 	g.limit.Store(nil)
-	if l.Unchanged {
-		return nil, l, true, nil
+	if partial != nil {
+		g.mu.Lock()
+		g.partial = nil
+		g.mu.Unlock()
 	}
+	if l.Unchanged && partial == nil {
+		return nil, l, true, nil // unchanged since prev, which the caller's snapshot was built from
+	}
+	trim(l.Releases)
 	var published []githubsrc.Release
 	for _, r := range l.Releases {
 		if !r.Draft {
@@ -131,6 +149,15 @@ func (g *GitHubSource) Text(ctx context.Context, _ githubsrc.Release, a githubsr
 	return b, g.note(err)
 }
 
+// FixedURL returns a's browser URL when the repository is known to be
+// public: what Download would answer, without asking anything.
+func (g *GitHubSource) FixedURL(a githubsrc.Asset) (string, bool) {
+	if private, known := g.IsPrivate(); !known || private || a.BrowserURL == "" {
+		return "", false
+	}
+	return a.BrowserURL, true
+}
+
 // signedURLReuse is how long a signed URL is reused: GitHub does not document
 // their lifetime and some have lasted only about five minutes.
 const signedURLReuse = 30 * time.Second
@@ -158,4 +185,23 @@ func (g *GitHubSource) Download(ctx context.Context, _ githubsrc.Release, a gith
 		return Download{URL: d.URL, Reuse: signedURLReuse}, nil
 	}
 	return Download{URL: d.URL, Cacheable: time.Hour, Reuse: time.Hour}, nil
+}
+
+// trim drops, in place, what the proxy never reads from a listed release:
+// the listing is kept for its next conditional read, and its releases share
+// their assets with it, so an asset's API URL, digest, content type, label
+// and time (half of what each one holds) would otherwise stay for the
+// app's life. The states of uploaded assets share one string.
+func trim(rels []githubsrc.Release) {
+	for i := range rels {
+		r := &rels[i]
+		r.HTMLURL, r.UploadURL, r.TargetCommitish = "", "", ""
+		for j := range r.Assets {
+			a := &r.Assets[j]
+			a.APIURL, a.Digest, a.ContentType, a.Label, a.UpdatedAt = "", "", "", "", time.Time{}
+			if a.State == "uploaded" {
+				a.State = "uploaded"
+			}
+		}
+	}
 }

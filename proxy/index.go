@@ -64,11 +64,43 @@ type Index struct {
 	Releases []githubsrc.Release
 	texts    map[int64][]byte
 	assets   map[string]map[string]assetRef
+	tauri    *tauriPlan // the Tauri feed's, while the snapshot is built
+	// only, when set, limits the releases feeds look at to these IDs: a
+	// rebuild from the very releases and texts of the last build, which
+	// found only those answering (Index.answering).
+	only []int64
+	// answering is set by the feeds as they build: the IDs of the
+	// releases that answer something.
+	answering []int64
 }
 
 type assetRef struct {
 	rel   *githubsrc.Release
-	asset githubsrc.Asset
+	asset *githubsrc.Asset // in rel.Assets
+	// location is the Location of a redirect to the asset that is the same
+	// for every client (a public repository's browser URL), made once.
+	location []string
+}
+
+// fixedURLs is a Source whose download URLs are the same for every client
+// and every moment (a public repository's browser URLs): /download
+// answers them from the Index without asking the source.
+type fixedURLs interface {
+	// FixedURL returns a's, or false when it has none (a private
+	// repository's assets, which need a signed URL each time).
+	FixedURL(a githubsrc.Asset) (string, bool)
+}
+
+// locate makes the redirect of every asset src has a fixed URL for.
+func (ix *Index) locate(src fixedURLs) {
+	for _, byName := range ix.assets {
+		for name, ref := range byName {
+			if u, ok := src.FixedURL(*ref.asset); ok {
+				ref.location = []string{u}
+				byName[name] = ref
+			}
+		}
+	}
 }
 
 // newIndex indexes the app's releases among rels: published, and tagged
@@ -83,9 +115,9 @@ func newIndex(rels []githubsrc.Release, texts map[int64][]byte, opts SnapshotOpt
 	}
 	for i := range ix.Releases {
 		rel := &ix.Releases[i]
-		byName := map[string]assetRef{}
-		for _, a := range rel.Assets {
-			if a.Uploaded() {
+		byName := make(map[string]assetRef, len(rel.Assets))
+		for j := range rel.Assets {
+			if a := &rel.Assets[j]; a.Uploaded() {
 				byName[a.Name] = assetRef{rel: rel, asset: a}
 			}
 		}
@@ -100,10 +132,21 @@ func (opts SnapshotOptions) ours(r githubsrc.Release) bool {
 }
 
 // Text returns the fetched contents of a small asset, and false when it
-// was not fetched. A text that was gone when fetched is empty.
+// was not fetched. A text that was gone when fetched is empty. Feeds read
+// texts while they build; the snapshot does not keep them.
 func (ix *Index) Text(a githubsrc.Asset) ([]byte, bool) {
 	b, ok := ix.texts[a.ID]
 	return b, ok
+}
+
+// keepText has the app keep a's text, for its next refresh, as kept: the
+// trimmed copy an encoded answer holds, itself kept, instead of a copy of
+// its own. Feeds call it as they build; trimming changes nothing a feed
+// reads from a .sig.
+func (ix *Index) keepText(a githubsrc.Asset, kept []byte) {
+	if _, ok := ix.texts[a.ID]; ok && len(kept) > 0 {
+		ix.texts[a.ID] = kept
+	}
 }
 
 // Asset finds an uploaded asset by tag and name.
@@ -112,7 +155,7 @@ func (ix *Index) Asset(tag, name string) (githubsrc.Release, githubsrc.Asset, bo
 	if !ok {
 		return githubsrc.Release{}, githubsrc.Asset{}, false
 	}
-	return *ref.rel, ref.asset, true
+	return *ref.rel, *ref.asset, true
 }
 
 // Snapshot is what one refresh built: the Index, and every feed's answer
@@ -126,34 +169,26 @@ type Snapshot struct {
 	Withheld []string
 }
 
-// wantedTexts lists the small assets whose contents the feeds need from rels.
-func wantedTexts(feeds []feed, rels []githubsrc.Release, opts SnapshotOptions) []githubsrc.Asset {
+// wantedTexts lists the small assets whose contents the feeds need from
+// ix, given the texts it holds: a feed may ask for more once it has read
+// some (an older .sig when the newest is bad).
+func wantedTexts(feeds []feed, ix *Index, opts SnapshotOptions) []githubsrc.Asset {
 	var want []githubsrc.Asset
-	for i := range rels {
-		if !opts.ours(rels[i]) {
-			continue
-		}
-		for _, f := range feeds {
-			want = f.texts(&rels[i], opts, want)
-		}
+	for _, f := range feeds {
+		want = f.texts(ix, opts, want)
 	}
 	return want
 }
 
-// buildSnapshot indexes rels and has every feed build its tables. texts
-// must hold every asset wantedTexts lists.
-func buildSnapshot(feeds []feed, rels []githubsrc.Release, texts map[int64][]byte, opts SnapshotOptions) *Snapshot {
-	ix := newIndex(rels, texts, opts)
+// buildSnapshot has every feed build its tables from ix, whose texts must
+// hold every asset wantedTexts lists.
+func buildSnapshot(feeds []feed, ix *Index, opts SnapshotOptions) *Snapshot {
 	snap := &Snapshot{index: ix, Releases: len(ix.Releases)}
 	for _, f := range feeds {
 		f.build(ix, opts, snap)
 	}
+	ix.texts, ix.tauri = nil, nil // in the answers now; the app keeps the texts for its next refresh
 	return snap
-}
-
-// withhold notes why something of release tag is not offered.
-func (snap *Snapshot) withhold(tag, what string) {
-	snap.Withheld = append(snap.Withheld, fmt.Sprintf("release %s: %s", tag, what))
 }
 
 // Asset finds a downloadable asset by tag and name.

@@ -21,6 +21,7 @@ type metrics struct {
 	latency  *prometheus.HistogramVec
 
 	cacheHits, cacheMisses, cacheStale prometheus.Counter
+	evictions, rebuilds                prometheus.Counter
 	refreshErrors, notModified         prometheus.Counter
 	refreshDuration                    durationObserver
 
@@ -60,6 +61,8 @@ func newMetrics() *metrics {
 		cacheHits:     counter("otapub_cache_hits_total", "Answers from a fresh snapshot."),
 		cacheMisses:   counter("otapub_cache_misses_total", "Requests that found no snapshot and waited for the first refresh."),
 		cacheStale:    counter("otapub_cache_stale_total", "Answers from a stale snapshot while it was refreshed or while GitHub failed."),
+		evictions:     counter("otapub_cache_evictions_total", "Apps whose snapshot --max-cached-apps pushed out (they keep their listing and .sig texts)."),
+		rebuilds:      counter("otapub_cache_rebuilds_total", "Snapshots of evicted apps made again from what they kept, without a full listing."),
 		refreshErrors: counter("otapub_refresh_errors_total", "Refreshes that failed; the last good snapshot stayed in use."),
 		notModified:   counter("otapub_refresh_not_modified_total", "Refreshes that found the releases unchanged."),
 		upstream: prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -187,9 +188,12 @@ func TestRateLimitedAnswersSayWhenToRetry(t *testing.T) {
 	}
 }
 
-// TestMaxCachedAppsEvicts: past --max-cached-apps the least recently
-// refreshed app's snapshot is dropped, and its next request reads its
-// releases afresh.
+// TestMaxCachedAppsEvicts: past --max-cached-apps the least recently used
+// app's snapshot is dropped, but not what makes its return cheap: within
+// the TTL its next request rebuilds the snapshot from the listing and
+// .sig texts it kept, asking GitHub nothing; after the TTL it costs a
+// conditional read, a 304, not a full listing; and its answers are those
+// of a full read.
 func TestMaxCachedAppsEvicts(t *testing.T) {
 	t.Parallel()
 	gh := githubsrctest.NewServer(t)
@@ -199,28 +203,84 @@ func TestMaxCachedAppsEvicts(t *testing.T) {
 		c.MaxCachedApps = 1
 		c.Apps = []proxy.AppConfig{{Slug: "demo", Repo: repo}, {Slug: "other", Repo: "demo-org/other"}}
 	})
-	lists := func() int {
-		return gh.Count(listRoute)
-	}
 	for i, step := range []struct {
-		path, version string
-		lists         int
+		path, version      string
+		advance            time.Duration
+		lists, full, sigs  int
+		evictions, rebuilt string
 	}{
-		{"/demo/windows/x86_64/1.0.0", "1.2.0", 1},
-		{"/demo/windows/x86_64/1.0.0", "1.2.0", 1}, // cached
-		{"/other/windows/x86_64/1.0.0", "2.0.0", 2},
-		{"/demo/windows/x86_64/1.0.0", "1.2.0", 3}, // evicted by other: read again
-		{"/demo/windows/x86_64/1.0.0", "1.2.0", 3},
+		{"/demo/windows/x86_64/1.0.0", "1.2.0", 0, 1, 1, 8, "0", "0"},
+		{"/demo/windows/x86_64/1.0.0", "1.2.0", 0, 1, 1, 8, "0", "0"},                 // cached
+		{"/other/windows/x86_64/1.0.0", "2.0.0", 0, 2, 2, 12, "1", "0"},               // evicts demo
+		{"/demo/windows/x86_64/1.0.0", "1.2.0", 0, 2, 2, 12, "2", "1"},                // back, fresh: nothing asked
+		{"/demo/windows/x86_64/1.0.0", "1.2.0", 0, 2, 2, 12, "2", "1"},                // cached again
+		{"/other/windows/x86_64/1.0.0", "2.0.0", 2 * time.Minute, 3, 2, 12, "3", "2"}, // back after the TTL: a 304
+		{"/other/linux/x86_64/1.0.0", "2.0.0", 0, 3, 2, 12, "3", "2"},
 	} {
+		e.clock.Advance(step.advance)
 		if v := versionOf(t, e.get("GET", step.path)); v != step.version {
 			t.Errorf("step %d: %s answered %s, want %s", i, step.path, v, step.version)
 		}
-		if n := lists(); n != step.lists {
-			t.Errorf("step %d: %d list calls after %s, want %d", i, n, step.path, step.lists)
+		lists, full := gh.Count(listRoute), gh.Count(listRoute)-gh.Count("304")
+		sigs := gh.Count("GET /{owner}/{repo}/releases/download/{tag}/{name}")
+		if lists != step.lists || full != step.full || sigs != step.sigs {
+			t.Errorf("step %d: after %s, %d list calls (%d full) and %d .sig reads, want %d (%d full) and %d",
+				i, step.path, lists, full, sigs, step.lists, step.full, step.sigs)
+		}
+		if ev, re := metric(e, "otapub_cache_evictions_total"), metric(e, "otapub_cache_rebuilds_total"); ev != step.evictions || re != step.rebuilt {
+			t.Errorf("step %d: %s evictions and %s rebuilds, want %s and %s", i, ev, re, step.evictions, step.rebuilt)
 		}
 	}
-	if n := gh.Count("304"); n != 0 {
-		t.Errorf("%d conditional reads: an evicted app must read everything again", n)
+}
+
+// metric returns the value of a metric without labels, as /metrics says it.
+func metric(e *env, name string) string {
+	for _, line := range strings.Split(e.get("GET", "/metrics").Body.String(), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// TestHotAppIsNotEvicted: the app requests keep using stays cached while
+// apps nobody asks for again take turns: eviction goes by use, not by when
+// an app was last read from GitHub.
+func TestHotAppIsNotEvicted(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	seedReleases(t, gh)
+	var apps []proxy.AppConfig
+	for _, slug := range []string{"hot", "cold-1", "cold-2", "cold-3", "cold-4"} {
+		apps = append(apps, proxy.AppConfig{Slug: slug, Repo: repo})
+	}
+	e := newEnv(t, gh, func(c *proxy.Config) { c.MaxCachedApps = 2; c.Apps = apps })
+	hot := func() {
+		t.Helper()
+		rec := e.get("GET", "/hot/windows/x86_64/1.0.0")
+		if v := versionOf(t, rec); v != "1.2.0" {
+			t.Fatalf("hot answered %s", v)
+		}
+	}
+	hot() // read first: the LRU's oldest from here on
+	for i, slug := range []string{"cold-1", "cold-2", "cold-3", "cold-4"} {
+		e.clock.Advance(2 * time.Second) // requests note their use to the second
+		hot()
+		before := gh.Count(listRoute)
+		e.clock.Advance(2 * time.Second)
+		if v := versionOf(t, e.get("GET", "/"+slug+"/windows/x86_64/1.0.0")); v != "1.2.0" {
+			t.Errorf("%s answered %s", slug, v)
+		}
+		if n := gh.Count(listRoute) - before; n != 1 {
+			t.Fatalf("%s: %d list calls, want 1", slug, n)
+		}
+		if ev := metric(e, "otapub_cache_evictions_total"); ev != fmt.Sprint(i) {
+			t.Errorf("after %s: %s evictions, want %d: each cold app evicts the one before it", slug, ev, i)
+		}
+		hot()
+		if n := metric(e, "otapub_cache_rebuilds_total"); n != "0" {
+			t.Fatalf("after %s: the hot app was evicted (%s rebuilds)", slug, n)
+		}
 	}
 }
 
@@ -463,5 +523,43 @@ func TestWebhookLiftsTheBackoff(t *testing.T) {
 	}
 	if v := versionOf(t, e.get("GET", "/windows/x86_64/1.0.0")); v != "1.2.0" {
 		t.Errorf("after the webhook: %s, want 1.2.0", v)
+	}
+}
+
+// TestFailedListingKeepsItsPages: a listing that fails on its last page
+// (GitHub timing out there, after retries) keeps the pages it read: the
+// next attempt, after the backoff, asks for them conditionally (304s) and
+// reads only the page that failed in full.
+func TestFailedListingKeepsItsPages(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	v1 := fixture(t, "tauri-v1/v1.1.0")
+	assets := map[string][]byte{"DemoApp_1.1.0_x64-setup.nsis.zip": v1["DemoApp_1.1.0_x64-setup.nsis.zip"], "DemoApp_1.1.0_x64-setup.nsis.zip.sig": v1["DemoApp_1.1.0_x64-setup.nsis.zip.sig"]}
+	for i := range 250 { // three pages of 100
+		gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: fmt.Sprintf("v1.%d.%d", i/100, i%100), Assets: assets})
+	}
+	gh.Inject(githubsrctest.Fault{Match: "page=3", Status: http.StatusGatewayTimeout, Times: 3}) // every retry of the refresh
+	e := newEnv(t, gh)
+	if rec := e.get("GET", "/windows/x86_64/1.0.0"); rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("check while the listing fails = %d %s, want 503", rec.Code, rec.Body)
+	}
+	if n := gh.Count(listRoute); n != 5 {
+		t.Fatalf("%d list requests, want 5: pages 1 and 2, and page 3 three times", n)
+	}
+	gh.ResetCounts()
+	e.clock.Advance(10 * time.Second) // past the backoff
+	if v := versionOf(t, e.get("GET", "/windows/x86_64/1.0.0")); v != "1.2.49" {
+		t.Errorf("answered %s, want 1.2.49", v)
+	}
+	if lists, notModified := gh.Count(listRoute), gh.Count("304"); lists != 3 || notModified != 2 {
+		t.Errorf("the retry sent %d list requests, %d answered 304; want 3, 2: pages 1 and 2 were read already", lists, notModified)
+	}
+	// The next refresh is conditional on the whole listing: three 304s.
+	gh.ResetCounts()
+	e.clock.Advance(2 * time.Minute)
+	e.get("GET", "/windows/x86_64/1.0.0")
+	proxy.Settle(e.srv)
+	if lists, notModified := gh.Count(listRoute), gh.Count("304"); lists != 3 || notModified != 3 {
+		t.Errorf("the refresh after sent %d list requests, %d answered 304; want 3, 3", lists, notModified)
 	}
 }

@@ -27,7 +27,10 @@ type route struct {
 	// check marks the Tauri check shapes, which matchCheck also serves
 	// without the mux (see fastpath.go).
 	check bool
-	h     func(s *Server, w http.ResponseWriter, r *http.Request)
+	// download marks /download/{tag}/{asset}, which matchDownload also
+	// serves without the mux.
+	download bool
+	h        func(s *Server, w http.ResponseWriter, r *http.Request)
 }
 
 // feed is one client family: it reads the small texts it needs from an
@@ -35,11 +38,14 @@ type route struct {
 // feed-agnostic Index, and registers its routes. feed_tauri.go is the
 // first; doc.go says how to add another.
 type feed interface {
-	// texts appends to dst the assets of rel whose contents the feed's
+	// texts appends to dst the assets of ix whose contents the feed's
 	// answers need (a payload's .sig; later channel files, RELEASES,
-	// bundle metadata). The refresh fetches them before build; they are
-	// small and immutable per asset ID.
-	texts(rel *githubsrc.Release, opts SnapshotOptions, dst []githubsrc.Asset) []githubsrc.Asset
+	// bundle metadata), given those ix holds (Index.Text). The refresh
+	// fetches what it lists and asks again until it lists nothing new, so
+	// a feed asks only for what it answers with, and for more only once
+	// what it read says it must (a bad .sig: the older release's). Texts
+	// are small and immutable per asset ID.
+	texts(ix *Index, opts SnapshotOptions, dst []githubsrc.Asset) []githubsrc.Asset
 	// build makes the feed's answer tables from ix and keeps them in snap.
 	build(ix *Index, opts SnapshotOptions, snap *Snapshot)
 	// routes lists the feed's routes (app routes).
@@ -57,7 +63,7 @@ func routeTable(feeds []feed) []route {
 		t = append(t, f.routes()...)
 	}
 	return append(t,
-		route{pattern: "GET /download/{tag}/{asset}", name: "download", hint: "/download/{tag}/{asset}", h: (*Server).handleDownload},
+		route{pattern: "GET /download/{tag}/{asset}", name: "download", hint: "/download/{tag}/{asset}", download: true, h: (*Server).handleDownload},
 		route{pattern: "GET /healthz", name: "healthz", server: true, hint: "/healthz", h: (*Server).handleHealth},
 		route{pattern: "GET /metrics", name: "metrics", server: true, hint: "/metrics", h: (*Server).handleMetrics},
 		route{pattern: "POST /webhook", name: "webhook", server: true, h: (*Server).handleWebhook},
@@ -109,7 +115,7 @@ func (s *Server) fullPath(rt route) string {
 // GET it does not know.
 func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
-	s.checkMetrics, s.unknownMetrics = s.metrics.route("check"), s.metrics.route("unknown")
+	s.checkMetrics, s.unknownMetrics, s.downloadMetrics = s.metrics.route("check"), s.metrics.route("unknown"), s.metrics.route("download")
 	for _, rt := range s.table {
 		method := rt.method()
 		if method != "" {

@@ -32,7 +32,7 @@ func (nullSource) String() string { return "null" }
 // (DESIGN.md), to show the fast path leaves them to the mux.
 type laterFeed struct{}
 
-func (laterFeed) texts(_ *githubsrc.Release, _ SnapshotOptions, dst []githubsrc.Asset) []githubsrc.Asset {
+func (laterFeed) texts(_ *Index, _ SnapshotOptions, dst []githubsrc.Asset) []githubsrc.Asset {
 	return dst
 }
 func (laterFeed) build(*Index, SnapshotOptions, *Snapshot) {}
@@ -62,39 +62,41 @@ func routeTestServer(t *testing.T, basePath string, slugs ...string) *Server {
 }
 
 // TestFastPathAgreesWithTheMux: for paths of every route, today's and
-// later feeds', the fast path claims a path only when the mux routes it to
-// a check pattern, and claims every plain check.
+// later feeds', the fast paths claim a path only when the mux routes it to
+// their pattern (a check, the download route), and claim every plain one.
 func TestFastPathAgreesWithTheMux(t *testing.T) {
 	t.Parallel()
 	paths := []struct {
-		path  string
-		claim bool // the fast path must serve it
+		path     string
+		claim    bool // the check fast path must serve it
+		download bool // the download fast path must serve it
 	}{
-		{"/windows/x86_64/1.0.0", true},
-		{"/windows/x86_64/msi/1.0.0", true},
-		{"/darwin-universal/aarch64/1.0.0", true},
-		{"/healthz/x/1.0.0", true}, // the mux too takes it for a check
-		{"/electron/latest.yml", false},
-		{"/electron/win32/latest.yml", false},
-		{"/electron/a/b/c", false},
-		{"/update/darwin/1.0.0", false},
-		{"/update/win32/1.0.0/RELEASES", false},
-		{"/update/a/b/c/d", false},
-		{"/ota/5", false},
-		{"/ota/5/x/y", false},
-		{"/download/v1.2.0/App.exe", false},
-		{"/download/latest/darwin", false},
-		{"/download/a/b/c", false},
-		{"/owner/repo/darwin-arm64/1.0.0", true},
-		{"/latest.json", false},
-		{"/healthz", false},
-		{"/metrics", false},
-		{"/webhook", false},
-		{"/a/b", false},
-		{"/a/b/c/d/e/f", false},
-		{"/a//b/c", false},
-		{"/a/b/c/", false},
-		{"/a/%62/c", false},
+		{"/windows/x86_64/1.0.0", true, false},
+		{"/windows/x86_64/msi/1.0.0", true, false},
+		{"/darwin-universal/aarch64/1.0.0", true, false},
+		{"/healthz/x/1.0.0", true, false}, // the mux too takes it for a check
+		{"/electron/latest.yml", false, false},
+		{"/electron/win32/latest.yml", false, false},
+		{"/electron/a/b/c", false, false},
+		{"/update/darwin/1.0.0", false, false},
+		{"/update/win32/1.0.0/RELEASES", false, false},
+		{"/update/a/b/c/d", false, false},
+		{"/ota/5", false, false},
+		{"/ota/5/x/y", false, false},
+		{"/download/v1.2.0/App.exe", false, true},
+		{"/download/1.2.0/App%201.2.0.exe", false, false}, // escaped: the mux's
+		{"/download/latest/darwin", false, false},         // a later route's
+		{"/download/a/b/c", false, false},
+		{"/owner/repo/darwin-arm64/1.0.0", true, false},
+		{"/latest.json", false, false},
+		{"/healthz", false, false},
+		{"/metrics", false, false},
+		{"/webhook", false, false},
+		{"/a/b", false, false},
+		{"/a/b/c/d/e/f", false, false},
+		{"/a//b/c", false, false},
+		{"/a/b/c/", false, false},
+		{"/a/%62/c", false, false},
 	}
 	for _, tt := range []struct {
 		name, base string
@@ -109,9 +111,13 @@ func TestFastPathAgreesWithTheMux(t *testing.T) {
 			t.Parallel()
 			s := routeTestServer(t, tt.base, tt.slugs...)
 			var checks []string
+			var download string
 			for _, rt := range s.table {
 				if rt.check {
 					checks = append(checks, "GET "+s.fullPath(rt))
+				}
+				if rt.download {
+					download = "GET " + s.fullPath(rt)
 				}
 			}
 			for _, p := range paths {
@@ -128,6 +134,16 @@ func TestFastPathAgreesWithTheMux(t *testing.T) {
 					}
 					if p.claim && !claimed {
 						t.Errorf("the fast path leaves the plain check %s to the mux (%q)", path, pattern)
+					}
+					_, _, _, dl := s.matchDownload(r)
+					if dl && pattern != download {
+						t.Errorf("the download fast path claims %s, which the mux routes to %q", path, pattern)
+					}
+					if p.download && !dl {
+						t.Errorf("the download fast path leaves the plain download %s to the mux (%q)", path, pattern)
+					}
+					if dl && claimed {
+						t.Errorf("both fast paths claim %s", path)
 					}
 				}
 			}

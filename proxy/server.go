@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
@@ -28,7 +31,8 @@ type Server struct {
 	single  *app            // the app served at the root, if any
 	apps    map[string]*app // by slug
 	byRepo  map[string][]*app
-	cached  *lru.Cache[string, *app]
+	lruMu   sync.Mutex               // guards making room in cached, and apps' touchedAt
+	cached  *lru.Cache[string, *app] // apps whose snapshots are held, by recency
 	dls     *lru.Cache[downloadKey, cachedDownload]
 	base    context.Context
 	stop    context.CancelFunc
@@ -47,6 +51,7 @@ type Server struct {
 
 	checkCacheControl []string
 	checkMetrics      *routeMetrics
+	downloadMetrics   *routeMetrics
 	unknownMetrics    *routeMetrics
 	versions          parseCache[*semver.Version]
 	platforms         parseCache[githubsrc.Platform]
@@ -81,7 +86,7 @@ func newServer(cfg Config, log *slog.Logger, feeds []feed) (*Server, error) {
 	s := &Server{cfg: cfg, log: log, metrics: newMetrics(), apps: map[string]*app{}, byRepo: map[string][]*app{}}
 	s.base, s.stop = context.WithCancel(context.Background())
 	var err error
-	if s.cached, err = lru.NewWithEvict(cfg.MaxCachedApps, func(_ string, a *app) { a.evict() }); err != nil {
+	if s.cached, err = lru.NewWithEvict(cfg.MaxCachedApps, func(_ string, a *app) { a.evict(); s.metrics.evictions.Inc() }); err != nil {
 		return nil, err
 	}
 	if s.dls, err = lru.New[downloadKey, cachedDownload](4096); err != nil {
@@ -161,9 +166,9 @@ func (a *app) prefix() string {
 // Handler returns the server's routes.
 func (s *Server) Handler() http.Handler { return s }
 
-// ServeHTTP answers the check route itself when the path has its plain
-// shape (the hot path: no mux walk, no allocation), and hands everything
-// else to the mux, which routeTable (routes.go) builds.
+// ServeHTTP answers the check and download routes itself when the path
+// has their plain shape (the hot paths: no mux walk, no allocation), and
+// hands everything else to the mux, which routeTable (routes.go) builds.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(r.URL.Path) > maxPath {
 		rec, start := s.begin(w)
@@ -177,6 +182,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.end(rec, r, s.checkMetrics, start)
 		return
 	}
+	if a, tag, name, ok := s.matchDownload(r); ok {
+		rec, start := s.begin(w)
+		s.serveDownload(rec, r, a, tag, name)
+		s.end(rec, r, s.downloadMetrics, start)
+		return
+	}
 	if s.cfg.BasePath != "" && r.URL.Path != s.cfg.BasePath && !strings.HasPrefix(r.URL.Path, s.prefix) {
 		// Outside --base-path: the mux has no pattern there, and would
 		// answer in plain text.
@@ -188,13 +199,33 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// Warm starts every app's first refresh in the background, so the first
-// update check does not wait for GitHub.
+// Warm reads the apps' releases in the background, warmConcurrency apps
+// at a time in slug order, so that the first update checks do not wait
+// for GitHub and start-up does not send GitHub every app's listing at
+// once. It reads at most --max-cached-apps apps (more would evict each
+// other); a check for an app not read yet reads it at once, as without
+// Warm.
 func (s *Server) Warm() {
-	for _, a := range s.apps {
-		s.refreshAsync(a)
+	apps := slices.SortedFunc(maps.Values(s.apps), func(a, b *app) int { return strings.Compare(a.Slug, b.Slug) })
+	apps = apps[:min(len(apps), s.cfg.MaxCachedApps)]
+	var next atomic.Int64
+	for range min(warmConcurrency, len(apps)) {
+		s.async.Add(1)
+		go func() {
+			defer s.async.Done()
+			for i := next.Add(1) - 1; i < int64(len(apps)) && s.base.Err() == nil; i = next.Add(1) - 1 {
+				if a := apps[i]; a.snap.Load() == nil {
+					_ = s.refreshNow(a) // joins a refresh a check started
+				}
+			}
+		}()
 	}
 }
+
+// warmConcurrency is how many apps Warm reads at once: GitHub asks
+// integrators not to send it many concurrent requests, and a few at a
+// time is also what keeps start-up's memory to that of a few refreshes.
+const warmConcurrency = 8
 
 // Close cancels running refreshes, waits for them to end and starts no more.
 func (s *Server) Close() {

@@ -21,6 +21,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"sync"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
 
 	"github.com/otapub/ota-action/githubsrc"
 )
@@ -47,31 +51,77 @@ type platformEntry struct {
 	Format    string `json:"format,omitempty"`
 }
 
-// answer encodes c as the dynamic answer for key p.
-func (c *candidate) answer(p githubsrc.Platform, opts SnapshotOptions) *Answer {
+// answer encodes c as the dynamic answer, the same for every key it serves.
+func (c *candidate) answer(opts SnapshotOptions) *Answer {
+	url := DownloadURL(opts, c.rel.gh.Tag, c.Asset)
+	format := githubsrc.CargoPackagerFormat(c.Artifact.Platform.Installer)
 	body := encode(dynamicAnswer{
 		Version:   c.rel.version.String(),
 		Notes:     c.rel.gh.Notes,
 		PubDate:   c.rel.pubDate(),
-		URL:       DownloadURL(opts, c.rel.gh.Tag, c.Asset),
+		URL:       url,
 		Signature: c.sigText,
-		Format:    githubsrc.CargoPackagerFormat(c.Artifact.Platform.Installer),
+		Format:    format,
 	})
-	return &Answer{Version: c.rel.version, Tag: c.rel.gh.Tag, Asset: c.Asset.Name, Body: body, length: []string{strconv.Itoa(len(body))}}
+	return &Answer{Version: c.rel.version, Tag: c.rel.gh.Tag, Asset: c.Asset.Name, Body: body, length: []string{strconv.Itoa(len(body))},
+		sig: within(body, c.sigText), url: within(body, url), format: format}
 }
 
-// staticManifest encodes r as Tauri's latest.json: every key r has, bare
-// and installer-suffixed (encoding/json sorts them, so the file is stable).
-func (r *release) staticManifest(opts SnapshotOptions) []byte {
-	m := staticManifest{Version: r.version.String(), Notes: r.gh.Notes, PubDate: r.pubDate(), Platforms: map[string]platformEntry{}}
-	for p, c := range r.entries {
-		m.Platforms[p.Key()] = platformEntry{
-			Signature: c.sigText,
-			URL:       DownloadURL(opts, r.gh.Tag, c.Asset),
-			Format:    githubsrc.CargoPackagerFormat(c.Artifact.Platform.Installer),
-		}
+// within returns s as the bytes of body that spell it, when body holds it
+// verbatim (it does unless JSON had to escape it), else as a copy.
+func within(body []byte, s string) []byte {
+	if i := bytes.Index(body, []byte(s)); i >= 0 && s != "" {
+		j := i + len(s)
+		return body[i:j:j]
 	}
-	return encode(m)
+	return []byte(s)
+}
+
+// manifest is Tauri's latest.json for one release, encoded on first
+// request: most apps' updaters use the dynamic check, and the file repeats
+// every signature under its bare and installer-suffixed keys, more than
+// all the app's other answers together. Until then it holds what it is
+// made of, the signatures and URLs as slices of the answers.
+type manifest struct {
+	version   *semver.Version
+	notes     string
+	published time.Time
+	keys      []githubsrc.Platform
+	answers   []*Answer // of keys[i]
+
+	once   sync.Once
+	body   []byte
+	length []string
+}
+
+// newManifest notes what r's latest.json is made of; answers holds the
+// answer of each of r's candidates.
+func (r *release) newManifest(answers map[*candidate]*Answer) *manifest {
+	m := &manifest{version: r.version, notes: r.gh.Notes, published: r.gh.PublishedAt}
+	for p, c := range r.entries {
+		m.keys = append(m.keys, p)
+		m.answers = append(m.answers, answers[c])
+	}
+	return m
+}
+
+// encoded returns the file and its Content-Length, encoding it once:
+// every key the release answers, bare and installer-suffixed
+// (encoding/json sorts them, so the file is stable).
+func (m *manifest) encoded() ([]byte, []string) {
+	m.once.Do(func() {
+		sm := staticManifest{Version: m.version.String(), Notes: m.notes, Platforms: make(map[string]platformEntry, len(m.keys))}
+		if !m.published.IsZero() {
+			sm.PubDate = m.published.UTC().Format(time.RFC3339)
+		}
+		for i, p := range m.keys {
+			a := m.answers[i]
+			sm.Platforms[p.Key()] = platformEntry{Signature: string(a.sig), URL: string(a.url), Format: a.format}
+		}
+		m.body = encode(sm)
+		m.length = []string{strconv.Itoa(len(m.body))}
+	})
+	return m.body, m.length
 }
 
 // encode marshals v without HTML escaping, so notes read as written.
@@ -82,5 +132,6 @@ func encode(v any) []byte {
 	if err := enc.Encode(v); err != nil {
 		panic(err) // only plain structs of strings reach here
 	}
-	return b.Bytes()
+	return bytes.Clone(b.Bytes()) // its own size: the buffer grew by doubling, and answers are kept
+
 }

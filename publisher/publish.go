@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/otapub/ota-action/githubsrc"
+	"github.com/otapub/ota-action/githubsrc/rollout"
 )
 
 // LatestJSON is the name of the Tauri static manifest publish writes.
@@ -27,8 +28,11 @@ type PublishOptions struct {
 	MakeLatest string
 	// Prerelease, when set, marks the release as a prerelease or not.
 	Prerelease *bool
-	Now        func() time.Time
-	Log        *slog.Logger
+	// Rollout, when set, publishes to that share of devices only (in
+	// millionths; see Rollout), written in the same edit that publishes.
+	Rollout *uint32
+	Now     func() time.Time
+	Log     *slog.Logger
 }
 
 // PublishReport says what Publish did.
@@ -109,6 +113,10 @@ func Publish(ctx context.Context, gh Releases, opts PublishOptions) (PublishRepo
 		}
 	}
 	edit := githubsrc.ReleaseEdit{Draft: new(false), MakeLatest: opts.MakeLatest, Prerelease: opts.Prerelease}
+	if opts.Rollout != nil {
+		notes := rollout.Join(rel.Notes, RolloutState(*opts.Rollout))
+		edit.Notes = &notes
+	}
 	if bundle && edit.MakeLatest == "" {
 		edit.MakeLatest = "false"
 	}
@@ -148,6 +156,13 @@ func channelFiles(v VerifyReport) ([]File, error) {
 		out = append(out, memFile(s.name, data))
 	}
 	return out, nil
+}
+
+// appNotes are a release's notes as apps show them: without the rollout
+// line.
+func appNotes(notes string) string {
+	_, clean := rollout.Split(notes)
+	return clean
 }
 
 // writeFile writes an in-memory file to the release, replacing an asset of
@@ -204,7 +219,7 @@ func BuildLatestJSON(rel githubsrc.Release, assets []githubsrc.Asset, sigs map[s
 		Notes     string           `json:"notes"`
 		PubDate   string           `json:"pub_date"`
 		Platforms map[string]entry `json:"platforms"`
-	}{Version: version, Notes: rel.Notes, PubDate: now.UTC().Format(time.RFC3339), Platforms: map[string]entry{}}
+	}{Version: version, Notes: appNotes(rel.Notes), PubDate: now.UTC().Format(time.RFC3339), Platforms: map[string]entry{}}
 	for key, p := range keys {
 		sig, ok := sigs[p.Sig.Name]
 		if !ok || sig == "" {

@@ -5,13 +5,17 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/otapub/ota-action/githubsrc"
+	"github.com/otapub/ota-action/githubsrc/ota"
 )
 
 // VerifyDir runs verify's checks over the release files in a local folder
 // (walked as upload walks it: the files `otapub upload TAG dir` would put
-// on the release), with no network and no token. Assets carry no GitHub
+// on the release; a hot-swap bundle's folder as it lies), with no network
+// and no token. Assets carry no GitHub
 // digest, so every file a check needs is hashed from its bytes. opts.Tag
 // names the version the files must carry; opts.Repo is only reported.
 func VerifyDir(ctx context.Context, dir string, opts VerifyOptions) (VerifyReport, error) {
@@ -21,7 +25,7 @@ func VerifyDir(ctx context.Context, dir string, opts VerifyOptions) (VerifyRepor
 	} else if !fi.IsDir() {
 		return rep, fmt.Errorf("verify --dir %s: not a folder: name the folder that holds the release's files", dir)
 	}
-	files, _, err := Collect([]string{dir})
+	files, err := dirFiles(dir)
 	if err != nil {
 		return rep, fmt.Errorf("verify --dir: %w", err)
 	}
@@ -33,6 +37,28 @@ func VerifyDir(ctx context.Context, dir string, opts VerifyOptions) (VerifyRepor
 		ie.Dir = dir
 	}
 	return rep, err
+}
+
+// dirFiles are the release files in dir: a hot-swap bundle's folder
+// (ota.MetadataName beside the archive and its .sig) as it lies, since its
+// files are no native release files; any other folder as upload walks it.
+func dirFiles(dir string) ([]File, error) {
+	if _, err := os.Stat(filepath.Join(dir, ota.MetadataName)); err != nil {
+		files, _, err := Collect([]string{dir})
+		return files, err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var paths []string
+	for _, e := range entries {
+		if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), ".") && e.Name() != ReleaseMetadataFile {
+			paths = append(paths, filepath.Join(dir, e.Name()))
+		}
+	}
+	files, _, err := Collect(paths)
+	return files, err
 }
 
 // folderFiles is a release made of local files, as Collect found them.

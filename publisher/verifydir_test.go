@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/otapub/ota-action/githubsrc/githubsrctest"
+	"github.com/otapub/ota-action/githubsrc/ota"
 	"github.com/otapub/ota-action/publisher"
 )
 
@@ -149,5 +151,33 @@ func TestVerifyDirWithoutManifest(t *testing.T) {
 	_, err := publisher.VerifyDir(context.Background(), dir, dirOpts(t, "v1.2.0"))
 	if !hasProblem(problemsOf(err), publisher.CheckManifest, "DemoApp_1.2.0_amd64.deb", "is in no checksum manifest") {
 		t.Errorf("a folder whose manifest leaves payloads out: %v", err)
+	}
+}
+
+// TestVerifyDirBundle pulls a published hot-swap bundle into a folder and
+// checks the folder offline: the bundle lane's rules (metadata, size,
+// signature, index.html), whatever the archive's name.
+func TestVerifyDirBundle(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	seedBundle(t, gh, "ota-3", false, ota.Metadata{Sequence: 3, MinBinaryVersion: "1.0.0"}, githubsrctest.TarGz(dist))
+	dir := filepath.Join(t.TempDir(), "ota-3")
+	pub := pubkey(t, "test.key.pub")
+	if _, err := publisher.Pull(context.Background(), client(t, gh), publisher.PullOptions{Repo: repo, Tag: "ota-3", Dir: dir, PubKey: &pub}); err != nil {
+		t.Fatalf("pull of a bundle: %v", err)
+	}
+	opts := publisher.VerifyOptions{Tag: "ota-3", PubKey: &pub}
+	rep, err := publisher.VerifyDir(context.Background(), dir, opts)
+	if err != nil || rep.Signatures != 1 {
+		t.Fatalf("verify --dir of a pulled bundle: %d signatures, %v", rep.Signatures, err)
+	}
+	flipMiddle(t, filepath.Join(dir, "dist.tar.gz"))
+	_, err = publisher.VerifyDir(context.Background(), dir, opts)
+	named := false
+	for _, p := range problemsOf(err) {
+		named = named || p.Asset == "dist.tar.gz" && strings.Contains(p.Message, "signature does not match")
+	}
+	if !named {
+		t.Errorf("a changed archive: %v, want its signature named", err)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
@@ -24,24 +25,37 @@ import (
 
 // The load benchmark runs `otapub serve` as its own process on loopback
 // beside a minimal net/http server (this test binary, re-executed) that
-// answers every request with a fixed body of the same size, loads both
-// alike, and prints requests/s for each, their ratio, and otapub's peak
-// RSS. Run it with:
+// answers every request as otapub does, loads both alike, and prints
+// requests/s for each, their ratio, and otapub's peak RSS. It does so for
+// two routes: the check (otapub serving a folder, the minimal server a
+// fixed body of the same bytes) and /download/{tag}/{asset} of a public
+// repository (otapub in front of the fake GitHub, the minimal server the
+// same 302: status, Location and Cache-Control). Run it with:
 //
 //	go test ./cmd/otapub -run '^$' -bench ServeLoad -benchtime 1x
 //
 // OTAPUB_LOAD_SECONDS (default 2), OTAPUB_LOAD_ROUNDS (default 15),
-// OTAPUB_LOAD_CONNS (default 64) and OTAPUB_LOAD_FLAGS (extra serve flags)
-// tune it. On a shared 2-core machine one round's ratio swings by ±0.1, so
-// many short rounds, alternating the two servers, give a steadier median
-// than a few long ones.
+// OTAPUB_LOAD_CONNS (default 64), OTAPUB_LOAD_ROUTES (default
+// check,download) and OTAPUB_LOAD_FLAGS (extra serve flags) tune it. On a
+// shared 2-core machine one round's ratio swings by ±0.1, so many short
+// rounds, alternating the two servers, give a steadier median than a few
+// long ones.
 
 const minimalEnv = "OTAPUB_BENCH_MINIMAL_SERVER"
 
-// runMinimalServer is the baseline: net/http and a fixed body, nothing else.
+// runMinimalServer is the baseline: net/http and a fixed answer, nothing
+// else: the body, or with _LOCATION set, a 302 there.
 func runMinimalServer(addr string) {
 	body := []byte(os.Getenv(minimalEnv + "_BODY"))
+	location := []string{os.Getenv(minimalEnv + "_LOCATION")}
+	cacheControl := []string{os.Getenv(minimalEnv + "_CACHE_CONTROL")}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if location[0] != "" {
+			w.Header()["Location"] = location
+			w.Header()["Cache-Control"] = cacheControl
+			w.WriteHeader(http.StatusFound)
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(body)
 	})
@@ -54,61 +68,90 @@ func runMinimalServer(addr string) {
 func BenchmarkServeLoad(b *testing.B) {
 	seconds := envInt("OTAPUB_LOAD_SECONDS", 2)
 	conns := envInt("OTAPUB_LOAD_CONNS", 64)
+	rounds := envInt("OTAPUB_LOAD_ROUNDS", 15)
+	routes := cmp.Or(os.Getenv("OTAPUB_LOAD_ROUTES"), "check,download")
 	dir := b.TempDir()
 	bin := otapubBinary(b)
-	releases := filepath.Join(dir, "releases")
-	for _, src := range []string{"tauri-v2/v1.2.0", "tauri-v1/v1.1.0"} {
-		copyDir(b, filepath.Join("../../testdata/fixtures", src), filepath.Join(releases, filepath.Base(src)))
-	}
-
-	otapubAddr := freeAddr(b)
-	otapub := start(b, exec.Command(bin, append([]string{"serve", "--dir", releases, "--listen", otapubAddr, "--public-url", "http://" + otapubAddr}, strings.Fields(os.Getenv("OTAPUB_LOAD_FLAGS"))...)...))
-	path := "/windows/x86_64/1.0.0"
-	body := waitFor(b, "http://"+otapubAddr+path)
-
-	minimalAddr := freeAddr(b)
-	minimal := exec.Command(os.Args[0])
-	minimal.Env = append(os.Environ(), minimalEnv+"="+minimalAddr, minimalEnv+"_BODY="+string(body))
-	start(b, minimal)
-	pids := [2]int{minimal.Process.Pid, otapub.Process.Pid}
-	waitFor(b, "http://"+minimalAddr+path)
-
-	// Rounds pair the two servers back to back, so that drift in the
-	// machine's speed hits both alike; the median round is reported.
-	rounds := envInt("OTAPUB_LOAD_ROUNDS", 15)
-	type round struct{ minimal, otapub, cpuMinimal, cpuOtapub float64 }
-	var rs []round
-	measure := func(i int, addr string) (rps, cpuPerReq float64) {
-		before := cpuSeconds(b, pids[i])
-		begin := time.Now()
-		rps = load(b, "http://"+addr+path, conns, time.Duration(seconds)*time.Second)
-		requests := rps * time.Since(begin).Seconds()
-		return rps, (cpuSeconds(b, pids[i]) - before) / requests
-	}
-	for i := range rounds {
-		// Alternate which goes first: measured against itself this way,
-		// net/http scored 0.99 going second.
-		var r round
-		if i%2 == 0 {
-			r.minimal, r.cpuMinimal = measure(0, minimalAddr)
-			r.otapub, r.cpuOtapub = measure(1, otapubAddr)
-		} else {
-			r.otapub, r.cpuOtapub = measure(1, otapubAddr)
-			r.minimal, r.cpuMinimal = measure(0, minimalAddr)
-		}
-		rs = append(rs, r)
-	}
-	slices.SortFunc(rs, func(x, y round) int { return cmp.Compare(x.otapub/x.minimal, y.otapub/y.minimal) })
-	med := rs[len(rs)/2]
-	rss := peakRSS(b, otapub.Process.Pid)
-	b.ReportMetric(med.otapub, "otapub-req/s")
-	b.ReportMetric(med.minimal, "minimal-req/s")
-	b.ReportMetric(med.otapub/med.minimal, "ratio")
-	b.ReportMetric(rss/(1<<20), "otapub-peak-RSS-MiB")
+	flags := strings.Fields(os.Getenv("OTAPUB_LOAD_FLAGS"))
 	gen := "Go client"
 	if _, err := exec.LookPath("wrk"); err == nil {
 		gen = "wrk"
 	}
+
+	if slices.Contains(strings.Split(routes, ","), "check") {
+		releases := filepath.Join(dir, "releases")
+		for _, src := range []string{"tauri-v2/v1.2.0", "tauri-v1/v1.1.0"} {
+			copyDir(b, filepath.Join("../../testdata/fixtures", src), filepath.Join(releases, filepath.Base(src)))
+		}
+		otapubAddr := freeAddr(b)
+		otapub := start(b, exec.Command(bin, append([]string{"serve", "--dir", releases, "--listen", otapubAddr, "--public-url", "http://" + otapubAddr}, flags...)...))
+		path := "/windows/x86_64/1.0.0"
+		resp := waitFor(b, "http://"+otapubAddr+path, http.StatusOK)
+		body, _ := io.ReadAll(resp.Body)
+		minimalAddr := freeAddr(b)
+		minimal := exec.Command(os.Args[0])
+		minimal.Env = append(os.Environ(), minimalEnv+"="+minimalAddr, minimalEnv+"_BODY="+string(body))
+		start(b, minimal)
+		waitFor(b, "http://"+minimalAddr+path, http.StatusOK)
+		med := loadRounds(b, gen, path, conns, rounds, seconds, [2]*exec.Cmd{minimal, otapub}, [2]string{minimalAddr, otapubAddr})
+		b.ReportMetric(med.otapub, "otapub-req/s")
+		b.ReportMetric(med.minimal, "minimal-req/s")
+		b.ReportMetric(med.otapub/med.minimal, "ratio")
+		b.ReportMetric(peakRSS(b, otapub.Process.Pid)/(1<<20), "otapub-peak-RSS-MiB")
+	}
+
+	if slices.Contains(strings.Split(routes, ","), "download") {
+		gh := githubsrctest.NewServer(b)
+		gh.AddRelease("demo-org/demo-app", githubsrctest.ReleaseSpec{Tag: "v1.2.0", Assets: readFixture(b, "tauri-v2/v1.2.0")})
+		otapubAddr := freeAddr(b)
+		otapub := start(b, exec.Command(bin, append([]string{"serve", "--repo", "demo-org/demo-app", "--github-api-url", gh.APIURL, "--listen", otapubAddr, "--public-url", "http://" + otapubAddr}, flags...)...))
+		path := "/download/v1.2.0/DemoApp_1.2.0_x64-setup.exe"
+		resp := waitFor(b, "http://"+otapubAddr+path, http.StatusFound)
+		minimalAddr := freeAddr(b)
+		minimal := exec.Command(os.Args[0])
+		minimal.Env = append(os.Environ(), minimalEnv+"="+minimalAddr,
+			minimalEnv+"_LOCATION="+resp.Header.Get("Location"), minimalEnv+"_CACHE_CONTROL="+resp.Header.Get("Cache-Control"))
+		start(b, minimal)
+		waitFor(b, "http://"+minimalAddr+path, http.StatusFound)
+		med := loadRounds(b, gen, path, conns, rounds, seconds, [2]*exec.Cmd{minimal, otapub}, [2]string{minimalAddr, otapubAddr})
+		b.ReportMetric(med.otapub, "download-otapub-req/s")
+		b.ReportMetric(med.minimal, "download-minimal-req/s")
+		b.ReportMetric(med.otapub/med.minimal, "download-ratio")
+	}
+}
+
+type loadRound struct{ minimal, otapub, cpuMinimal, cpuOtapub float64 }
+
+// loadRounds loads the minimal server and otapub (procs and addrs, in that
+// order) in rounds that pair them back to back, so that drift in the
+// machine's speed hits both alike, prints every round, and returns the
+// median.
+func loadRounds(b *testing.B, gen, path string, conns, rounds, seconds int, procs [2]*exec.Cmd, addrs [2]string) loadRound {
+	measure := func(i int) (rps, cpuPerReq float64) {
+		pid := procs[i].Process.Pid
+		before := cpuSeconds(b, pid)
+		begin := time.Now()
+		rps = load(b, "http://"+addrs[i]+path, conns, time.Duration(seconds)*time.Second)
+		requests := rps * time.Since(begin).Seconds()
+		return rps, (cpuSeconds(b, pid) - before) / requests
+	}
+	var rs []loadRound
+	for i := range rounds {
+		// Alternate which goes first: measured against itself this way,
+		// net/http scored 0.99 going second.
+		var r loadRound
+		if i%2 == 0 {
+			r.minimal, r.cpuMinimal = measure(0)
+			r.otapub, r.cpuOtapub = measure(1)
+		} else {
+			r.otapub, r.cpuOtapub = measure(1)
+			r.minimal, r.cpuMinimal = measure(0)
+		}
+		rs = append(rs, r)
+	}
+	slices.SortFunc(rs, func(x, y loadRound) int { return cmp.Compare(x.otapub/x.minimal, y.otapub/y.minimal) })
+	med := rs[len(rs)/2]
+	rss := peakRSS(b, procs[1].Process.Pid)
 	fmt.Printf("load (%s) %s, %d connections, %d rounds of %ds per server:\n", gen, path, conns, rounds, seconds)
 	for _, r := range rs {
 		fmt.Printf("  round: minimal %.0f req/s (%.1f µs CPU each), otapub %.0f req/s (%.1f µs CPU each), ratio %.2f\n",
@@ -117,6 +160,24 @@ func BenchmarkServeLoad(b *testing.B) {
 	q1, q3 := rs[len(rs)/4], rs[len(rs)*3/4]
 	fmt.Printf("  median: minimal net/http %.0f req/s, otapub serve %.0f req/s, ratio %.2f (quartiles %.2f–%.2f)\n  otapub peak RSS: %.1f MiB\n",
 		med.minimal, med.otapub, med.otapub/med.minimal, q1.otapub/q1.minimal, q3.otapub/q3.minimal, rss/(1<<20))
+	return med
+}
+
+// readFixture reads a fixture release folder into asset bytes by name.
+func readFixture(b *testing.B, dir string) map[string][]byte {
+	entries, err := os.ReadDir(filepath.Join("../../testdata/fixtures", dir))
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := map[string][]byte{}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join("../../testdata/fixtures", dir, e.Name()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		out[e.Name()] = data
+	}
+	return out
 }
 
 func envInt(name string, def int) int {
@@ -147,25 +208,28 @@ func start(b *testing.B, cmd *exec.Cmd) *exec.Cmd {
 	return cmd
 }
 
-// waitFor polls url until it answers 200 and returns the body.
-func waitFor(b *testing.B, url string) []byte {
+// waitFor polls url until it answers status and returns the answer, its
+// body read (the client does not follow redirects).
+func waitFor(b *testing.B, url string, status int) *http.Response {
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		if resp, err := http.Get(url); err == nil {
+		if resp, err := client.Get(url); err == nil {
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return body
+			if resp.StatusCode == status {
+				resp.Body = io.NopCloser(bytes.NewReader(body))
+				return resp
 			}
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	b.Fatalf("%s did not answer 200", url)
+	b.Fatalf("%s did not answer %d", url, status)
 	return nil
 }
 
 // load sends GETs to url from conns keep-alive connections for d and
-// returns the rate of 200 answers. It uses wrk when it is installed (Debian
+// returns the rate of 200 (or 302) answers. It uses wrk when it is installed (Debian
 // package wrk: a C load generator that leaves more CPU to the servers), a
 // Go client otherwise. Its request loops end with d.
 func load(b *testing.B, url string, conns int, d time.Duration) float64 {
@@ -174,7 +238,7 @@ func load(b *testing.B, url string, conns int, d time.Duration) float64 {
 	}
 	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true}
 	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr}
+	client := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	var ok, failed atomic.Int64
@@ -193,7 +257,7 @@ func load(b *testing.B, url string, conns int, d time.Duration) float64 {
 				}
 				_, _ = io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
-				if resp.StatusCode == 200 {
+				if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusFound {
 					ok.Add(1)
 				} else {
 					failed.Add(1)

@@ -1,0 +1,116 @@
+package publisher
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/otapub/ota-action/githubsrc"
+	"github.com/otapub/ota-action/githubsrc/rollout"
+)
+
+// RolloutChange is what `otapub rollout` asks for; the zero value only
+// reads the state.
+type RolloutChange struct {
+	// Share, when set, is the part of devices to offer the release to, in
+	// millionths (rollout.ParsePercent).
+	Share *uint32
+	// Halt offers the release to nobody until Resume; the share is kept.
+	Halt, Resume bool
+}
+
+// RolloutReport says what Rollout found and did.
+type RolloutReport struct {
+	Repo      string        `json:"repo"`
+	Tag       string        `json:"tag"`
+	ReleaseID int64         `json:"release_id"`
+	Before    rollout.State `json:"-"`
+	After     rollout.State `json:"-"`
+	// State and Percent describe After for people and scripts.
+	State     string `json:"state"`
+	Percent   string `json:"percent"`
+	Halted    bool   `json:"halted"`
+	Changed   bool   `json:"changed"`
+	Immutable bool   `json:"immutable"`
+}
+
+// Rollout reads, and with a change writes, the rollout state of the
+// published release for tag. The state lives in the release's notes
+// (package rollout), the one part an immutable release still lets change,
+// so replicas of `otapub serve` all read it from GitHub. A draft is
+// refused: its rollout starts when it is published (PublishOptions.Rollout).
+//
+// No command calls it yet: `otapub rollout` and `publish --rollout` come
+// with the server's bucketing of devices (issue 14), so that no one records
+// a rollout that otapub serve would not honour.
+func Rollout(ctx context.Context, gh Releases, repo githubsrc.Repo, tag string, change RolloutChange) (RolloutReport, error) {
+	rep := RolloutReport{Repo: repo.String(), Tag: tag}
+	rels, err := gh.ReleasesByTag(ctx, repo, tag)
+	if err != nil {
+		return rep, err
+	}
+	var rel githubsrc.Release
+	found, draft := false, false
+	for _, r := range rels {
+		if r.Draft {
+			draft = true
+			continue
+		}
+		rel, found = r, true
+	}
+	switch {
+	case !found && draft:
+		return rep, fmt.Errorf("rollout %s of %s: it is still a draft, and a rollout starts when it is published: otapub publish %s --rollout PERCENT", tag, repo, tag)
+	case !found:
+		return rep, fmt.Errorf("rollout %s of %s: %w: no published release has that tag (check the tag and --repo)", tag, repo, githubsrc.ErrNotFound)
+	}
+	rep.ReleaseID, rep.Immutable = rel.ID, rel.Immutable
+	before, _ := rollout.Split(rel.Notes)
+	after := change.apply(before)
+	rep.Before, rep.After = before, after
+	if after != before {
+		notes := rollout.Join(rel.Notes, after)
+		if _, err := gh.EditRelease(ctx, repo, rel.ID, githubsrc.ReleaseEdit{Notes: &notes}); err != nil {
+			return rep, fmt.Errorf("rollout %s of %s (unchanged: %s): %w", tag, repo, before, err)
+		}
+		back, err := gh.Release(ctx, repo, rel.ID)
+		if err != nil {
+			return rep, fmt.Errorf("rollout %s of %s: changed, but reading it back failed: %w", tag, repo, err)
+		}
+		if got, _ := rollout.Split(back.Notes); got != after {
+			return rep, fmt.Errorf("rollout %s of %s: GitHub kept %q, not %q: run the command again", tag, repo, got, after)
+		}
+		rep.Changed = true
+	}
+	rep.State, rep.Percent, rep.Halted = after.String(), "100", after.Set && after.Halted
+	if after.Set {
+		rep.Percent = after.Percent()
+	}
+	return rep, nil
+}
+
+// apply returns st changed as c asks. A release rolled out to every device
+// and not halted carries no rollout line at all.
+func (c RolloutChange) apply(st rollout.State) rollout.State {
+	if !st.Set {
+		st = rollout.State{Set: true, Share: rollout.Scale}
+	}
+	if c.Share != nil {
+		st.Share = *c.Share
+	}
+	if c.Halt {
+		st.Halted = true
+	}
+	if c.Resume {
+		st.Halted = false
+	}
+	if st.Full() {
+		return rollout.State{}
+	}
+	return st
+}
+
+// RolloutState is the state publish --rollout writes: share millionths of
+// devices get the release.
+func RolloutState(share uint32) rollout.State {
+	return RolloutChange{Share: &share}.apply(rollout.State{})
+}
