@@ -459,7 +459,7 @@ func (v *verification) checkElectronPlatforms(e *electronFiles) {
 		switch {
 		case s == nil:
 			v.add(Problem{Platform: key, Check: CheckPayload, Asset: name, col: CheckChannel,
-				Message: fmt.Sprintf("no %s on the release: electron-updater on %s asks for it", name, key),
+				Message: fmt.Sprintf("no %s %s: electron-updater on %s asks for it", name, v.place(), key),
 				Fix:     fmt.Sprintf("upload the %s job's output folder, with the %s electron-builder wrote (otapub upload TAG DIR)", key, name)})
 			continue
 		case s.merged == nil:

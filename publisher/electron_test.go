@@ -569,3 +569,32 @@ func TestElectronJobRebuilt(t *testing.T) {
 		t.Errorf("published latest-mac.yml:\n%s\nwant the rebuilt arm64 zip's SHA-512, the x64 job's files and the later releaseDate", published)
 	}
 }
+
+// TestElectronEveryPieceNamed: the hosted Electron set passes verify
+// --dir, and without any piece, with no --require, fails naming it (or
+// the channel file that is gone) with a fix.
+func TestElectronEveryPieceNamed(t *testing.T) {
+	t.Parallel()
+	dir := fixtureCopy(t, "electron/v1.2.0")
+	if _, err := publisher.VerifyDir(t.Context(), dir, verifyOpts(t, "v1.2.0", nil)); err != nil {
+		t.Fatalf("the whole set: %v", err)
+	}
+	for _, piece := range []string{
+		"DemoApp-1.2.0.dmg", "DemoApp-1.2.0-arm64-mac.zip", "latest-mac.yml", "DemoApp-1.2.0-mac.zip.blockmap", "DemoApp-1.2.0-arm64.dmg.blockmap",
+		"DemoApp Setup 1.2.0.exe", "latest.yml", "DemoApp Setup 1.2.0.exe.blockmap",
+		"DemoApp-1.2.0.AppImage", "latest-linux.yml", "latest-linux-arm64.yml",
+	} {
+		t.Run(piece, func(t *testing.T) {
+			t.Parallel()
+			dir := fixtureCopy(t, "electron/v1.2.0", piece)
+			_, err := publisher.VerifyDir(t.Context(), dir, verifyOpts(t, "v1.2.0", nil))
+			named := strings.ReplaceAll(piece, " ", "-")
+			for _, p := range problemsOf(err) {
+				if strings.Contains(p.Message, named) && p.Fix != "" {
+					return
+				}
+			}
+			t.Errorf("without %s: verify = %v, want it named with a fix", piece, err)
+		})
+	}
+}
