@@ -13,9 +13,9 @@ import (
 // TestVerifyElectronTable: verify of an electron-builder folder prints
 // Electron's columns (no .sig, no signature), passes --require in the
 // same platform keys as Tauri's, and names a missing blockmap in its cell
-// and with its fix.
+// and with its fix. Not parallel: urfave/cli's shared help and version
+// flags race between commands run at once in one process.
 func TestVerifyElectronTable(t *testing.T) {
-	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "v1.2.0")
 	copyTree(t, filepath.Join(testdata, "fixtures", "electron", "v1.2.0"), dir)
 	offline := " --github-api-url http://127.0.0.1:1/api/v3/"
