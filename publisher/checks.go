@@ -26,6 +26,8 @@ type Problem struct {
 	Asset    string `json:"asset,omitempty"`
 	Message  string `json:"message"`
 	Fix      string `json:"fix"`
+
+	col string // the table column it fails, when not Check (an Electron row's)
 }
 
 func (p Problem) String() string {
@@ -89,7 +91,10 @@ const (
 
 // PlatformRow is one row of the platform table.
 type PlatformRow struct {
-	Key     string            `json:"platform"`
+	Key string `json:"platform"`
+	// Lane is LaneElectron for a platform electron-updater updates, whose
+	// columns are ElectronColumns; "" for Tauri's (Columns).
+	Lane    string            `json:"lane,omitempty"`
 	Payload string            `json:"payload,omitempty"`
 	Checks  map[string]string `json:"checks"`
 }
@@ -114,7 +119,8 @@ var checks = []struct {
 	{CheckManifest, checkManifests},   // manifest lines match the bytes; payloads listed
 	{CheckSignature, checkSignatures}, // with --pubkey, every .sig verifies
 	{CheckLatest, checkLatestJSON},    // latest.json points at this release, with its .sig texts
-	{CheckYML, checkChannelFiles},     // latest*.yml match the bytes they name (electron.go)
+	{CheckYML, checkChannelFiles},     // latest*.yml match the bytes they name; Electron platforms offered (electron.go)
+	{CheckReleases, checkSquirrel},    // RELEASES matches its .nupkg files (electron.go)
 }
 
 // verification is one run of the checks over a release.
@@ -127,6 +133,9 @@ type verification struct {
 	found   githubsrc.Payloads
 	ev      *evidence
 	version *semver.Version // set by checkRelease
+	// lane is LaneElectron for a release with channel files and no
+	// signed Tauri payload: judged by the Electron rules alone.
+	lane string
 
 	problems []Problem
 	rows     map[string]*PlatformRow
@@ -141,6 +150,9 @@ func newVerification(opts VerifyOptions, rel githubsrc.Release, drafts []githubs
 		v.byName[a.Name] = a
 	}
 	v.laneOf()
+	if v.ota == nil && len(v.found.ByKey) == 0 && hasChannelFiles(assets) {
+		v.lane = LaneElectron
+	}
 	return v
 }
 
@@ -160,6 +172,13 @@ func (v *verification) add(p Problem) {
 		col := p.Check
 		if col == CheckVersion {
 			col = CheckSignature
+		}
+		// An Electron problem marks an Electron row's column; on a row
+		// Tauri's checks made (a release of both lanes) the problem is
+		// listed, and the Tauri columns keep their meaning.
+		if r := v.row(p.Platform); p.col != "" && (r.Lane == LaneElectron || len(r.Checks) == 0) {
+			col = p.col
+			r.Lane = LaneElectron
 		}
 		v.row(p.Platform).Checks[col] = StatusFail
 		if p.Check == CheckPayload {
@@ -181,15 +200,43 @@ func (v *verification) row(key string) *PlatformRow {
 func (v *verification) table() []PlatformRow {
 	out := make([]PlatformRow, 0, len(v.rows))
 	for _, r := range v.rows {
-		for _, col := range Columns {
+		for _, col := range ColumnsOf(r.Lane) {
 			if _, ok := r.Checks[col]; !ok {
-				r.Checks[col] = StatusSkipped
+				r.Checks[col] = v.electronDefault(*r, col)
 			}
 		}
 		out = append(out, *r)
 	}
 	slices.SortFunc(out, func(a, b PlatformRow) int { return strings.Compare(a.Key, b.Key) })
 	return out
+}
+
+// electronDefault is the status of a cell no check set: "-" on a Tauri
+// row and where an Electron row has no channel file to judge, or no
+// blockmap to need; "ok" otherwise.
+func (v *verification) electronDefault(r PlatformRow, col string) string {
+	if r.Lane != LaneElectron {
+		return StatusSkipped
+	}
+	if c := r.Checks[CheckChannel]; c == StatusFail || c == StatusMissing || r.Payload == "" {
+		return StatusSkipped
+	}
+	if col == CheckBlockmap {
+		lower := strings.ToLower(r.Payload)
+		if !strings.HasSuffix(lower, ".exe") && !strings.HasSuffix(lower, ".zip") && !strings.HasSuffix(lower, ".dmg") {
+			return StatusSkipped
+		}
+	}
+	return StatusOK
+}
+
+// platformOf returns the key of a payload or its .sig, or "". An
+// Electron release's rows are its electron checks'.
+func (v *verification) platformOf(name string) string {
+	if v.lane == LaneElectron {
+		return ""
+	}
+	return platformOf(name)
 }
 
 // platformOf returns the key of a payload or its .sig, or "".
@@ -242,15 +289,15 @@ func checkAssets(_ context.Context, v *verification) error {
 			v.add(Problem{Check: CheckUploaded, Asset: a.Name, Message: a.Name + " is left over from an interrupted replacement",
 				Fix: "run the otapub upload --replace that made it again, or delete it"})
 		case !a.Uploaded():
-			v.add(Problem{Platform: platformOf(a.Name), Check: CheckUploaded, Asset: a.Name, Message: fmt.Sprintf("%s is stuck in state %q: the upload was interrupted", a.Name, a.State),
+			v.add(Problem{Platform: v.platformOf(a.Name), Check: CheckUploaded, Asset: a.Name, Message: fmt.Sprintf("%s is stuck in state %q: the upload was interrupted", a.Name, a.State),
 				Fix: "run otapub upload again: it deletes and re-uploads it"})
 		case a.Size <= 0:
-			v.add(Problem{Platform: platformOf(a.Name), Check: CheckUploaded, Asset: a.Name, Message: a.Name + " is empty", Fix: "upload the real file with otapub upload --replace"})
+			v.add(Problem{Platform: v.platformOf(a.Name), Check: CheckUploaded, Asset: a.Name, Message: a.Name + " is empty", Fix: "upload the real file with otapub upload --replace"})
 		}
 		if v.version != nil {
 			art := githubsrc.Classify(a.Name)
 			if art.Version != "" && art.Role != githubsrc.RoleChecksums && !githubsrc.NameHasVersion(a.Name, v.version.String()) {
-				v.add(Problem{Platform: platformOf(a.Name), Check: CheckVersion, Asset: a.Name,
+				v.add(Problem{Platform: v.platformOf(a.Name), Check: CheckVersion, Asset: a.Name,
 					Message: fmt.Sprintf("%s names version %s, but the release is %s", a.Name, art.Version, v.version),
 					Fix:     "delete it and upload the build of " + v.version.String()})
 			}
@@ -263,6 +310,9 @@ func checkPayloads(ctx context.Context, v *verification) error {
 	electron, err := v.electronFiles(ctx)
 	if err != nil {
 		return err
+	}
+	if v.lane == LaneElectron {
+		return nil // no .sig, no Tauri key: checkChannelFiles judges it
 	}
 	for _, art := range v.found.Unsigned {
 		if electron.offers(art.Name) {
@@ -340,7 +390,7 @@ func checkManifests(ctx context.Context, v *verification) error {
 			return err
 		}
 		if got != l.SHA256 {
-			v.add(Problem{Platform: platformOf(target.Name), Check: CheckManifest, Asset: target.Name,
+			v.add(Problem{Platform: v.platformOf(target.Name), Check: CheckManifest, Asset: target.Name,
 				Message: fmt.Sprintf("%s has sha256 %.12s… %s, but %s line %d says %.12s…", target.Name, got, v.place(), l.manifest, l.Line, l.SHA256),
 				Fix:     "upload the right file with otapub upload --replace (it rewrites the manifest), or fix the manifest"})
 		}

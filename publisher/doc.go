@@ -21,12 +21,19 @@
 //     checks; a new table column is a Check* constant in Columns. A test
 //     in flow_test.go's TestVerifyNamesEveryProblem breaks a release the
 //     new way and names the problem.
-//   - electron.go: every Electron rule (channel files, SHA-512s, names).
+//   - electron.go: every Electron rule (channel files, SHA-512s, names,
+//     blockmaps, RELEASES). Upload puts each job's channel file up as a
+//     part (ChannelPartName) so matrix jobs never overwrite each other;
+//     verify merges the parts (githubsrc.MergeChannelDocs), each entry's
+//     size and SHA-512 taken from the bytes, and judges a release with
+//     channel files and no signed Tauri payload by the Electron rules
+//     alone (its rows' Lane is LaneElectron, their columns
+//     ElectronColumns); publish writes the merged files.
 //   - bundle.go: frontend hot-swap bundles (githubsrc/ota): the plan of
 //     archive, .sig and metadata, and the global sequence checks.
 //     bundle_verify.go: the bundle lane of verify. A release carrying
 //     ota.MetadataName is judged by checkBundle alone; the native checks
 //     see no payloads and require no platform of it.
-//   - publish.go: latest.json and SHA256SUMS from what verify read, then
-//     the flip.
+//   - publish.go: latest.json, the merged latest*.yml and SHA256SUMS from
+//     what verify read, then the flip.
 package publisher

@@ -30,7 +30,8 @@ type File struct {
 
 // Collect turns paths into Files: files as named, and from folders the
 // release artifacts inside (installers, updater payloads, signatures,
-// manifests, checksums); a bundler's staging files (the insides of
+// manifests, checksums; electron-builder's blockmaps, latest*.yml,
+// RELEASES, .nupkg files, and whatever a latest*.yml there offers); a bundler's staging files (the insides of
 // App.app, *.AppDir, a deb's build tree) are walked past and listed in
 // skipped. Empty files, files over 2 GiB and two files that would get one
 // asset name are errors.
@@ -68,6 +69,11 @@ func Collect(paths []string) ([]File, []SkippedFile, error) {
 			continue
 		}
 		before := len(files)
+		type other struct {
+			path string
+			info fs.FileInfo
+		}
+		var others []other
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
@@ -90,18 +96,32 @@ func Collect(paths []string) ([]File, []SkippedFile, error) {
 			if !d.Type().IsRegular() {
 				return nil
 			}
-			if githubsrc.Classify(githubsrc.AssetName(d.Name())).Role == githubsrc.RoleOther {
-				skipped = append(skipped, SkippedFile{Path: path, Reason: "not a release artifact (name it to upload it anyway)"})
-				return nil
-			}
 			info, err := d.Info()
 			if err != nil {
 				return err
+			}
+			if githubsrc.Classify(githubsrc.AssetName(d.Name())).Role == githubsrc.RoleOther && !isNupkg(d.Name()) {
+				others = append(others, other{path, info})
+				return nil
 			}
 			return add(path, info)
 		})
 		if err != nil {
 			return nil, nil, err
+		}
+		// electron-builder names files as its artifactName says
+		// ("myapp-0.1.5-arm64.zip"): what a channel file beside them
+		// offers is a release file whatever its name.
+		wanted := channelNamed(files[before:])
+		for _, o := range others {
+			dashed := githubsrc.AssetName(strings.ReplaceAll(filepath.Base(o.path), " ", "-"))
+			if !wanted[dashed] && !wanted[strings.TrimSuffix(dashed, ".blockmap")] {
+				skipped = append(skipped, SkippedFile{Path: o.path, Reason: "not a release artifact (name it to upload it anyway)"})
+				continue
+			}
+			if err := add(o.path, o.info); err != nil {
+				return nil, nil, err
+			}
 		}
 		if len(files) == before {
 			return nil, nil, fmt.Errorf("folder %s has no release files to upload (installers, updater payloads, .sig files, manifests): name files to upload others", p)
@@ -112,8 +132,14 @@ func Collect(paths []string) ([]File, []SkippedFile, error) {
 	return files, skipped, nil
 }
 
-// stagingDirs are bundle directories whose insides are never release files.
-var stagingDirs = []string{".app", ".AppDir", ".framework", ".xcarchive"}
+// isNupkg reports whether a file is a Squirrel.Windows package, which
+// RELEASES lists.
+func isNupkg(name string) bool { return strings.HasSuffix(strings.ToLower(name), ".nupkg") }
+
+// stagingDirs are bundle directories whose insides are never release
+// files; electron-builder leaves the unpacked app beside its outputs
+// (win-unpacked, linux-arm64-unpacked), its .exe no installer.
+var stagingDirs = []string{".app", ".AppDir", ".framework", ".xcarchive", "-unpacked"}
 
 // Hash computes every file's SHA-256 while streaming it, workers at a time.
 func Hash(ctx context.Context, files []File, workers int) error {

@@ -3,6 +3,7 @@ package publisher
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
@@ -36,7 +37,9 @@ type PlanOptions struct {
 
 // NewPlan checks files against tag: the tag must name a version, file
 // names that carry a version must carry the tag's, and every .sig must
-// come with the file it signs. It reports every problem at once.
+// come with the file it signs. It reports every problem at once. An
+// electron-updater channel file is planned as a part (ChannelPartName),
+// which publish merges with the other jobs' into the real one.
 func NewPlan(tag string, files []File, opts PlanOptions) (Plan, error) {
 	v, err := githubsrc.ParseTag(tag, opts.TagPrefix)
 	if err != nil {
@@ -59,6 +62,24 @@ func NewPlan(tag string, files []File, opts PlanOptions) (Plan, error) {
 	}
 	files = p.Files
 	var problems []string
+	// A job's channel file goes up as a part (electron.go): matrix jobs
+	// each bring a latest-mac.yml, and publish merges them.
+	for i, f := range files {
+		if !githubsrc.IsChannelFile(f.Name) {
+			continue
+		}
+		data := f.data
+		if data == nil {
+			var err error
+			if data, err = os.ReadFile(f.Path); err != nil {
+				problems = append(problems, err.Error())
+				continue
+			}
+		}
+		part := ChannelPartName(f.Name, data)
+		files[i].Name, files[i].Artifact = part, githubsrc.Classify(part)
+		names[part] = true
+	}
 	for _, f := range files {
 		if !opts.AllowVersionMismatch && f.Artifact.Version != "" && !githubsrc.NameHasVersion(f.Name, v.String()) && f.Artifact.Role != githubsrc.RoleChecksums {
 			problems = append(problems, fmt.Sprintf("%s names version %s, but the tag %s is %s: build it again, or pass --allow-version-mismatch", f.Path, f.Artifact.Version, tag, v))

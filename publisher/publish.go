@@ -82,7 +82,7 @@ func Publish(ctx context.Context, gh Releases, opts PublishOptions) (PublishRepo
 	if err != nil {
 		return rep, err
 	}
-	bundle := isBundle(v.assets) // a hot-swap bundle: no latest.json, not "latest" unless asked
+	bundle := isBundle(v.assets) // a hot-swap bundle: no latest.json, no channel files, not "latest" unless asked
 	var files []File
 	if len(githubsrc.FindPayloads(v.assets).ByKey) > 0 && !bundle { // Electron-only releases have latest*.yml instead
 		version, err := githubsrc.ParseTag(rel.Tag, opts.TagPrefix)
@@ -95,11 +95,14 @@ func Publish(ctx context.Context, gh Releases, opts PublishOptions) (PublishRepo
 		}
 		files = append(files, memFile(LatestJSON, latest))
 	}
-	var latest []byte
-	if len(files) > 0 {
-		latest = files[0].data
+	if !bundle {
+		channels, err := channelFiles(v)
+		if err != nil {
+			return rep, err
+		}
+		files = append(files, channels...)
 	}
-	sums, err := combinedManifest(ctx, v, latest)
+	sums, err := combinedManifest(ctx, v, files)
 	if err != nil {
 		return rep, err
 	}
@@ -129,6 +132,30 @@ func Publish(ctx context.Context, gh Releases, opts PublishOptions) (PublishRepo
 	rep.Assets = browserURLs(final.Tag, final.Assets)
 	opts.Log.Info("published", "repo", repo.String(), "tag", final.Tag, "url", final.HTMLURL)
 	return rep, nil
+}
+
+// channelFiles are the electron-updater channel files publish writes:
+// each one's parts (and the real file, if one is there already) merged,
+// every entry's size and SHA-512 those of the bytes on the release, as
+// verify read them (electron.go). A real channel file that is all there
+// is comes back as it was unless a size or SHA-512 was missing; the
+// parts stay on the release, names no client asks for.
+func channelFiles(v VerifyReport) ([]File, error) {
+	if v.electron == nil {
+		return nil, nil
+	}
+	var out []File
+	for _, s := range v.electron.sets {
+		if s.merged == nil {
+			return nil, fmt.Errorf("%s: its parts did not merge (verify should have refused it): %v", s.name, s.mergeErr)
+		}
+		data, err := s.merged.Encode()
+		if err != nil {
+			return nil, fmt.Errorf("write %s: %w", s.name, err)
+		}
+		out = append(out, memFile(s.name, data))
+	}
+	return out, nil
 }
 
 // appNotes are a release's notes as apps show them: without the rollout
@@ -232,16 +259,19 @@ func browserURLs(tag string, assets []githubsrc.Asset) []string {
 }
 
 // combinedManifest lists every asset but the manifests themselves, plus
-// latest.json when there is one, by their SHA-256s: GitHub's digests, or
-// the hashes verify computed where GitHub gave none.
-func combinedManifest(ctx context.Context, v VerifyReport, latest []byte) ([]byte, error) {
+// the files publish writes (latest.json, the channel files) as written,
+// by their SHA-256s: GitHub's digests, or the hashes verify computed
+// where GitHub gave none.
+func combinedManifest(ctx context.Context, v VerifyReport, written []File) ([]byte, error) {
 	var lines []ManifestLine
-	if latest != nil {
-		sum := sha256.Sum256(latest)
-		lines = append(lines, ManifestLine{SHA256: hex.EncodeToString(sum[:]), Name: LatestJSON})
+	mine := map[string]bool{}
+	for _, f := range written {
+		sum := sha256.Sum256(f.data)
+		lines = append(lines, ManifestLine{SHA256: hex.EncodeToString(sum[:]), Name: f.Name})
+		mine[f.Name] = true
 	}
 	for _, a := range v.assets {
-		if a.Name == LatestJSON && latest != nil || githubsrc.Classify(a.Name).Role == githubsrc.RoleChecksums {
+		if mine[a.Name] || githubsrc.Classify(a.Name).Role == githubsrc.RoleChecksums {
 			continue
 		}
 		d, err := v.ev.SHA256(ctx, a)

@@ -2,6 +2,7 @@ package publisher
 
 import (
 	"context"
+	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
@@ -53,9 +54,10 @@ type VerifyReport struct {
 	MetadataBytes int64 `json:"metadata_bytes_downloaded"`
 	Signatures    int   `json:"signatures_checked"`
 
-	release githubsrc.Release
-	assets  []githubsrc.Asset
-	ev      *evidence // what verify read, for publish to reuse
+	release  githubsrc.Release
+	assets   []githubsrc.Asset
+	ev       *evidence      // what verify read, for publish to reuse
+	electron *electronFiles // the channel files, merged, for publish to write
 }
 
 // maxText bounds a manifest, .sig or updater manifest read.
@@ -106,6 +108,7 @@ func verifyRelease(ctx context.Context, opts VerifyOptions, rel githubsrc.Releas
 	v.ev = newEvidence(files, v.found, opts.PubKey, v.versionString(), opts.Concurrency)
 	rep.release, rep.assets, rep.ev = rel, assets, v.ev
 	rep.Platforms, rep.Problems, err = v.run(ctx)
+	rep.electron = v.electron
 	rep.PayloadBytes, rep.MetadataBytes, rep.Signatures = v.ev.payloadBytes.Load(), v.ev.metadataBytes.Load(), int(v.ev.signatures.Load())
 	if err != nil {
 		return rep, err
@@ -170,7 +173,8 @@ type memo[T any] struct {
 // scan is what one pass over an asset's bytes found.
 type scan struct {
 	sha256, sha512 string
-	sig            error // the signature's verdict, when one was checked
+	sha1           string // hex, for Squirrel.Windows' RELEASES
+	sig            error  // the signature's verdict, when one was checked
 	sigChecked     bool
 }
 
@@ -238,6 +242,13 @@ func (e *evidence) SHA512(ctx context.Context, a githubsrc.Asset) (string, error
 	return s.sha512, err
 }
 
+// SHA1 returns the hex SHA-1 of an asset's bytes, as Squirrel.Windows'
+// RELEASES carries it.
+func (e *evidence) SHA1(ctx context.Context, a githubsrc.Asset) (string, error) {
+	s, err := e.scan(ctx, a)
+	return s.sha1, err
+}
+
 // Signature checks a signed payload's bytes against its .sig and the
 // public key, and that the signature is not bound to another version. It
 // returns the verdict (nil: good), and an error when it could not check.
@@ -271,8 +282,8 @@ func (e *evidence) read(ctx context.Context, a githubsrc.Asset) (scan, error) {
 	}
 	defer rc.Close()
 	counted := &countingReader{r: rc}
-	h256, h512 := sha256.New(), sha512.New()
-	r := io.TeeReader(counted, io.MultiWriter(h256, h512))
+	h256, h512, h1 := sha256.New(), sha512.New(), sha1.New()
+	r := io.TeeReader(counted, io.MultiWriter(h256, h512, h1))
 	var s scan
 	if sigText != nil {
 		s.sigChecked = true
@@ -296,6 +307,7 @@ func (e *evidence) read(ctx context.Context, a githubsrc.Asset) (scan, error) {
 	}
 	s.sha256 = hex.EncodeToString(h256.Sum(nil))
 	s.sha512 = base64.StdEncoding.EncodeToString(h512.Sum(nil))
+	s.sha1 = hex.EncodeToString(h1.Sum(nil))
 	return s, nil
 }
 

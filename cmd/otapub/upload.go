@@ -107,6 +107,11 @@ func uploadCommand() *cli.Command {
 			for _, s := range append(skipped, plan.Skipped...) {
 				out.printf("skipping %s: %s\n", s.Path, s.Reason)
 			}
+			for _, f := range plan.Files {
+				if name, ok := publisher.ChannelFileOfPart(f.Name); ok {
+					out.printf("%s goes up as %s: otapub publish merges every job's %s into the one clients read\n", f.Path, f.Name, name)
+				}
+			}
 			if err == nil && pub != nil {
 				err = publisher.CheckSignatures(c.Context, plan, *pub, 4)
 				if err == nil {

@@ -108,15 +108,12 @@ func reportVerify(out *reporter, rep publisher.VerifyReport, signatures bool) er
 	case rep.ReleaseID != 0:
 		out.printf("%s %s@%s (%s)\n\n", state, rep.Repo, rep.Tag, rep.ReleaseURL)
 	}
-	if len(rep.Platforms) > 0 {
+	lanes := byLane(rep.Platforms)
+	for _, l := range lanes {
 		tw := tabwriter.NewWriter(out.stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintf(tw, "PLATFORM\t%s\tPAYLOAD\n", strings.ToUpper(strings.Join(publisher.Columns, "\t")))
-		for _, r := range rep.Platforms {
-			cells := make([]string, len(publisher.Columns))
-			for i, col := range publisher.Columns {
-				cells[i] = r.Checks[col]
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Key, strings.Join(cells, "\t"), r.Payload)
+		fmt.Fprintf(tw, "PLATFORM\t%s\t%s\n", strings.ToUpper(strings.Join(l.columns, "\t")), l.file)
+		for _, r := range l.rows {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Key, strings.Join(cells(r, l.columns), "\t"), r.Payload)
 		}
 		tw.Flush()
 		out.printf("\n")
@@ -125,6 +122,9 @@ func reportVerify(out *reporter, rep publisher.VerifyReport, signatures bool) er
 		out.printf("PROBLEM %s\n", p)
 	}
 	sigNote := "signatures not checked: pass --pubkey to check them against the bytes"
+	if len(lanes) == 1 && lanes[0].columns[0] == publisher.ElectronColumns[0] {
+		sigNote = "an Electron release: electron-updater checks each file by the SHA-512 its channel file gives, checked above"
+	}
 	if signatures {
 		sigNote = fmt.Sprintf("%d signatures checked", rep.Signatures)
 	}
@@ -138,13 +138,15 @@ func reportVerify(out *reporter, rep publisher.VerifyReport, signatures bool) er
 	}
 
 	var md strings.Builder
-	fmt.Fprintf(&md, "### otapub verify %s\n\n| Platform | %s | Payload |\n|---|%s---|\n", rep.Tag, strings.Join(publisher.Columns, " | "), strings.Repeat("---|", len(publisher.Columns)))
-	for _, r := range rep.Platforms {
-		cells := make([]string, len(publisher.Columns))
-		for i, col := range publisher.Columns {
-			cells[i] = r.Checks[col]
+	fmt.Fprintf(&md, "### otapub verify %s\n", rep.Tag)
+	if len(lanes) == 0 {
+		lanes = []lane{{columns: publisher.Columns, file: "PAYLOAD"}}
+	}
+	for _, l := range lanes {
+		fmt.Fprintf(&md, "\n| Platform | %s | %s |\n|---|%s---|\n", strings.Join(l.columns, " | "), l.mdFile, strings.Repeat("---|", len(l.columns)))
+		for _, r := range l.rows {
+			fmt.Fprintf(&md, "| %s | %s | `%s` |\n", r.Key, strings.Join(cells(r, l.columns), " | "), r.Payload)
 		}
-		fmt.Fprintf(&md, "| %s | %s | `%s` |\n", r.Key, strings.Join(cells, " | "), r.Payload)
 	}
 	for _, p := range rep.Problems {
 		fmt.Fprintf(&md, "\n- **%s** %s", p.Check, p)
@@ -157,4 +159,41 @@ func reportVerify(out *reporter, rep publisher.VerifyReport, signatures bool) er
 		lines[i] = p.String()
 	}
 	return out.setOutputs("release-id", fmt.Sprint(rep.ReleaseID), "release-url", rep.ReleaseURL, "problems", strings.Join(lines, "\n"))
+}
+
+// lane is one platform table: Tauri's rows (payload, .sig, signature …)
+// or Electron's (channel file, file, size, sha512, blockmap), each with
+// the columns that mean something for it.
+type lane struct {
+	columns      []string
+	file, mdFile string // the last column's heading: the payload, or the file electron-updater takes
+	rows         []publisher.PlatformRow
+}
+
+// byLane splits the platform rows into their lanes' tables, Tauri first.
+func byLane(rows []publisher.PlatformRow) []lane {
+	tauri := lane{columns: publisher.Columns, file: "PAYLOAD", mdFile: "Payload"}
+	electron := lane{columns: publisher.ElectronColumns, file: "FILE TAKEN", mdFile: "File taken"}
+	for _, r := range rows {
+		if r.Lane == publisher.LaneElectron {
+			electron.rows = append(electron.rows, r)
+		} else {
+			tauri.rows = append(tauri.rows, r)
+		}
+	}
+	var out []lane
+	for _, l := range []lane{tauri, electron} {
+		if len(l.rows) > 0 {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func cells(r publisher.PlatformRow, columns []string) []string {
+	out := make([]string, len(columns))
+	for i, col := range columns {
+		out[i] = r.Checks[col]
+	}
+	return out
 }
