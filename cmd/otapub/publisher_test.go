@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,10 +15,17 @@ import (
 	"github.com/otapub/ota-action/githubsrc/githubsrctest"
 )
 
+// inProcess serializes the command lines tests run in this process:
+// urfave/cli v2 shares one HelpFlag between apps and writes to it while
+// parsing, so two parses at once race (parallel tests).
+var inProcess sync.Mutex
+
 // otapub runs the command line in this process and returns exit status,
 // stdout and stderr.
 func otapub(t *testing.T, args string) (int, string, string) {
 	t.Helper()
+	inProcess.Lock()
+	defer inProcess.Unlock()
 	var stdout, stderr bytes.Buffer
 	code := run(t.Context(), append([]string{"otapub"}, strings.Fields(args)...), &stdout, &stderr)
 	return code, stdout.String(), stderr.String()

@@ -89,6 +89,13 @@ func startServe(t *testing.T, env map[string]string, args ...string) (addr strin
 	if _, set := env["OTAPUB_PUBLIC_URL"]; !set && !slices.Contains(args, "--public-url") && !slices.Contains(args, "--config") {
 		args = append(args, "--public-url", "http://"+addr)
 	}
+	inProcess.Lock() // until the server answers: its command line is parsed by then
+	locked := true
+	defer func() {
+		if locked {
+			inProcess.Unlock()
+		}
+	}()
 	go func() {
 		done <- run(ctx, append([]string{"otapub", "serve", "--listen", addr}, args...), io.Discard, stderr)
 	}()
@@ -103,6 +110,8 @@ func startServe(t *testing.T, env map[string]string, args ...string) (addr strin
 	for {
 		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
 			resp.Body.Close()
+			locked = false
+			inProcess.Unlock()
 			return addr, stderr, stop
 		}
 		if time.Now().After(deadline) {
