@@ -161,9 +161,10 @@ func (ix *Index) Asset(tag, name string) (githubsrc.Release, githubsrc.Asset, bo
 // Snapshot is what one refresh built: the Index, and every feed's answer
 // tables, encoded in advance so a check is a map lookup and one comparison.
 type Snapshot struct {
-	index *Index
-	tauri tauriTables
-	ota   otaTables
+	index    *Index
+	tauri    tauriTables
+	ota      otaTables
+	electron electronTables
 	// Releases is how many published releases the snapshot read.
 	Releases int
 	// Withheld says, per payload, why it is not offered (no .sig, bad .sig, ...).

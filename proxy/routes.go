@@ -57,7 +57,7 @@ type feed interface {
 }
 
 // feeds are the client families every server answers.
-var feeds = []feed{tauriFeed{}, otaFeed{}}
+var feeds = []feed{tauriFeed{}, otaFeed{}, electronFeed{}}
 
 // routeTable is every route of a server with the given feeds: theirs,
 // then those every feed shares, then the server's own.

@@ -28,7 +28,7 @@ func (nullSource) Download(context.Context, githubsrc.Release, githubsrc.Asset) 
 
 func (nullSource) String() string { return "null" }
 
-// laterFeed registers the routes the Electron feed will
+// laterFeed registers the routes the Squirrel feeds will
 // (DESIGN.md), to show the fast path leaves them to the mux.
 type laterFeed struct{}
 
@@ -39,7 +39,6 @@ func (laterFeed) build(*Index, SnapshotOptions, *Snapshot) {}
 func (laterFeed) routes() []route {
 	h := func(s *Server, w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) }
 	return []route{
-		{pattern: "GET /electron/{file}", name: "electron", h: h},
 		{pattern: "GET /update/{platform}/{version}", name: "squirrel", h: h},
 		{pattern: "GET /update/win32/{version}/RELEASES", name: "squirrel", h: h},
 		{pattern: "GET /download/latest/{platform}", name: "download", h: h},
@@ -75,7 +74,11 @@ func TestFastPathAgreesWithTheMux(t *testing.T) {
 		{"/windows/x86_64/msi/1.0.0", true, false, false},
 		{"/darwin-universal/aarch64/1.0.0", true, false, false},
 		{"/healthz/x/1.0.0", true, false, false}, // the mux too takes it for a check
-		{"/electron/latest.yml", false, false, false},
+		{"/electron/latest.yml", false, false, true},
+		{"/electron/latest.yml?noCache=1a2b", false, false, true},
+		{"/electron/x.exe", false, false, true},
+		{"/electron/My%20App.exe", false, false, true},
+		{"/electron/a%2Fb.exe", false, false, false}, // escaped: the mux's
 		{"/electron/win32/latest.yml", false, false, false},
 		{"/electron/a/b/c", false, false, false},
 		{"/update/darwin/1.0.0", false, false, false},
@@ -197,7 +200,7 @@ func TestRouteTableStatesEverything(t *testing.T) {
 	}
 	rec := httptest.NewRecorder()
 	routeTestServer(t, "", "").ServeHTTP(rec, httptest.NewRequest("GET", "/a/b", nil))
-	const want = "no such route: see the README for /{target}/{arch}/{current_version}, /latest.json, /ota/{current_sequence}, /download/{tag}/{asset}, /healthz and /metrics"
+	const want = "no such route: see the README for /{target}/{arch}/{current_version}, /latest.json, /ota/{current_sequence}, /electron/{file}, /download/{tag}/{asset}, /healthz and /metrics"
 	if !strings.Contains(rec.Body.String(), want) {
 		t.Errorf("GET /a/b = %d %s, want %q", rec.Code, rec.Body, want)
 	}
