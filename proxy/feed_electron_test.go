@@ -335,3 +335,43 @@ func TestElectronUpdaterClient(t *testing.T) {
 		}
 	}
 }
+
+// TestElectronRewritesURLs: absolute urls and urls with spaces become
+// relative names /electron/ serves; a name two served releases list
+// becomes the older one's /download URL.
+func TestElectronRewritesURLs(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	stable := electronRelease("1.2.0", "latest.yml", "latest-mac.yml")
+	stable["latest.yml"] = []byte("version: 1.2.0\nfiles:\n  - url: https://github.com/demo-org/demo-app/releases/download/v1.2.0/App-1.2.0-latest.bin\n    sha512: x\npath: https://github.com/demo-org/demo-app/releases/download/v1.2.0/App-1.2.0-latest.bin\nsha512: x\n")
+	stable["latest-mac.yml"] = []byte("version: 1.2.0\nfiles:\n  - url: App.zip\n    sha512: x\n")
+	stable["App.zip"] = []byte("stable zip")
+	stable["App Old 1.2.0.exe"] = []byte("spaced")
+	stable["latest-linux.yml"] = []byte("version: 1.2.0\nfiles:\n  - url: App Old 1.2.0.exe\n    sha512: x\n")
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", PublishedAt: day(1), Assets: stable})
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.3.0-beta.1", Prerelease: true, PublishedAt: day(2), Assets: map[string][]byte{
+		"beta-mac.yml": []byte("version: 1.3.0-beta.1\nfiles:\n  - url: App.zip\n    sha512: y\n"), "App.zip": []byte("beta zip")}})
+	e := newEnv(t, gh)
+	for name, want := range map[string]string{
+		"latest.yml":       "App-1.2.0-latest.bin",
+		"latest-linux.yml": "App%20Old%201.2.0.exe",
+		"beta-mac.yml":     "App.zip",
+		"latest-mac.yml":   publicURL + "/download/v1.2.0/App.zip", // the beta took App.zip
+	} {
+		f, code := e.channelFile(t, name)
+		if code != http.StatusOK || f.Files[0].URL != want || f.Path != "" && f.Path != want {
+			t.Errorf("%s = %d %+v, want url %s", name, code, f, want)
+		}
+	}
+	for path, want := range map[string]string{
+		"/electron/App-1.2.0-latest.bin":  "/v1.2.0/App-1.2.0-latest.bin",
+		"/electron/App%20Old%201.2.0.exe": "/v1.2.0/App.Old.1.2.0.exe",
+		"/electron/App.Old.1.2.0.exe":     "/v1.2.0/App.Old.1.2.0.exe",
+		"/electron/App.zip":               "/v1.3.0-beta.1/App.zip",
+		"/download/v1.2.0/App.zip":        "/v1.2.0/App.zip",
+	} {
+		if dl := e.get("GET", path); dl.Code != http.StatusFound || !strings.HasSuffix(dl.Header().Get("Location"), want) {
+			t.Errorf("%s = %d %q, want a redirect to %s", path, dl.Code, dl.Header().Get("Location"), want)
+		}
+	}
+}
