@@ -29,6 +29,9 @@ func electronFixture(t testing.TB) map[string][]byte {
 	return files
 }
 
+// downloadRoute is the fake's route of an asset's bytes: the reads of texts.
+const downloadRoute = "GET /{owner}/{repo}/releases/download/{tag}/{name}"
+
 // electronRelease is a made-up release of version v: the channel files
 // names (latest.yml, beta-mac.yml, ...) each listing one file of their own,
 // with its blockmap.
@@ -98,6 +101,10 @@ func TestElectronChannelFiles(t *testing.T) {
 			t.Errorf("%s = %d %q, want a redirect to %s", path, dl.Code, loc, asset)
 		}
 	}
+	// Only the newest release's channel files were read.
+	if reads := gh.Count(downloadRoute); reads != 4 {
+		t.Errorf("%d channel files read, want v1.2.0's 4", reads)
+	}
 	// The ?noCache= query costs GitHub nothing: every answer is the snapshot's.
 	before := gh.Counts()
 	for i := range 5 {
@@ -135,6 +142,10 @@ func TestElectronWithholdsIncompleteChannelFiles(t *testing.T) {
 		if f, code := e.channelFile(t, name); code != http.StatusOK || f.Version != want {
 			t.Errorf("%s = %d %s, want %s", name, code, f.Version, want)
 		}
+	}
+	// v1.2.0's three, then v1.1.0's two that stand in for its unfinished ones.
+	if reads := gh.Count(downloadRoute); reads != 5 {
+		t.Errorf("%d channel files read, want 5", reads)
 	}
 	if rec := e.get("GET", "/electron/App-1.2.0-latest.bin"); rec.Code != http.StatusNotFound {
 		t.Errorf("the unfinished file = %d, want 404", rec.Code)
