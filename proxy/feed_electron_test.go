@@ -113,6 +113,9 @@ func TestElectronChannelFiles(t *testing.T) {
 	if after := gh.Counts(); fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Errorf("?noCache= reached GitHub: %v, then %v", before, after)
 	}
+	if m := e.get("GET", "/metrics").Body.String(); !strings.Contains(m, `otapub_requests_total{route="electron",status="200"}`) || !strings.Contains(m, `otapub_requests_total{route="electron",status="302"}`) {
+		t.Errorf("/metrics does not count the electron route's answers")
+	}
 	for _, p := range []string{
 		"beta.yml",                       // no release has one
 		"latest-linux-armv7l.yml",        // nor this
