@@ -140,7 +140,7 @@ func readChannelFile(ix *Index, er electronRelease, a githubsrc.Asset) (servable
 	doc.RewriteURLs(func(u string) string {
 		if name, ok := releaseFile(er.rel, u); ok {
 			s.files[u] = name
-		} else {
+		} else if !slices.Contains(missing, u) { // path repeats the first file
 			missing = append(missing, u)
 		}
 		return u

@@ -5,9 +5,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -140,7 +142,8 @@ func TestElectronWithholdsIncompleteChannelFiles(t *testing.T) {
 	delete(unfinished, "App-1.2.0-latest-mac.bin") // never uploaded
 	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", PublishedAt: day(2), Assets: unfinished,
 		States: map[string]string{"App-1.2.0-latest.bin": "starter"}}) // a broken upload
-	e := newEnv(t, gh)
+	var lines lineLog
+	e := newEnvTB(t, gh, slog.New(&lines))
 	for name, want := range map[string]string{"latest.yml": "1.1.0", "latest-mac.yml": "1.1.0", "latest-linux.yml": "1.2.0"} {
 		if f, code := e.channelFile(t, name); code != http.StatusOK || f.Version != want {
 			t.Errorf("%s = %d %s, want %s", name, code, f.Version, want)
@@ -155,6 +158,26 @@ func TestElectronWithholdsIncompleteChannelFiles(t *testing.T) {
 	}
 	if rec := e.get("GET", "/electron/App-1.1.0-latest.bin"); rec.Code != http.StatusFound {
 		t.Errorf("the served older file = %d, want 302", rec.Code)
+	}
+	// The refresh says why, at debug level.
+	var why []string
+	lines.mu.Lock()
+	for _, r := range lines.lines {
+		r.Attrs(func(a slog.Attr) bool {
+			if r.Level == slog.LevelDebug && a.Key == "why" {
+				why = append(why, a.Value.String())
+			}
+			return true
+		})
+	}
+	lines.mu.Unlock()
+	for _, want := range []string{
+		"latest.yml of v1.2.0: App-1.2.0-latest.bin not fully uploaded on the release",
+		"latest-mac.yml of v1.2.0: App-1.2.0-latest-mac.bin not fully uploaded on the release",
+	} {
+		if !slices.Contains(why, want) {
+			t.Errorf("no debug line says %q: %q", want, why)
+		}
 	}
 }
 
