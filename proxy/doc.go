@@ -21,12 +21,15 @@
 //     wire contract.
 //   - feed_ota.go: the hot-swap bundle feed (tauri-plugin-hotswap's
 //     /ota/{current_sequence}); bundle releases are never native updates.
+//   - feed_electron.go: electron-updater's generic provider
+//     (/electron/{file}): channel files (latest*.yml, beta*.yml) from the
+//     newest release with a complete one, and the files they list.
 //   - download.go and webhook.go: the routes every feed shares.
 //   - server.go: the Server, middleware, and errors mapped to statuses.
 //   - source.go, github.go, dir.go: where releases come from (GitHub, or a
 //     local folder through githubsrc/localdir).
 //
-// A new client family (Electron) is a new feed: a file
+// A new client family (Squirrel, say) is a new feed: a file
 // feed_<family>.go with a type that implements feed (texts: the small
 // assets whose contents it needs, such as latest*.yml or RELEASES; build:
 // its answer tables from the Index, kept in a field of Snapshot; routes:

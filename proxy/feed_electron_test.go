@@ -103,6 +103,9 @@ func TestElectronChannelFiles(t *testing.T) {
 			t.Errorf("%s = %d %q, want a redirect to %s", path, dl.Code, loc, asset)
 		}
 	}
+	if rec := e.get("HEAD", "/electron/latest.yml"); rec.Code != http.StatusOK || rec.Body.Len() != 0 || rec.Header().Get("Content-Length") != fmt.Sprint(len(want["latest.yml"])) {
+		t.Errorf("HEAD latest.yml = %d, %d bytes, Content-Length %q", rec.Code, rec.Body.Len(), rec.Header().Get("Content-Length"))
+	}
 	// Only the newest release's channel files were read.
 	if reads := gh.Count(downloadRoute); reads != 4 {
 		t.Errorf("%d channel files read, want v1.2.0's 4", reads)
