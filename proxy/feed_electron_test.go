@@ -415,3 +415,45 @@ func TestElectronRewritesURLs(t *testing.T) {
 		}
 	}
 }
+
+// TestElectronAfterEviction: an app evicted by --max-cached-apps and
+// rebuilt from what it kept (only the releases that answered) serves the
+// same channel files and files.
+func TestElectronAfterEviction(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.1.0", PublishedAt: day(1), Assets: electronRelease("1.1.0", "latest.yml", "latest-mac.yml")})
+	unfinished := electronRelease("1.2.0", "latest.yml", "latest-mac.yml", "latest-linux.yml")
+	delete(unfinished, "App-1.2.0-latest-mac.bin")
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", PublishedAt: day(2), Assets: unfinished})
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.3.0-beta.1", Prerelease: true, PublishedAt: day(3), Assets: electronRelease("1.3.0-beta.1", "beta.yml")})
+	seedOther(t, gh)
+	e := newEnv(t, gh, func(c *proxy.Config) {
+		c.MaxCachedApps = 1
+		c.Apps = []proxy.AppConfig{{Slug: "demo", Repo: repo}, {Slug: "other", Repo: "demo-org/other"}}
+	})
+	paths := []string{"latest.yml", "latest-mac.yml", "latest-linux.yml", "beta.yml", "beta-mac.yml", "beta-linux.yml",
+		"App-1.2.0-latest.bin", "App-1.1.0-latest-mac.bin", "App-1.3.0-beta.1-beta.bin.blockmap", "App-1.1.0-latest.bin"}
+	answers := func() map[string]string {
+		out := map[string]string{}
+		for _, p := range paths {
+			rec := e.get("GET", "/demo/electron/"+p)
+			out[p] = fmt.Sprint(rec.Code, rec.Header().Get("Location"), rec.Body.String())
+		}
+		return out
+	}
+	before := answers()
+	e.get("GET", "/other/linux/x86_64/0.9.0") // evicts demo
+	after := answers()
+	if n := metric(e, "otapub_cache_rebuilds_total"); n != "1" {
+		t.Fatalf("%s rebuilds, want 1", n)
+	}
+	for p, want := range before {
+		if after[p] != want {
+			t.Errorf("%s after eviction: %s, want %s", p, after[p], want)
+		}
+	}
+	if !strings.HasPrefix(before["latest-mac.yml"], "200") || !strings.HasPrefix(before["App-1.1.0-latest.bin"], "404") {
+		t.Errorf("before eviction: %v", before)
+	}
+}
