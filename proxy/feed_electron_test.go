@@ -360,7 +360,19 @@ func TestElectronUpdaterClient(t *testing.T) {
 			checks = append(checks, githubsrctest.ElectronCheck{Name: name, FeedURL: base + "/" + app + "/electron", Platform: c.platform, Arch: c.arch, Download: true})
 		}
 	}
+	// A beta app: the beta's own file on Windows; on macOS, with no beta
+	// for it, the stable release's.
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.3.0-beta.1", Prerelease: true, PublishedAt: day(3), Assets: electronRelease("1.3.0-beta.1", "beta.yml")})
+	checks = append(checks,
+		githubsrctest.ElectronCheck{Name: "beta win32", FeedURL: base + "/demo/electron", Channel: "beta", Platform: "win32", Arch: "x64", Download: true},
+		githubsrctest.ElectronCheck{Name: "beta darwin", FeedURL: base + "/demo/electron", Channel: "beta", Platform: "darwin", Arch: "arm64", Download: true})
 	got := githubsrctest.ElectronUpdater(t, checks...)
+	if r := got["beta win32"]; r.Error != "" || r.ChannelFile != "beta.yml" || r.Version != "1.3.0-beta.1" || !strings.HasSuffix(r.Picked, "/electron/App-1.3.0-beta.1-beta.bin") || r.Downloaded == 0 {
+		t.Errorf("beta win32: %s %s picked %q, downloaded %d, error %q", r.ChannelFile, r.Version, r.Picked, r.Downloaded, r.Error)
+	}
+	if r := got["beta darwin"]; r.Error != "" || r.ChannelFile != "beta-mac.yml" || r.Version != "1.2.0" || !strings.HasSuffix(r.Picked, "/electron/DemoApp-1.2.0-arm64-mac.zip") || r.Downloaded != len(want["DemoApp-1.2.0-arm64-mac.zip"]) {
+		t.Errorf("beta darwin: %s %s picked %q, downloaded %d, error %q", r.ChannelFile, r.Version, r.Picked, r.Downloaded, r.Error)
+	}
 	for name, w := range cases {
 		r := got[name]
 		if r.Error != "" || r.Version != "1.2.0" || !strings.HasSuffix(r.Picked, "/electron/"+w.file) || r.Downloaded != len(want[w.file]) {
