@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -468,4 +469,41 @@ func TestElectronAfterEviction(t *testing.T) {
 	if !strings.HasPrefix(before["latest-mac.yml"], "200") || !strings.HasPrefix(before["App-1.1.0-latest.bin"], "404") {
 		t.Errorf("before eviction: %v", before)
 	}
+}
+
+// TestElectronAllocatesNothing: a channel file, ?noCache= and all, and the
+// redirect of a public file it lists are served without allocating (the
+// plain fast path, the snapshot's encoded answers).
+// It cannot run in parallel (AllocsPerRun counts the whole process).
+func TestElectronAllocatesNothing(t *testing.T) {
+	gh := githubsrctest.NewServer(t)
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Assets: electronFixture(t)})
+	e := newEnv(t, gh)
+	for _, path := range []string{"/electron/latest-mac.yml?noCache=1abc2def", "/electron/DemoApp-Setup-1.2.0.exe", "/electron/DemoApp-1.2.0-mac.zip.blockmap"} {
+		req := httptest.NewRequest("GET", path, nil)
+		w := &discardWriter{h: http.Header{}}
+		e.h.ServeHTTP(w, req) // the first refresh
+		if n := testing.AllocsPerRun(100, func() { clear(w.h); e.h.ServeHTTP(w, req) }); n != 0 {
+			t.Errorf("GET %s: %v allocations, want 0", path, n)
+		}
+	}
+}
+
+// BenchmarkElectronChannelFile is GET /electron/latest-mac.yml?noCache=….
+func BenchmarkElectronChannelFile(b *testing.B) {
+	gh := githubsrctest.NewServer(b)
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Assets: electronFixture(b)})
+	e := newEnvTB(b, gh, slog.New(slog.DiscardHandler))
+	const path = "/electron/latest-mac.yml?noCache=1abc2def"
+	e.h.ServeHTTP(&discardWriter{h: http.Header{}}, httptest.NewRequest("GET", path, nil)) // warm: the first refresh
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		w := &discardWriter{h: http.Header{}}
+		req := httptest.NewRequest("GET", path, nil)
+		for pb.Next() {
+			clear(w.h)
+			e.h.ServeHTTP(w, req)
+		}
+	})
 }
