@@ -101,7 +101,7 @@ func (electronFeed) texts(ix *Index, opts SnapshotOptions, dst []githubsrc.Asset
 	for _, name := range channelNames(rels) {
 		for _, er := range rels {
 			a, ok := er.rel.Asset(name)
-			if !ok || !a.Uploaded() {
+			if !ok || !a.Uploaded() || !er.mayServe(name) {
 				continue
 			}
 			if _, read := ix.Text(a); !read {
@@ -114,6 +114,15 @@ func (electronFeed) texts(ix *Index, opts SnapshotOptions, dst []githubsrc.Asset
 		}
 	}
 	return dst
+}
+
+// mayServe says whether er may answer channel file name: a latest*.yml
+// of a release GitHub marks prerelease never reaches stable apps, as
+// neither the Tauri feed's stable channel nor electron-updater's own
+// GitHub provider (it reads releases/latest) would offer it.
+func (er electronRelease) mayServe(name string) bool {
+	ch, _, _, err := githubsrc.ChannelFileTarget(name)
+	return err != nil || ch != "latest" || !er.rel.Prerelease
 }
 
 // servable is a channel file fit to serve: its release, and its document
@@ -183,7 +192,7 @@ func (electronFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 	for _, name := range channelNames(rels) {
 		for _, er := range rels {
 			a, ok := er.rel.Asset(name)
-			if !ok || !a.Uploaded() {
+			if !ok || !a.Uploaded() || !er.mayServe(name) {
 				continue
 			}
 			s, why := readChannelFile(ix, er, a)

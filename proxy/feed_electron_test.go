@@ -193,6 +193,8 @@ func TestElectronBetaNeverOlderThanStable(t *testing.T) {
 	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", PublishedAt: day(1), Assets: electronRelease("1.2.0", "latest.yml", "latest-mac.yml", "latest-linux.yml")})
 	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.3.0-beta.1", Prerelease: true, PublishedAt: day(2), Assets: electronRelease("1.3.0-beta.1", "beta.yml", "beta-mac.yml")})
 	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.3.0", PublishedAt: day(3), Assets: electronRelease("1.3.0", "latest-mac.yml")})
+	// A release GitHub marks prerelease never answers a stable channel file.
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.4.0", Prerelease: true, PublishedAt: day(4), Assets: electronRelease("1.4.0", "latest.yml")})
 	e := newEnv(t, gh)
 	for name, want := range map[string]string{
 		"beta.yml":         "1.3.0-beta.1", // newer than stable 1.2.0

@@ -32,10 +32,10 @@ func serveCommand() *cli.Command {
 	var cfg serveConfig
 	return &cli.Command{
 		Name:  "serve",
-		Usage: "run the update server that Tauri and cargo-packager apps point their updater endpoints at",
+		Usage: "run the update server that Tauri, cargo-packager and Electron apps point their updaters at",
 		Description: "Serves one app (--repo owner/name, or --dir PATH for a folder of releases) at /, or several\n" +
 			"(--config FILE) under /{slug}. Routes: /{target}/{arch}/{current_version}, /latest.json,\n" +
-			"/download/{tag}/{asset}, /healthz, /metrics, POST /webhook.",
+			"/electron/{file}, /ota/{current_sequence}, /download/{tag}/{asset}, /healthz, /metrics, POST /webhook.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "listen", Value: ":8080", Usage: "`address` to listen on; PORT is honoured when this is not set", EnvVars: env("LISTEN"), Destination: &cfg.listen},
 			&cli.StringFlag{Name: "public-url", Usage: "the `URL` clients reach this server at; download URLs in answers start with it (default: http://localhost:PORT)", EnvVars: env("PUBLIC_URL"), Destination: &cfg.publicURL},
