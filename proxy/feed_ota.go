@@ -251,8 +251,9 @@ func (s *Server) parseOTACheck(r *http.Request, sequence string) (ota.Check, err
 	if err != nil {
 		return ota.Check{}, fmt.Errorf("current sequence %q: want a non-negative integer (0 before the first swap)", sequence)
 	}
-	q := r.URL.RawQuery
-	bv := queryValue(q, "binary_version")
+	var vals [len(otaQuery)]string
+	queryValues(r.URL.RawQuery, otaQuery[:], vals[:])
+	bv, platform, arch, channel := vals[0], vals[1], vals[2], vals[3]
 	if bv == "" {
 		return ota.Check{}, fmt.Errorf("binary_version is missing: want the native app version, like ?binary_version=1.2.0")
 	}
@@ -260,9 +261,12 @@ func (s *Server) parseOTACheck(r *http.Request, sequence string) (ota.Check, err
 	if err != nil {
 		return ota.Check{}, fmt.Errorf("binary_version: %w", err)
 	}
-	t, err := ota.ParseTarget(queryValue(q, "platform"), queryValue(q, "arch"))
+	t, err := ota.ParseTarget(platform, arch)
 	if err != nil {
 		return ota.Check{}, err
 	}
-	return ota.Check{Current: cur, Binary: v, Target: t, Channel: ota.ChannelOf(queryValue(q, "channel"))}, nil
+	return ota.Check{Current: cur, Binary: v, Target: t, Channel: ota.ChannelOf(channel)}, nil
 }
+
+// otaQuery are the query keys of a hotswap check, in parseOTACheck's order.
+var otaQuery = [...]string{"binary_version", "platform", "arch", "channel"}

@@ -391,17 +391,38 @@ func queryValue(raw, key string) string {
 		var kv string
 		kv, raw, _ = strings.Cut(raw, "&")
 		k, v, _ := strings.Cut(kv, "=")
-		if k != key {
-			continue
+		if k == key {
+			return unescapeValue(v)
 		}
-		if strings.ContainsAny(v, "%+") {
-			if u, err := url.QueryUnescape(v); err == nil {
-				return u
-			}
-		}
-		return v
 	}
 	return ""
+}
+
+// queryValues sets vals[i] to the first value of keys[i] in a raw query,
+// reading the query once (a check that wants several values).
+func queryValues(raw string, keys, vals []string) {
+	var found uint64
+	for raw != "" {
+		var kv string
+		kv, raw, _ = strings.Cut(raw, "&")
+		k, v, _ := strings.Cut(kv, "=")
+		for i, key := range keys {
+			if k == key && found&(1<<i) == 0 {
+				vals[i], found = unescapeValue(v), found|1<<i
+				break
+			}
+		}
+	}
+}
+
+// unescapeValue decodes a query value, allocating only when it is escaped.
+func unescapeValue(v string) string {
+	if strings.IndexByte(v, '%') >= 0 || strings.IndexByte(v, '+') >= 0 {
+		if u, err := url.QueryUnescape(v); err == nil {
+			return u
+		}
+	}
+	return v
 }
 
 // parseCache remembers what a parser made of the strings clients send: an

@@ -40,3 +40,26 @@ func TestParseCache(t *testing.T) {
 		t.Fatalf("%d kept, want at most %d", n, maxCached)
 	}
 }
+
+func TestQueryValues(t *testing.T) {
+	keys := []string{"binary_version", "platform", "arch", "channel"}
+	for raw, want := range map[string][4]string{
+		"binary_version=1.2.0&platform=macos&arch=aarch64":             {"1.2.0", "macos", "aarch64", ""},
+		"arch=x86_64&channel=beta&platform=linux&binary_version=2.0.0": {"2.0.0", "linux", "x86_64", "beta"},
+		"platform=macos&platform=windows&binary_version=1.0.0%2Bbuild": {"1.0.0+build", "macos", "", ""},
+		"platform=&platform=linux":                                     {"", "", "", ""},
+		"channel=a+b&noise&=x&arch":                                    {"", "", "", "a b"},
+		"":                                                             {},
+	} {
+		var got [4]string
+		queryValues(raw, keys, got[:])
+		if got != want {
+			t.Errorf("queryValues(%q) = %q, want %q", raw, got, want)
+		}
+		for i, k := range keys {
+			if v := queryValue(raw, k); v != want[i] {
+				t.Errorf("queryValue(%q, %q) = %q, want %q (the first value, like queryValues)", raw, k, v, want[i])
+			}
+		}
+	}
+}
