@@ -85,85 +85,84 @@ func BenchmarkServeLoad(b *testing.B) {
 		gen = "wrk"
 	}
 
-	if slices.Contains(strings.Split(routes, ","), "check") {
-		releases := filepath.Join(dir, "releases")
-		for _, src := range []string{"tauri-v2/v1.2.0", "tauri-v1/v1.1.0"} {
-			copyDir(b, filepath.Join("../../testdata/fixtures", src), filepath.Join(releases, filepath.Base(src)))
-		}
-		otapubAddr := freeAddr(b)
-		otapub := start(b, exec.Command(bin, append([]string{"serve", "--dir", releases, "--listen", otapubAddr, "--public-url", "http://" + otapubAddr}, flags...)...))
-		path := "/windows/x86_64/1.0.0"
-		resp := waitFor(b, "http://"+otapubAddr+path, http.StatusOK)
-		body, _ := io.ReadAll(resp.Body)
-		minimalAddr := freeAddr(b)
-		minimal := exec.Command(os.Args[0])
-		minimal.Env = append(os.Environ(), minimalEnv+"="+minimalAddr, minimalEnv+"_BODY="+string(body))
-		start(b, minimal)
-		waitFor(b, "http://"+minimalAddr+path, http.StatusOK)
-		med := loadRounds(b, gen, path, conns, rounds, seconds, [2]*exec.Cmd{minimal, otapub}, [2]string{minimalAddr, otapubAddr})
-		b.ReportMetric(med.otapub, "otapub-req/s")
-		b.ReportMetric(med.minimal, "minimal-req/s")
-		b.ReportMetric(med.otapub/med.minimal, "ratio")
-		b.ReportMetric(peakRSS(b, otapub.Process.Pid)/(1<<20), "otapub-peak-RSS-MiB")
+	// Each round: otapub serve from its source, and the minimal server
+	// answering exactly what otapub answered for path.
+	type round struct {
+		name, path string
+		status     int
+		serve      func() []string // otapub serve's source flags
+		want       string          // in otapub's answer, when set
 	}
-
-	if slices.Contains(strings.Split(routes, ","), "download") {
-		gh := githubsrctest.NewServer(b)
-		gh.AddRelease("demo-org/demo-app", githubsrctest.ReleaseSpec{Tag: "v1.2.0", Assets: readFixture(b, "tauri-v2/v1.2.0")})
-		otapubAddr := freeAddr(b)
-		otapub := start(b, exec.Command(bin, append([]string{"serve", "--repo", "demo-org/demo-app", "--github-api-url", gh.APIURL, "--listen", otapubAddr, "--public-url", "http://" + otapubAddr}, flags...)...))
-		path := "/download/v1.2.0/DemoApp_1.2.0_x64-setup.exe"
-		resp := waitFor(b, "http://"+otapubAddr+path, http.StatusFound)
-		minimalAddr := freeAddr(b)
-		minimal := exec.Command(os.Args[0])
-		minimal.Env = append(os.Environ(), minimalEnv+"="+minimalAddr,
-			minimalEnv+"_LOCATION="+resp.Header.Get("Location"), minimalEnv+"_CACHE_CONTROL="+resp.Header.Get("Cache-Control"))
-		start(b, minimal)
-		waitFor(b, "http://"+minimalAddr+path, http.StatusFound)
-		med := loadRounds(b, gen, path, conns, rounds, seconds, [2]*exec.Cmd{minimal, otapub}, [2]string{minimalAddr, otapubAddr})
-		b.ReportMetric(med.otapub, "download-otapub-req/s")
-		b.ReportMetric(med.minimal, "download-minimal-req/s")
-		b.ReportMetric(med.otapub/med.minimal, "download-ratio")
-	}
-
-	if slices.Contains(strings.Split(routes, ","), "ota") {
-		bundles := filepath.Join(dir, "bundles")
-		_, priv, err := minisign.GenerateKey(rand.Reader)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for seq := 1; seq <= 8; seq++ {
-			archive := githubsrctest.TarGz(map[string]string{"index.html": fmt.Sprintf("<title>bundle %d</title>", seq)})
-			meta := ota.Metadata{Format: ota.FormatVersion, Sequence: uint64(seq), Version: fmt.Sprintf("1.4.0-ota.%d", seq),
-				MinBinaryVersion: fmt.Sprintf("1.%d.0", seq/3), Archive: "dist.tar.gz", BundleSize: int64(len(archive))}
-			if seq%4 == 0 {
-				meta.Channel = "beta"
+	bundles := filepath.Join(dir, "bundles")
+	for _, rd := range []round{
+		{name: "check", path: "/windows/x86_64/1.0.0", status: http.StatusOK, serve: func() []string {
+			releases := filepath.Join(dir, "releases")
+			for _, src := range []string{"tauri-v2/v1.2.0", "tauri-v1/v1.1.0"} {
+				copyDir(b, filepath.Join("../../testdata/fixtures", src), filepath.Join(releases, filepath.Base(src)))
 			}
-			tag := filepath.Join(bundles, fmt.Sprintf("ota-%d", seq))
-			writeFiles(b, tag, map[string][]byte{
-				"dist.tar.gz":     archive,
-				"dist.tar.gz.sig": []byte(base64.StdEncoding.EncodeToString(minisign.Sign(priv, archive))),
-				ota.MetadataName:  meta.Encode(),
-				"release.json":    []byte(`{"notes":"Bundle notes","published_at":"2026-11-20T10:00:00Z"}`),
-			})
+			return []string{"--dir", releases}
+		}},
+		{name: "download", path: "/download/v1.2.0/DemoApp_1.2.0_x64-setup.exe", status: http.StatusFound, serve: func() []string {
+			gh := githubsrctest.NewServer(b)
+			gh.AddRelease("demo-org/demo-app", githubsrctest.ReleaseSpec{Tag: "v1.2.0", Assets: readFixture(b, "tauri-v2/v1.2.0")})
+			return []string{"--repo", "demo-org/demo-app", "--github-api-url", gh.APIURL}
+		}},
+		{name: "ota", path: "/ota/2?binary_version=1.2.0&platform=macos&arch=aarch64", status: http.StatusOK, want: `"sequence":7`, serve: func() []string {
+			writeBundles(b, bundles)
+			return []string{"--dir", bundles}
+		}},
+	} {
+		if !slices.Contains(strings.Split(routes, ","), rd.name) {
+			continue
 		}
 		otapubAddr := freeAddr(b)
-		otapub := start(b, exec.Command(bin, append([]string{"serve", "--dir", bundles, "--listen", otapubAddr, "--public-url", "http://" + otapubAddr}, flags...)...))
-		path := "/ota/2?binary_version=1.2.0&platform=macos&arch=aarch64"
-		resp := waitFor(b, "http://"+otapubAddr+path, http.StatusOK)
+		args := append(append([]string{"serve"}, rd.serve()...), "--listen", otapubAddr, "--public-url", "http://"+otapubAddr)
+		otapub := start(b, exec.Command(bin, append(args, flags...)...))
+		resp := waitFor(b, "http://"+otapubAddr+rd.path, rd.status)
 		body, _ := io.ReadAll(resp.Body)
-		if !bytes.Contains(body, []byte(`"sequence":7`)) {
-			b.Fatalf("GET %s = %s, want sequence 7", path, body)
+		if rd.want != "" && !bytes.Contains(body, []byte(rd.want)) {
+			b.Fatalf("GET %s = %s, want %s", rd.path, body, rd.want)
 		}
 		minimalAddr := freeAddr(b)
 		minimal := exec.Command(os.Args[0])
 		minimal.Env = append(os.Environ(), minimalEnv+"="+minimalAddr, minimalEnv+"_BODY="+string(body))
+		if rd.status == http.StatusFound {
+			minimal.Env = append(minimal.Env, minimalEnv+"_LOCATION="+resp.Header.Get("Location"), minimalEnv+"_CACHE_CONTROL="+resp.Header.Get("Cache-Control"))
+		}
 		start(b, minimal)
-		waitFor(b, "http://"+minimalAddr+path, http.StatusOK)
-		med := loadRounds(b, gen, path, conns, rounds, seconds, [2]*exec.Cmd{minimal, otapub}, [2]string{minimalAddr, otapubAddr})
-		b.ReportMetric(med.otapub, "ota-otapub-req/s")
-		b.ReportMetric(med.minimal, "ota-minimal-req/s")
-		b.ReportMetric(med.otapub/med.minimal, "ota-ratio")
+		waitFor(b, "http://"+minimalAddr+rd.path, rd.status)
+		med := loadRounds(b, gen, rd.path, conns, rounds, seconds, [2]*exec.Cmd{minimal, otapub}, [2]string{minimalAddr, otapubAddr})
+		prefix := rd.name + "-"
+		if rd.name == "check" {
+			prefix = "" // the metrics' names before there were other rounds
+			b.ReportMetric(peakRSS(b, otapub.Process.Pid)/(1<<20), "otapub-peak-RSS-MiB")
+		}
+		b.ReportMetric(med.otapub, prefix+"otapub-req/s")
+		b.ReportMetric(med.minimal, prefix+"minimal-req/s")
+		b.ReportMetric(med.otapub/med.minimal, prefix+"ratio")
+	}
+}
+
+// writeBundles lays out eight hot-swap bundles, one folder per tag, as
+// serve --dir reads them (every fourth on the beta channel).
+func writeBundles(b *testing.B, bundles string) {
+	_, priv, err := minisign.GenerateKey(rand.Reader)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for seq := 1; seq <= 8; seq++ {
+		archive := githubsrctest.TarGz(map[string]string{"index.html": fmt.Sprintf("<title>bundle %d</title>", seq)})
+		meta := ota.Metadata{Format: ota.FormatVersion, Sequence: uint64(seq), Version: fmt.Sprintf("1.4.0-ota.%d", seq),
+			MinBinaryVersion: fmt.Sprintf("1.%d.0", seq/3), Archive: "dist.tar.gz", BundleSize: int64(len(archive))}
+		if seq%4 == 0 {
+			meta.Channel = "beta"
+		}
+		writeFiles(b, filepath.Join(bundles, fmt.Sprintf("ota-%d", seq)), map[string][]byte{
+			"dist.tar.gz":     archive,
+			"dist.tar.gz.sig": []byte(base64.StdEncoding.EncodeToString(minisign.Sign(priv, archive))),
+			ota.MetadataName:  meta.Encode(),
+			"release.json":    []byte(`{"notes":"Bundle notes","published_at":"2026-11-20T10:00:00Z"}`),
+		})
 	}
 }
 
