@@ -3,7 +3,6 @@ package proxy_test
 import (
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -18,22 +17,7 @@ func (w *discardWriter) Header() http.Header         { return w.h }
 func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *discardWriter) WriteHeader(int)             {}
 
-func benchmarkCheck(b *testing.B, path string) {
-	e := newBenchEnv(b)
-	req := httptest.NewRequest("GET", path, nil)
-	w := &discardWriter{h: http.Header{}}
-	e.h.ServeHTTP(w, req) // warm: the first refresh
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		w := &discardWriter{h: http.Header{}}
-		req := httptest.NewRequest("GET", path, nil)
-		for pb.Next() {
-			clear(w.h)
-			e.h.ServeHTTP(w, req)
-		}
-	})
-}
+func benchmarkCheck(b *testing.B, path string) { benchmarkPath(b, newBenchEnv(b).h, path) }
 
 // BenchmarkCheckUpdate is the hot path answering "there is an update".
 func BenchmarkCheckUpdate(b *testing.B) { benchmarkCheck(b, "/windows/x86_64/1.0.0") }
@@ -53,14 +37,7 @@ func BenchmarkCheckBundleChannel(b *testing.B) {
 func TestCheckAllocatesNothing(t *testing.T) {
 	e := newEnv(t, nil)
 	seedReleases(t, e.gh)
-	for _, path := range []string{"/windows/x86_64/1.0.0", "/windows/x86_64/1.2.0", "/linux/x86_64/appimage/1.0.0?channel=beta"} {
-		req := httptest.NewRequest("GET", path, nil)
-		w := &discardWriter{h: http.Header{}}
-		e.h.ServeHTTP(w, req) // the first refresh
-		if n := testing.AllocsPerRun(100, func() { clear(w.h); e.h.ServeHTTP(w, req) }); n != 0 {
-			t.Errorf("GET %s: %v allocations per check, want 0", path, n)
-		}
-	}
+	requireNoAllocs(t, e.h, nil, "/windows/x86_64/1.0.0", "/windows/x86_64/1.2.0", "/linux/x86_64/appimage/1.0.0?channel=beta")
 }
 
 // BenchmarkDownloadPublic is /download of a public repository's asset: a
@@ -74,17 +51,11 @@ func BenchmarkDownloadPublic(b *testing.B) {
 func TestDownloadAllocatesNothing(t *testing.T) {
 	e := newEnv(t, nil)
 	seedReleases(t, e.gh)
-	for _, path := range []string{"/download/v1.2.0/DemoApp_1.2.0_x64-setup.exe", "/download/v1.1.0/DemoApp.app.tar.gz"} {
-		req := httptest.NewRequest("GET", path, nil)
-		w := &discardWriter{h: http.Header{}}
-		e.h.ServeHTTP(w, req) // the first refresh
+	requireNoAllocs(t, e.h, func(path string, w *discardWriter) {
 		if loc := w.h.Get("Location"); !strings.HasPrefix(loc, e.gh.URL+"/") {
 			t.Fatalf("GET %s: Location %q, want the browser URL", path, loc)
 		}
-		if n := testing.AllocsPerRun(100, func() { clear(w.h); e.h.ServeHTTP(w, req) }); n != 0 {
-			t.Errorf("GET %s: %v allocations per download, want 0", path, n)
-		}
-	}
+	}, "/download/v1.2.0/DemoApp_1.2.0_x64-setup.exe", "/download/v1.1.0/DemoApp.app.tar.gz")
 }
 
 // benchmarkOTA is the hot-swap check against the route tests' bundles.
@@ -92,19 +63,7 @@ func benchmarkOTA(b *testing.B, path string) {
 	gh := githubsrctest.NewServer(b)
 	seedReleases(b, gh)
 	seedBundles(b, gh)
-	e := newEnvTB(b, gh, slog.New(slog.DiscardHandler))
-	w := &discardWriter{h: http.Header{}}
-	e.h.ServeHTTP(w, httptest.NewRequest("GET", path, nil)) // warm: the first refresh
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		w := &discardWriter{h: http.Header{}}
-		req := httptest.NewRequest("GET", path, nil)
-		for pb.Next() {
-			clear(w.h)
-			e.h.ServeHTTP(w, req)
-		}
-	})
+	benchmarkPath(b, newEnvTB(b, gh, slog.New(slog.DiscardHandler)).h, path)
 }
 
 // BenchmarkCheckOTAUpdate is /ota/{n} answering with a bundle.
@@ -124,16 +83,8 @@ func TestOTACheckAllocatesNothing(t *testing.T) {
 	gh := githubsrctest.NewServer(t)
 	seedBundles(t, gh)
 	e := newEnv(t, gh)
-	for _, path := range []string{
+	requireNoAllocs(t, e.h, nil,
 		"/ota/0?binary_version=1.2.0&platform=macos&arch=aarch64",
 		"/ota/8?binary_version=1.2.0&platform=macos&arch=aarch64",
-		"/ota/0?binary_version=2.1.0&platform=linux&arch=x86_64&channel=beta",
-	} {
-		req := httptest.NewRequest("GET", path, nil)
-		w := &discardWriter{h: http.Header{}}
-		e.h.ServeHTTP(w, req) // the first refresh
-		if n := testing.AllocsPerRun(100, func() { clear(w.h); e.h.ServeHTTP(w, req) }); n != 0 {
-			t.Errorf("GET %s: %v allocations per check, want 0", path, n)
-		}
-	}
+		"/ota/0?binary_version=2.1.0&platform=linux&arch=x86_64&channel=beta")
 }

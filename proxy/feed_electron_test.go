@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -481,31 +480,12 @@ func TestElectronAllocatesNothing(t *testing.T) {
 	gh := githubsrctest.NewServer(t)
 	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Assets: electronFixture(t)})
 	e := newEnv(t, gh)
-	for _, path := range []string{"/electron/latest-mac.yml?noCache=1abc2def", "/electron/DemoApp-Setup-1.2.0.exe", "/electron/DemoApp-1.2.0-mac.zip.blockmap"} {
-		req := httptest.NewRequest("GET", path, nil)
-		w := &discardWriter{h: http.Header{}}
-		e.h.ServeHTTP(w, req) // the first refresh
-		if n := testing.AllocsPerRun(100, func() { clear(w.h); e.h.ServeHTTP(w, req) }); n != 0 {
-			t.Errorf("GET %s: %v allocations, want 0", path, n)
-		}
-	}
+	requireNoAllocs(t, e.h, nil, "/electron/latest-mac.yml?noCache=1abc2def", "/electron/DemoApp-Setup-1.2.0.exe", "/electron/DemoApp-1.2.0-mac.zip.blockmap")
 }
 
 // BenchmarkElectronChannelFile is GET /electron/latest-mac.yml?noCache=….
 func BenchmarkElectronChannelFile(b *testing.B) {
 	gh := githubsrctest.NewServer(b)
 	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Assets: electronFixture(b)})
-	e := newEnvTB(b, gh, slog.New(slog.DiscardHandler))
-	const path = "/electron/latest-mac.yml?noCache=1abc2def"
-	e.h.ServeHTTP(&discardWriter{h: http.Header{}}, httptest.NewRequest("GET", path, nil)) // warm: the first refresh
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		w := &discardWriter{h: http.Header{}}
-		req := httptest.NewRequest("GET", path, nil)
-		for pb.Next() {
-			clear(w.h)
-			e.h.ServeHTTP(w, req)
-		}
-	})
+	benchmarkPath(b, newEnvTB(b, gh, slog.New(slog.DiscardHandler)).h, "/electron/latest-mac.yml?noCache=1abc2def")
 }

@@ -169,3 +169,38 @@ func readBody(t *testing.T, resp *http.Response) string {
 	check(t, err)
 	return string(b)
 }
+
+// requireNoAllocs serves each path once (the first refresh), then fails
+// the test if serving it again allocates. Tests that call it cannot run in
+// parallel: AllocsPerRun counts the whole process. check, when set, looks
+// at the first answer.
+func requireNoAllocs(t *testing.T, h http.Handler, check func(path string, w *discardWriter), paths ...string) {
+	t.Helper()
+	for _, path := range paths {
+		req := httptest.NewRequest("GET", path, nil)
+		w := &discardWriter{h: http.Header{}}
+		h.ServeHTTP(w, req)
+		if check != nil {
+			check(path, w)
+		}
+		if n := testing.AllocsPerRun(100, func() { clear(w.h); h.ServeHTTP(w, req) }); n != 0 {
+			t.Errorf("GET %s: %v allocations per request, want 0", path, n)
+		}
+	}
+}
+
+// benchmarkPath serves path from h on every core, after one warming
+// request (the first refresh).
+func benchmarkPath(b *testing.B, h http.Handler, path string) {
+	h.ServeHTTP(&discardWriter{h: http.Header{}}, httptest.NewRequest("GET", path, nil))
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		w := &discardWriter{h: http.Header{}}
+		req := httptest.NewRequest("GET", path, nil)
+		for pb.Next() {
+			clear(w.h)
+			h.ServeHTTP(w, req)
+		}
+	})
+}
