@@ -22,6 +22,8 @@ import (
 type app struct {
 	AppConfig
 	opts SnapshotOptions
+	// rolloutKey names the app in device buckets (AppConfig.rolloutName).
+	rolloutKey string
 
 	snap        atomic.Pointer[Snapshot]
 	validatedAt atomic.Int64 // unix nanoseconds of the last successful refresh or 304

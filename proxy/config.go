@@ -43,6 +43,13 @@ type Config struct {
 	WebhookSecret string
 	// MaxCachedApps bounds how many apps' snapshots are held at once.
 	MaxCachedApps int
+	// DeviceHeader names the request header that says which device asks,
+	// for staged rollouts (default X-Device-Id); when a request lacks it
+	// the client's address stands for the device.
+	DeviceHeader string
+	// TrustProxyHeaders takes the client's address from X-Forwarded-For or
+	// Forwarded (behind a load balancer) rather than from the connection.
+	TrustProxyHeaders bool
 	// Token and APIURL are the defaults for apps that do not set their own.
 	Token, APIURL string
 	Apps          []AppConfig
@@ -192,6 +199,12 @@ func (c *Config) setDefaults() error {
 	if c.MaxCachedApps <= 0 {
 		c.MaxCachedApps = 256
 	}
+	if c.DeviceHeader == "" {
+		c.DeviceHeader = DefaultDeviceHeader
+	}
+	if !validHeaderName(c.DeviceHeader) {
+		return fmt.Errorf("--device-header %q is not a header name: use letters, digits and dashes, such as %s", c.DeviceHeader, DefaultDeviceHeader)
+	}
 	if c.ReadTimeout <= 0 {
 		c.ReadTimeout = 15 * time.Second
 	}
@@ -221,4 +234,18 @@ func (c *Config) setDefaults() error {
 		return errors.New("no app to serve: pass --repo owner/name, --dir PATH or --config FILE")
 	}
 	return nil
+}
+
+// DefaultDeviceHeader is the request header that names the device unless
+// Config.DeviceHeader says otherwise.
+const DefaultDeviceHeader = "X-Device-Id"
+
+// validHeaderName reports whether s is an HTTP header field name (RFC 9110 token).
+func validHeaderName(s string) bool {
+	for _, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 
 	"github.com/otapub/ota-action/githubsrc"
+	"github.com/otapub/ota-action/githubsrc/rollout"
 	"github.com/otapub/ota-action/githubsrc/taurisig"
 )
 
@@ -35,8 +36,16 @@ func (tauriFeed) routes() []route {
 
 // tauriTables are the feed's answers in one snapshot.
 type tauriTables struct {
+	// answers hold the newest answer per channel and key.
 	answers [numChannels]map[githubsrc.Platform]*Answer
-	latest  [numChannels]*manifest // Tauri static manifest; nil when no release qualifies
+	// held hold, for a key whose newest answer is in a staged rollout (or
+	// halted), the answers for devices outside it: older releases', newest
+	// first, down to the first one every device gets (see offerFor).
+	held [numChannels]map[githubsrc.Platform][]*Answer
+	// latest is the Tauri static manifest, newest release first, with the
+	// older ones devices outside its rollout get, as held; empty when no
+	// release qualifies.
+	latest [numChannels][]*manifest
 }
 
 // Answer is the update offered for one (channel, platform key).
@@ -52,22 +61,39 @@ type Answer struct {
 	// made of them.
 	sig, url []byte
 	format   string
+	// rollout is the release's staged rollout: which devices get it.
+	rollout rollout.State
 }
 
-// Answer returns the update for platform p on channel c, or nil.
+// Answer returns the newest update for platform p on channel c, or nil,
+// whatever its rollout (AnswerFor decides for a device).
 func (s *Snapshot) Answer(c Channel, p githubsrc.Platform) *Answer { return s.tauri.answers[c][p] }
 
-// LatestJSON returns the Tauri static manifest for channel c, or nil.
-func (s *Snapshot) LatestJSON(c Channel) []byte {
-	b, _ := s.latestJSON(c)
+// AnswerFor returns the update device d gets for platform p on channel c:
+// the newest whose rollout includes d, or nil.
+func (s *Snapshot) AnswerFor(c Channel, p githubsrc.Platform, d Device) *Answer {
+	return offerFor(s.tauri.answers[c][p], s.tauri.held[c][p], d)
+}
+
+// LatestJSON returns the Tauri static manifest for channel c as device d
+// gets it, or nil.
+func (s *Snapshot) LatestJSON(c Channel, d Device) []byte {
+	b, _, _ := s.latestJSON(c, d)
 	return b
 }
 
-func (s *Snapshot) latestJSON(c Channel) ([]byte, []string) {
-	if m := s.tauri.latest[c]; m != nil {
-		return m.encoded()
+// latestJSON returns the manifest d gets, its Content-Length, and whether
+// the answer depends on the device.
+func (s *Snapshot) latestJSON(c Channel, d Device) ([]byte, []string, bool) {
+	ms := s.tauri.latest[c]
+	if len(ms) == 0 {
+		return nil, nil, false
 	}
-	return nil, nil
+	if m := offerFor(ms[0], ms[1:], d); m != nil {
+		b, n := m.encoded()
+		return b, n, len(ms) > 1
+	}
+	return nil, nil, true
 }
 
 // texts asks for the .sig files build consults: those of every release
@@ -104,36 +130,45 @@ func (tauriFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 	// A payload answers every key it serves, on both channels, with one
 	// encoded answer; a release is latest.json on both channels with one file.
 	answers := map[*candidate]*Answer{}
+	answerOf := func(cand *candidate) *Answer {
+		if answers[cand] == nil {
+			answers[cand] = cand.answer(opts)
+			ix.keepText(cand.Sig, answers[cand].sig)
+		}
+		return answers[cand]
+	}
 	manifests := map[*release]*manifest{}
 	for c := range numChannels {
 		t.answers[c] = map[githubsrc.Platform]*Answer{}
-		var newest *release
+		full := map[githubsrc.Platform]bool{} // answered for every device
 		for _, r := range parsed {
 			if c == Stable && r.prerelease {
 				continue
 			}
-			if newest == nil && len(r.entries) > 0 {
-				newest = r
+			if len(r.entries) > 0 && (len(t.latest[c]) == 0 || !t.latest[c][len(t.latest[c])-1].rollout.Full()) {
+				if manifests[r] == nil {
+					manifests[r] = r.newManifest(answerOf)
+				}
+				t.latest[c] = append(t.latest[c], manifests[r])
 			}
 			for p, cand := range r.entries {
-				if _, taken := t.answers[c][p]; !taken {
-					if answers[cand] == nil {
-						answers[cand] = cand.answer(opts)
-						ix.keepText(cand.Sig, answers[cand].sig)
-					}
-					t.answers[c][p] = answers[cand]
+				if full[p] {
+					continue
 				}
+				if _, taken := t.answers[c][p]; !taken {
+					t.answers[c][p] = answerOf(cand)
+				} else {
+					if t.held[c] == nil {
+						t.held[c] = map[githubsrc.Platform][]*Answer{}
+					}
+					t.held[c][p] = append(t.held[c][p], answerOf(cand))
+				}
+				full[p] = r.rollout.Full()
 			}
-		}
-		if newest != nil {
-			if manifests[newest] == nil {
-				manifests[newest] = newest.newManifest(answers)
-			}
-			t.latest[c] = manifests[newest]
 		}
 	}
-	if maps.Equal(t.answers[Stable], t.answers[Beta]) {
-		t.answers[Beta] = t.answers[Stable] // no prerelease is newer: one table
+	if maps.Equal(t.answers[Stable], t.answers[Beta]) && maps.EqualFunc(t.held[Stable], t.held[Beta], slices.Equal) {
+		t.answers[Beta], t.held[Beta] = t.answers[Stable], t.held[Stable] // no prerelease is newer: one table
 	}
 }
 
@@ -180,7 +215,7 @@ func plan(ix *Index, opts SnapshotOptions) *tauriPlan {
 				p.badTags = append(p.badTags, fmt.Sprintf("release %s: %s", gh.Tag, err))
 				continue
 			}
-			p.parsed = append(p.parsed, &release{gh: gh, version: v, prerelease: gh.Prerelease || v.Prerelease() != "", found: githubsrc.FindPayloads(gh.Assets)})
+			p.parsed = append(p.parsed, &release{gh: gh, version: v, prerelease: gh.Prerelease || v.Prerelease() != "", found: githubsrc.FindPayloads(gh.Assets), rollout: ix.Rollout(gh.ID)})
 		}
 		// Newest version first; the same version twice (v1.2.0 and 1.2.0): the later publication.
 		slices.SortStableFunc(p.parsed, func(a, b *release) int {
@@ -220,6 +255,9 @@ func plan(ix *Index, opts SnapshotOptions) *tauriPlan {
 			r.collect(ix, opts, withhold)
 			answers = func(k githubsrc.Platform) bool { _, ok := r.entries[k]; return ok }
 		}
+		if !r.rollout.Full() {
+			continue // devices outside its rollout need an older release's answer
+		}
 		for c := range numChannels {
 			if c == Stable && r.prerelease {
 				continue
@@ -246,7 +284,10 @@ type release struct {
 	version    *semver.Version
 	prerelease bool
 	found      githubsrc.Payloads
-	// needed says some key r could answer is not answered by a newer release.
+	// rollout is the release's staged rollout (Index.Rollout).
+	rollout rollout.State
+	// needed says some key r could answer is not answered by a newer
+	// release that every device gets.
 	needed  bool
 	entries map[githubsrc.Platform]*candidate // every key clients look up
 }
@@ -347,6 +388,10 @@ func (s *Server) serveCheck(w http.ResponseWriter, r *http.Request, a *app, c ch
 	}
 	w.Header()["Cache-Control"] = s.checkCacheControl
 	ans := snap.Answer(ch, p)
+	if ans != nil && !ans.rollout.Full() {
+		w.Header()["Cache-Control"] = s.deviceCacheControl
+		ans = snap.AnswerFor(ch, p, s.device(r, a))
+	}
 	if ans == nil || !ans.Version.GreaterThan(cur) {
 		w.WriteHeader(http.StatusNoContent) // Tauri and cargo-packager: up to date
 		return
@@ -515,11 +560,21 @@ func (s *Server) handleLatest(w http.ResponseWriter, r *http.Request) {
 	if snap == nil {
 		return
 	}
-	body, length := snap.latestJSON(ch)
+	body, length, perDevice := snap.latestJSON(ch, s.device(r, a))
+	if body == nil && perDevice {
+		// Every release this device could get is held back from it: up
+		// to date, as Tauri reads a 204 from any endpoint.
+		w.Header()["Cache-Control"] = s.deviceCacheControl
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	if body == nil {
 		s.writeError(w, r, http.StatusNotFound, fmt.Sprintf("no published %s release with a signed updater payload", ch))
 		return
 	}
 	w.Header()["Cache-Control"] = s.checkCacheControl
+	if perDevice {
+		w.Header()["Cache-Control"] = s.deviceCacheControl
+	}
 	writeBody(w, r, body, length)
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/otapub/ota-action/githubsrc"
+	"github.com/otapub/ota-action/githubsrc/rollout"
 )
 
 // Channel selects which releases an updater is offered.
@@ -60,8 +61,12 @@ type SnapshotOptions struct {
 // asked for. Feeds build their answer tables from it; /download serves
 // from it.
 type Index struct {
-	// Releases are the published releases, in the source's order.
+	// Releases are the published releases, in the source's order, their
+	// notes as apps show them (without the rollout line).
 	Releases []githubsrc.Release
+	// rollouts holds the staged rollout of each release whose notes carry
+	// one (githubsrc/rollout), by release ID; the others go to every device.
+	rollouts map[int64]rollout.State
 	texts    map[int64][]byte
 	assets   map[string]map[string]assetRef
 	tauri    *tauriPlan // the Tauri feed's, while the snapshot is built
@@ -115,6 +120,12 @@ func newIndex(rels []githubsrc.Release, texts map[int64][]byte, opts SnapshotOpt
 	}
 	for i := range ix.Releases {
 		rel := &ix.Releases[i]
+		if st, notes := rollout.Split(rel.Notes); st.Set {
+			if ix.rollouts == nil {
+				ix.rollouts = map[int64]rollout.State{}
+			}
+			ix.rollouts[rel.ID], rel.Notes = st, notes
+		}
 		byName := make(map[string]assetRef, len(rel.Assets))
 		for j := range rel.Assets {
 			if a := &rel.Assets[j]; a.Uploaded() {
@@ -130,6 +141,10 @@ func newIndex(rels []githubsrc.Release, texts map[int64][]byte, opts SnapshotOpt
 func (opts SnapshotOptions) ours(r githubsrc.Release) bool {
 	return !r.Draft && strings.HasPrefix(r.Tag, opts.TagPrefix)
 }
+
+// Rollout returns the staged rollout of the release with that ID; the
+// zero State (every device) when it carries none.
+func (ix *Index) Rollout(id int64) rollout.State { return ix.rollouts[id] }
 
 // Text returns the fetched contents of a small asset, and false when it
 // was not fetched. A text that was gone when fetched is empty. Feeds read

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/textproto"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,12 +50,14 @@ type Server struct {
 	unknownHint string
 	promHandler http.Handler
 
-	checkCacheControl []string
-	checkMetrics      *routeMetrics
-	downloadMetrics   *routeMetrics
-	unknownMetrics    *routeMetrics
-	versions          parseCache[*semver.Version]
-	platforms         parseCache[githubsrc.Platform]
+	checkCacheControl  []string
+	deviceCacheControl []string
+	deviceHeader       string // Config.DeviceHeader, in canonical form
+	checkMetrics       *routeMetrics
+	downloadMetrics    *routeMetrics
+	unknownMetrics     *routeMetrics
+	versions           parseCache[*semver.Version]
+	platforms          parseCache[githubsrc.Platform]
 }
 
 type downloadKey struct {
@@ -101,7 +104,7 @@ func newServer(cfg Config, log *slog.Logger, feeds []feed) (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
-		a := &app{AppConfig: ac, opts: opts}
+		a := &app{AppConfig: ac, opts: opts, rolloutKey: ac.rolloutName()}
 		a.opts.DownloadBase = cfg.PublicURL + cfg.BasePath + a.prefix() + "/download/"
 		if a.Source == nil {
 			if a.Source, err = s.source(ac, clients); err != nil {
@@ -122,6 +125,10 @@ func newServer(cfg Config, log *slog.Logger, feeds []feed) (*Server, error) {
 	}
 	s.checkCacheControl = []string{fmt.Sprintf("public, max-age=%d, stale-while-revalidate=%d",
 		int(cfg.CacheTTL.Seconds()), int(min(cfg.MaxStale, time.Hour).Seconds()))}
+	// An answer that depends on the device (a staged rollout) must not be
+	// kept by a shared cache and handed to other devices.
+	s.deviceCacheControl = []string{fmt.Sprintf("private, max-age=%d", int(cfg.CacheTTL.Seconds()))}
+	s.deviceHeader = textproto.CanonicalMIMEHeaderKey(cfg.DeviceHeader)
 	s.prefix = cfg.BasePath + "/"
 	s.promHandler = promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})
 	s.mux = s.routes()

@@ -27,6 +27,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 
 	"github.com/otapub/ota-action/githubsrc"
+	"github.com/otapub/ota-action/githubsrc/rollout"
 )
 
 type dynamicAnswer struct {
@@ -64,7 +65,7 @@ func (c *candidate) answer(opts SnapshotOptions) *Answer {
 		Format:    format,
 	})
 	return &Answer{Version: c.rel.version, Tag: c.rel.gh.Tag, Asset: c.Asset.Name, Body: body, length: []string{strconv.Itoa(len(body))},
-		sig: within(body, c.sigText), url: within(body, url), format: format}
+		sig: within(body, c.sigText), url: within(body, url), format: format, rollout: c.rel.rollout}
 }
 
 // within returns s as the bytes of body that spell it, when body holds it
@@ -88,19 +89,21 @@ type manifest struct {
 	published time.Time
 	keys      []githubsrc.Platform
 	answers   []*Answer // of keys[i]
+	rollout   rollout.State
+	tag       string
 
 	once   sync.Once
 	body   []byte
 	length []string
 }
 
-// newManifest notes what r's latest.json is made of; answers holds the
-// answer of each of r's candidates.
-func (r *release) newManifest(answers map[*candidate]*Answer) *manifest {
-	m := &manifest{version: r.version, notes: r.gh.Notes, published: r.gh.PublishedAt}
+// newManifest notes what r's latest.json is made of, given the answer of
+// each of r's candidates.
+func (r *release) newManifest(answer func(*candidate) *Answer) *manifest {
+	m := &manifest{version: r.version, notes: r.gh.Notes, published: r.gh.PublishedAt, rollout: r.rollout, tag: r.gh.Tag}
 	for p, c := range r.entries {
 		m.keys = append(m.keys, p)
-		m.answers = append(m.answers, answers[c])
+		m.answers = append(m.answers, answer(c))
 	}
 	return m
 }

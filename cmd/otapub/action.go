@@ -93,6 +93,12 @@ func actionArgs(getenv func(string) string) ([]string, error) {
 			return nil, fmt.Errorf("the %s input is %q: use true or false", b.input, v)
 		}
 	}
+	if v := input("rollout"); v != "" {
+		if command != "publish" {
+			return nil, fmt.Errorf("the rollout input is for publish, not %s", command)
+		}
+		args = append(args, "--rollout", v)
+	}
 	if v := input("notes"); v != "" {
 		args = append(args, "--notes", v)
 	}

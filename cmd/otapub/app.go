@@ -46,6 +46,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			verifyCommand(),
 			publishCommand(),
 			pullCommand(),
+			rolloutCommand(),
 			keygenCommand(),
 			signCommand(),
 			serveCommand(),

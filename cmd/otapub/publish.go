@@ -8,12 +8,13 @@ import (
 
 	"github.com/otapub/ota-action/githubsrc"
 	"github.com/otapub/ota-action/githubsrc/ota"
+	"github.com/otapub/ota-action/githubsrc/rollout"
 	"github.com/otapub/ota-action/publisher"
 )
 
 func publishCommand() *cli.Command {
 	var cfg verifyConfig
-	var latest, windows string
+	var latest, windows, rolloutPercent string
 	return &cli.Command{
 		Name:      "publish",
 		Usage:     "verify the draft for TAG, write latest.json and SHA256SUMS from its assets, and make it public",
@@ -23,6 +24,7 @@ func publishCommand() *cli.Command {
 		Flags: append(cfg.flags(),
 			&cli.StringFlag{Name: "latest", Usage: "mark the release as the repository's latest: `true`, false or legacy (default: GitHub's choice, true; false for a hot-swap bundle)", EnvVars: env("LATEST"), Destination: &latest},
 			&cli.BoolFlag{Name: "prerelease", Usage: "publish as a prerelease (--prerelease=false publishes as a full release)", EnvVars: env("PRERELEASE")},
+			&cli.StringFlag{Name: "rollout", Usage: "publish to this `PERCENT` of devices only (see otapub rollout)", EnvVars: env("ROLLOUT"), Destination: &rolloutPercent},
 			&cli.StringFlag{Name: "windows-installer", Value: "nsis", Usage: "what latest.json's bare windows keys point at: `nsis` or msi", EnvVars: env("WINDOWS_INSTALLER"), Destination: &windows},
 		),
 		Action: func(c *cli.Context) error {
@@ -36,6 +38,13 @@ func publishCommand() *cli.Command {
 				opts.MakeLatest = latest
 			default:
 				return usageError{fmt.Errorf("--latest %q: use true, false or legacy", latest)}
+			}
+			if rolloutPercent != "" {
+				share, err := rollout.ParsePercent(rolloutPercent)
+				if err != nil {
+					return usageError{fmt.Errorf("--rollout: %w", err)}
+				}
+				opts.Rollout = &share
 			}
 			if c.IsSet("prerelease") {
 				pre := c.Bool("prerelease")
@@ -88,6 +97,9 @@ func publishCommand() *cli.Command {
 			out.printf("published %s@%s: %s\n", vopts.Repo, vopts.Tag, rep.URL)
 			if _, bundle := rep.Release.Asset(ota.MetadataName); bundle && opts.MakeLatest == "" {
 				out.printf("a hot-swap bundle: not made the repository's latest release (--latest true would)\n")
+			}
+			if opts.Rollout != nil {
+				out.printf("rollout: %s (widen with otapub rollout %s PERCENT, stop with --halt)\n", publisher.RolloutState(*opts.Rollout), vopts.Tag)
 			}
 			for _, u := range rep.Assets {
 				out.printf("  %s\n", u)

@@ -24,6 +24,8 @@ type serveConfig struct {
 	webhookSecret                                string
 	logFormat, logLevel                          string
 	maxCachedApps                                int
+	deviceHeader                                 string
+	trustProxyHeaders                            bool
 }
 
 func env(name string) []string { return []string{"OTAPUB_" + name} }
@@ -50,6 +52,8 @@ func serveCommand() *cli.Command {
 			&cli.StringFlag{Name: "tag-prefix", Usage: "the part of tags before the version, for monorepos (`desktop-` for desktop-v1.2.0)", EnvVars: env("TAG_PREFIX"), Destination: &cfg.tagPrefix},
 			&cli.StringFlag{Name: "pubkey", Usage: "the app's updater public `key` (base64, as in tauri.conf.json): payloads signed by another key are not offered", EnvVars: env("PUBKEY"), Destination: &cfg.pubkey},
 			&cli.StringFlag{Name: "webhook-secret", Usage: "`secret` of the GitHub webhook that POSTs release events to /webhook", EnvVars: env("WEBHOOK_SECRET"), Destination: &cfg.webhookSecret},
+			&cli.StringFlag{Name: "device-header", Value: proxy.DefaultDeviceHeader, Usage: "request `header` that names the device, for staged rollouts (else the client's address stands for it)", EnvVars: env("DEVICE_HEADER"), Destination: &cfg.deviceHeader},
+			&cli.BoolFlag{Name: "trust-proxy-headers", Usage: "take the client's address from X-Forwarded-For or Forwarded (behind a load balancer)", EnvVars: env("TRUST_PROXY_HEADERS"), Destination: &cfg.trustProxyHeaders},
 			&cli.IntFlag{Name: "max-cached-apps", Value: 256, Usage: "how many apps' releases are held in memory at once", EnvVars: env("MAX_CACHED_APPS"), Destination: &cfg.maxCachedApps},
 			&cli.DurationFlag{Name: "shutdown-grace", Value: 25 * time.Second, Usage: "how long in-flight requests may finish after SIGTERM", EnvVars: env("SHUTDOWN_GRACE"), Destination: &cfg.grace},
 			&cli.StringFlag{Name: "log-format", Value: "json", Usage: "`json` or text", EnvVars: env("LOG_FORMAT"), Destination: &cfg.logFormat},
@@ -98,6 +102,7 @@ func (cfg *serveConfig) proxyConfig(c *cli.Context, gh *githubConfig) (proxy.Con
 	pc := proxy.Config{
 		PublicURL: cfg.publicURL, BasePath: cfg.basePath, CacheTTL: cfg.cacheTTL, MaxStale: cfg.maxStale,
 		WebhookSecret: cfg.webhookSecret, MaxCachedApps: cfg.maxCachedApps, Token: gh.token, APIURL: gh.apiURL,
+		DeviceHeader: cfg.deviceHeader, TrustProxyHeaders: cfg.trustProxyHeaders,
 	}
 	single := proxy.AppConfig{
 		Repo: gh.repo, Dir: cfg.dir, Private: cfg.private, DirectDownloads: cfg.direct,

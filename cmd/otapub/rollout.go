@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/otapub/ota-action/githubsrc/rollout"
+	"github.com/otapub/ota-action/publisher"
+)
+
+func rolloutCommand() *cli.Command {
+	var halt, resume, asJSON bool
+	return &cli.Command{
+		Name:      "rollout",
+		Usage:     "show or change who gets the published release for TAG: a share of devices, halted, or everyone",
+		ArgsUsage: "TAG [PERCENT]",
+		Description: "otapub rollout TAG prints the state; otapub rollout TAG 10 offers the release to 10% of devices\n" +
+			"(decimals allowed; 100 is everyone); --halt offers it to nobody, --resume undoes --halt. The state\n" +
+			"is kept in the release's notes, as a line apps never see, so every otapub serve reads the same.\n" +
+			"Exit status: 0 done; 1 no such published release, or GitHub refused; 2 usage; 3 GitHub could not be asked.",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "halt", Usage: "offer the release to nobody until --resume (the percentage is kept)", Destination: &halt},
+			&cli.BoolFlag{Name: "resume", Usage: "undo --halt", Destination: &resume},
+			&cli.BoolFlag{Name: "json", Usage: "print the state as JSON", Destination: &asJSON},
+		},
+		Action: func(c *cli.Context) error {
+			tag, rest, err := tagArg(c)
+			if err != nil {
+				return err
+			}
+			change := publisher.RolloutChange{Halt: halt, Resume: resume}
+			switch {
+			case len(rest) > 1:
+				return usageError{fmt.Errorf("otapub rollout takes TAG and at most one PERCENT, got %q", rest)}
+			case halt && resume:
+				return usageError{fmt.Errorf("--halt and --resume contradict each other: give one")}
+			case len(rest) == 1:
+				share, err := rollout.ParsePercent(rest[0])
+				if err != nil {
+					return usageError{err}
+				}
+				change.Share = &share
+			}
+			gh := githubOf(c)
+			if gh.token == "" && (change.Share != nil || halt || resume) {
+				return usageError{fmt.Errorf("changing a rollout needs a token with contents: write: pass --token or set GITHUB_TOKEN")}
+			}
+			repo, err := gh.repository()
+			if err != nil {
+				return err
+			}
+			log, _ := newLogger(c.App.ErrWriter, "text", "warn")
+			client, err := gh.client(log, cliRetry, nil)
+			if err != nil {
+				return err
+			}
+			out := newReporter(c.App.Writer, c.App.ErrWriter, asJSON)
+			rep, err := publisher.Rollout(c.Context, client, repo, tag, change)
+			if err != nil {
+				return err
+			}
+			if out.json {
+				return out.writeJSON(rep)
+			}
+			switch {
+			case !rep.Changed:
+				out.printf("%s@%s: %s\n", repo, tag, rep.After)
+			default:
+				out.printf("%s@%s: %s (was: %s)\n", repo, tag, rep.After, rep.Before)
+			}
+			if rep.After.Halted && change.Share != nil {
+				out.printf("note: still halted: otapub rollout %s --resume offers it again\n", tag)
+			}
+			return out.setOutputs("release-id", fmt.Sprint(rep.ReleaseID), "rollout", rep.Percent)
+		},
+	}
+}

@@ -1,0 +1,373 @@
+package proxy_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/otapub/ota-action/githubsrc"
+	"github.com/otapub/ota-action/githubsrc/githubsrctest"
+	"github.com/otapub/ota-action/githubsrc/rollout"
+	"github.com/otapub/ota-action/proxy"
+)
+
+// rolloutLine is the notes line `otapub rollout` writes.
+func rolloutLine(t testing.TB, percent string, halted bool) string {
+	t.Helper()
+	share, err := rollout.ParsePercent(percent)
+	check(t, err)
+	return rollout.Join("", rollout.State{Set: true, Share: share, Halted: halted})
+}
+
+// setNotes edits a release's notes through the fake's API, as `otapub
+// rollout` does.
+func setNotes(t testing.TB, gh *githubsrctest.Server, id int64, notes string) {
+	t.Helper()
+	c, err := githubsrc.New(githubsrc.Options{APIURL: gh.APIURL, Token: githubsrctest.Token})
+	check(t, err)
+	r, _ := githubsrc.ParseRepo(repo)
+	_, err = c.EditRelease(t.Context(), r, id, githubsrc.ReleaseEdit{Notes: &notes})
+	check(t, err)
+}
+
+// checkAs sends a check as device id and returns the status and the
+// version offered ("" for 204).
+func (e *env) checkAs(t testing.TB, path, id string) (int, string, *httptest.ResponseRecorder) {
+	t.Helper()
+	req := httptest.NewRequest("GET", path, nil)
+	if id != "" {
+		req.Header.Set("X-Device-Id", id)
+	}
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, req)
+	var a answer
+	if rec.Code == 200 {
+		if err := json.Unmarshal(rec.Body.Bytes(), &a); err != nil {
+			t.Fatalf("%s: %v: %s", path, err, rec.Body)
+		}
+	}
+	return rec.Code, a.Version, rec
+}
+
+// rolloutRepo publishes v1.0.0 and v1.1.0 to everyone and v1.2.0 with
+// notes (a rollout line among them), all signed payloads of every
+// platform, and returns v1.2.0's ID.
+func rolloutRepo(t testing.TB, gh *githubsrctest.Server, notes string) int64 {
+	v1 := fixture(t, "tauri-v1/v1.1.0") // signatures not bound to a version
+	day := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.0.0", Notes: "one", PublishedAt: day, Assets: v1})
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.1.0", Notes: "one one", PublishedAt: day.Add(24 * time.Hour), Assets: v1})
+	return gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Notes: notes, PublishedAt: day.Add(48 * time.Hour), Assets: v1})
+}
+
+func deviceIDs(n int, seed uint64) []string {
+	r := rand.New(rand.NewPCG(seed, seed))
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%016x%016x", r.Uint64(), r.Uint64())
+	}
+	return ids
+}
+
+// TestRolloutOffersTheReleaseToItsShareOnly: inside the rollout a device
+// gets the new release; outside, the newest one every device gets (an
+// update when it is behind it, else 204); the notes never show the line;
+// the answer is not for shared caches.
+func TestRolloutOffersTheReleaseToItsShareOnly(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	rolloutRepo(t, gh, "Fixes the crash.\n\n"+rolloutLine(t, "10", false))
+	e := newEnv(t, gh)
+	in, out := 0, 0
+	for _, id := range deviceIDs(400, 1) {
+		want := "1.1.0"
+		if rollout.Bucket(repo, "v1.2.0", id) < 100_000 {
+			want, in = "1.2.0", in+1
+		} else {
+			out++
+		}
+		code, v, rec := e.checkAs(t, "/linux/x86_64/1.0.0", id)
+		if code != 200 || v != want {
+			t.Fatalf("device %s on 1.0.0: %d %q, want %s", id, code, v, want)
+		}
+		if cc := rec.Header().Get("Cache-Control"); !strings.HasPrefix(cc, "private") {
+			t.Errorf("Cache-Control %q: a per-device answer must be private", cc)
+		}
+		if strings.Contains(rec.Body.String(), "otapub:rollout") {
+			t.Fatalf("the rollout line reached an app: %s", rec.Body)
+		}
+		// Already on the release every device gets: up to date unless inside.
+		code, v, _ = e.checkAs(t, "/linux/x86_64/1.1.0", id)
+		if want == "1.1.0" && code != 204 || want == "1.2.0" && v != "1.2.0" {
+			t.Fatalf("device %s on 1.1.0: %d %q", id, code, v)
+		}
+	}
+	if in == 0 || out == 0 {
+		t.Fatalf("400 devices: %d inside and %d outside a 10%% rollout", in, out)
+	}
+	var a answer
+	_, _, rec := e.checkAs(t, "/linux/x86_64/1.0.0", insideID(t, "v1.2.0", 100_000))
+	check(t, json.Unmarshal(rec.Body.Bytes(), &a))
+	if a.Notes != "Fixes the crash." {
+		t.Errorf("notes = %q, want them without the rollout line", a.Notes)
+	}
+}
+
+// insideID returns a device ID whose bucket for tag is below share.
+func insideID(t testing.TB, tag string, share uint32) string {
+	for _, id := range deviceIDs(10_000, 7) {
+		if rollout.Bucket(repo, tag, id) < share {
+			return id
+		}
+	}
+	t.Fatal("no device inside")
+	return ""
+}
+
+// outsideID returns a device ID whose bucket for tag is at or above share.
+func outsideID(t testing.TB, tag string, share uint32) string {
+	for _, id := range deviceIDs(10_000, 8) {
+		if rollout.Bucket(repo, tag, id) >= share {
+			return id
+		}
+	}
+	t.Fatal("no device outside")
+	return ""
+}
+
+// TestRolloutProperties: stickiness across snapshots and servers, monotone
+// widening, halting, and the simulation's share.
+func TestRolloutProperties(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	id := rolloutRepo(t, gh, rolloutLine(t, "10", false))
+	const webhookSecret = "s"
+	e := newEnv(t, gh, func(c *proxy.Config) { c.WebhookSecret = webhookSecret; c.CacheTTL = time.Hour })
+	replica := newEnv(t, gh) // a second server over the same GitHub
+	ids := deviceIDs(10_000, 2)
+	offered := func(e *env) map[string]bool {
+		got := map[string]bool{}
+		for _, d := range ids {
+			if _, v, _ := e.checkAs(t, "/windows/x86_64/1.0.0", d); v == "1.2.0" {
+				got[d] = true
+			}
+		}
+		return got
+	}
+	at10 := offered(e)
+	// 10,000 devices at 10%: 1,000 ± 3σ, σ = √(n·p·(1−p)) = 30.
+	if n, sigma := float64(len(at10)), math.Sqrt(10_000*0.1*0.9); math.Abs(n-1000) > 3*sigma {
+		t.Errorf("10%% of 10,000 devices: %v offered, want 1000 ± %.0f", n, 3*sigma)
+	}
+	if !sameSet(at10, offered(replica)) {
+		t.Error("two servers over one GitHub disagree about which devices get the release")
+	}
+	e.clock.Advance(2 * time.Hour) // a new snapshot: the same answers
+	e.get("GET", "/windows/x86_64/1.0.0")
+	proxy.Settle(e.srv)
+	if !sameSet(at10, offered(e)) {
+		t.Error("a new snapshot changed which devices get the release")
+	}
+
+	webhook := func() {
+		body := []byte(`{"action":"edited","release":{"tag_name":"v1.2.0"},"repository":{"full_name":"demo-org/demo-app"}}`)
+		req := httptest.NewRequest("POST", "/webhook", bytes.NewReader(body))
+		req.Header.Set("X-GitHub-Event", "release")
+		req.Header.Set("X-Hub-Signature-256", signWebhook(webhookSecret, body))
+		rec := httptest.NewRecorder()
+		e.h.ServeHTTP(rec, req)
+		if rec.Code != 204 {
+			t.Fatalf("webhook = %d %s", rec.Code, rec.Body)
+		}
+	}
+	setNotes(t, gh, id, rolloutLine(t, "30", false))
+	webhook() // an edited release applies at once, whatever the TTL
+	at30 := offered(e)
+	for d := range at10 {
+		if !at30[d] {
+			t.Fatalf("widening 10%% → 30%% dropped device %s", d)
+		}
+	}
+	if n := len(at30); n < 2700 || n > 3300 {
+		t.Errorf("30%% of 10,000 devices: %d offered", n)
+	}
+
+	setNotes(t, gh, id, rolloutLine(t, "30", true))
+	webhook()
+	if got := offered(e); len(got) != 0 {
+		t.Errorf("halted: %d devices offered the release, want none", len(got))
+	}
+	for _, d := range ids[:50] {
+		if code, _, _ := e.checkAs(t, "/windows/x86_64/1.2.0", d); code != 204 {
+			t.Fatalf("halted: device %s already on it got %d, want 204", d, code)
+		}
+		if _, v, _ := e.checkAs(t, "/windows/x86_64/1.0.0", d); v != "1.1.0" {
+			t.Fatalf("halted: device %s on 1.0.0 got %q, want the release before it", d, v)
+		}
+	}
+
+	setNotes(t, gh, id, "")
+	webhook()
+	if got := offered(e); len(got) != len(ids) {
+		t.Errorf("no rollout line: %d of %d devices offered", len(got), len(ids))
+	}
+	if _, _, rec := e.checkAs(t, "/windows/x86_64/1.0.0", ids[0]); !strings.HasPrefix(rec.Header().Get("Cache-Control"), "public") {
+		t.Errorf("without a rollout the answer is the same for all: Cache-Control %q", rec.Header().Get("Cache-Control"))
+	}
+}
+
+func sameSet(a, b map[string]bool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k := range a {
+		if !b[k] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestRolloutFallsBackPerPlatform: a device outside the rollout gets the
+// newest release every device gets for its own platform, which may be an
+// older one than another platform's.
+func TestRolloutFallsBackPerPlatform(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	v1 := fixture(t, "tauri-v1/v1.1.0")
+	linux := map[string][]byte{}
+	for name, b := range v1 {
+		if strings.Contains(name, "AppImage") {
+			linux[name] = b
+		}
+	}
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.0.0", Assets: v1})
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.1.0", Assets: linux})
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Notes: rolloutLine(t, "25", false), Assets: v1})
+	e := newEnv(t, gh)
+	out := outsideID(t, "v1.2.0", 250_000)
+	for path, want := range map[string]string{
+		"/linux/x86_64/0.9.0":   "1.1.0",
+		"/windows/x86_64/0.9.0": "1.0.0",
+		"/darwin/x86_64/0.9.0":  "1.0.0",
+	} {
+		if _, v, _ := e.checkAs(t, path, out); v != want {
+			t.Errorf("outside the rollout, %s got %q, want %s", path, v, want)
+		}
+		if _, v, _ := e.checkAs(t, path, insideID(t, "v1.2.0", 250_000)); v != "1.2.0" {
+			t.Errorf("inside the rollout, %s got %q, want 1.2.0", path, v)
+		}
+	}
+	// Nothing older at all: outside gets nothing.
+	only := githubsrctest.NewServer(t)
+	only.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Notes: rolloutLine(t, "25", false), Assets: v1})
+	e = newEnv(t, only)
+	if code, _, _ := e.checkAs(t, "/linux/x86_64/0.9.0", out); code != 204 {
+		t.Errorf("outside the rollout with no older release: %d, want 204", code)
+	}
+}
+
+// TestRolloutLatestJSON: the static manifest is chosen per device too.
+func TestRolloutLatestJSON(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	rolloutRepo(t, gh, "Fixes.\n"+rolloutLine(t, "10", false))
+	e := newEnv(t, gh)
+	version := func(id string) string {
+		req := httptest.NewRequest("GET", "/latest.json", nil)
+		req.Header.Set("X-Device-Id", id)
+		rec := httptest.NewRecorder()
+		e.h.ServeHTTP(rec, req)
+		var m struct{ Version, Notes string }
+		if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &m) != nil {
+			t.Fatalf("latest.json = %d %s", rec.Code, rec.Body)
+		}
+		if strings.Contains(m.Notes, "otapub") || !strings.HasPrefix(rec.Header().Get("Cache-Control"), "private") {
+			t.Errorf("latest.json notes %q, Cache-Control %q", m.Notes, rec.Header().Get("Cache-Control"))
+		}
+		return m.Version
+	}
+	if v := version(insideID(t, "v1.2.0", 100_000)); v != "1.2.0" {
+		t.Errorf("inside: latest.json says %s", v)
+	}
+	if v := version(outsideID(t, "v1.2.0", 100_000)); v != "1.1.0" {
+		t.Errorf("outside: latest.json says %s, want 1.1.0", v)
+	}
+}
+
+// TestRolloutDeviceIdentity: the header names the device; without it the
+// client's address, read from proxy headers only when trusted.
+func TestRolloutDeviceIdentity(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	rolloutRepo(t, gh, rolloutLine(t, "50", false))
+	// Two addresses on either side of the rollout.
+	var inIP, outIP string
+	for i := 1; inIP == "" || outIP == ""; i++ {
+		ip := fmt.Sprintf("203.0.113.%d", i)
+		if rollout.Bucket(repo, "v1.2.0", ip) < 500_000 {
+			inIP = cmpOr(inIP, ip)
+		} else {
+			outIP = cmpOr(outIP, ip)
+		}
+	}
+	get := func(e *env, h http.Header, remote string) string {
+		req := httptest.NewRequest("GET", "/linux/x86_64/1.0.0", nil)
+		req.Header = h
+		req.RemoteAddr = remote
+		rec := httptest.NewRecorder()
+		e.h.ServeHTTP(rec, req)
+		return versionOf(t, rec)
+	}
+	plain := newEnv(t, gh)
+	if v := get(plain, http.Header{}, inIP+":5555"); v != "1.2.0" {
+		t.Errorf("address inside: %s", v)
+	}
+	if v := get(plain, http.Header{}, outIP+":5555"); v != "1.1.0" {
+		t.Errorf("address outside: %s", v)
+	}
+	if v := get(plain, http.Header{"X-Forwarded-For": {inIP}}, outIP+":5555"); v != "1.1.0" {
+		t.Errorf("X-Forwarded-For read without --trust-proxy-headers: %s", v)
+	}
+	trusting := newEnv(t, gh, func(c *proxy.Config) { c.TrustProxyHeaders = true; c.DeviceHeader = "x-installation" })
+	for name, h := range map[string]http.Header{
+		"X-Forwarded-For":   {"X-Forwarded-For": {inIP + ", 10.0.0.1"}},
+		"Forwarded":         {"Forwarded": {`for="` + inIP + `:4711";proto=https, for=10.0.0.1`}},
+		"configured header": {"X-Installation": {insideID(t, "v1.2.0", 500_000)}, "X-Forwarded-For": {outIP}},
+	} {
+		if v := get(trusting, h, outIP+":5555"); v != "1.2.0" {
+			t.Errorf("%s: %s, want the device it names inside", name, v)
+		}
+	}
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// TestRolloutCheckDoesNotAllocate: a check during a rollout stays on the
+// allocation-free path.
+func TestRolloutCheckDoesNotAllocate(t *testing.T) {
+	gh := githubsrctest.NewServer(t)
+	rolloutRepo(t, gh, rolloutLine(t, "10", false))
+	e := newEnv(t, gh)
+	for _, id := range []string{insideID(t, "v1.2.0", 100_000), outsideID(t, "v1.2.0", 100_000)} {
+		req := httptest.NewRequest("GET", "/windows/x86_64/1.0.0", nil)
+		req.Header.Set("X-Device-Id", id)
+		w := &discardWriter{h: http.Header{}}
+		e.h.ServeHTTP(w, req)
+		if n := testing.AllocsPerRun(100, func() { clear(w.h); e.h.ServeHTTP(w, req) }); n != 0 {
+			t.Errorf("check during a rollout: %v allocations, want 0", n)
+		}
+	}
+}
