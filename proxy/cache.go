@@ -24,6 +24,7 @@ type app struct {
 	opts SnapshotOptions
 	// rolloutKey names the app in device buckets (AppConfig.rolloutName).
 	rolloutKey string
+	adoption   *adoption
 
 	snap        atomic.Pointer[Snapshot]
 	validatedAt atomic.Int64 // unix nanoseconds of the last successful refresh or 304
@@ -214,6 +215,7 @@ func (s *Server) refresh(a *app) (err error) {
 // cached ones.
 func (s *Server) install(a *app, snap *Snapshot, rebuilt bool, start time.Time) {
 	a.snap.Store(snap)
+	a.adoption.setRollouts(snap.index)
 	s.keep(a)
 	for _, w := range snap.Withheld {
 		s.log.Debug("payload withheld", "app", a.name(), "why", w)

@@ -38,6 +38,7 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request, a *app, t
 		return
 	}
 	if ref.location != nil {
+		a.adoption.download(*ref.asset, ref.version)
 		h := w.Header()
 		h["Location"] = ref.location
 		h["Cache-Control"] = publicRedirect
@@ -61,6 +62,7 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request, a *app, t
 			s.dls.Add(key, d)
 		}
 	}
+	a.adoption.download(asset, ref.version)
 	switch {
 	case d.d.URL != "":
 		if d.d.Cacheable > 0 {

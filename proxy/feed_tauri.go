@@ -63,6 +63,7 @@ type Answer struct {
 	format   string
 	// rollout is the release's staged rollout: which devices get it.
 	rollout rollout.State
+	label   string // Version as metrics label it
 }
 
 // Answer returns the newest update for platform p on channel c, or nil,
@@ -379,6 +380,7 @@ func (s *Server) handleCheck(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serveCheck(w http.ResponseWriter, r *http.Request, a *app, c checkRequest) {
 	p, ch, cur, err := s.parseCheck(r, c)
 	if err != nil {
+		a.adoption.check(p, ch, outcomeBad, "", false)
 		s.writeError(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
@@ -387,15 +389,25 @@ func (s *Server) serveCheck(w http.ResponseWriter, r *http.Request, a *app, c ch
 		return
 	}
 	w.Header()["Cache-Control"] = s.checkCacheControl
-	ans := snap.Answer(ch, p)
+	ans, o := snap.Answer(ch, p), outcomeOffered
 	if ans != nil && !ans.rollout.Full() {
 		w.Header()["Cache-Control"] = s.deviceCacheControl
-		ans = snap.AnswerFor(ch, p, s.device(r, a))
+		newest := ans
+		if ans = snap.AnswerFor(ch, p, s.device(r, a)); ans != newest && newest.Version.GreaterThan(cur) {
+			o = outcomeHeldBack
+		}
 	}
+	known := snap.index.knownVersion(c.version)
 	if ans == nil || !ans.Version.GreaterThan(cur) {
+		if o != outcomeHeldBack {
+			o = outcomeUpToDate
+		}
+		a.adoption.check(p, ch, o, c.version, known)
 		w.WriteHeader(http.StatusNoContent) // Tauri and cargo-packager: up to date
 		return
 	}
+	a.adoption.check(p, ch, o, c.version, known)
+	a.adoption.offer(ans.label, p)
 	writeBody(w, r, ans.Body, ans.length)
 }
 

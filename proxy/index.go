@@ -67,6 +67,9 @@ type Index struct {
 	// rollouts holds the staged rollout of each release whose notes carry
 	// one (githubsrc/rollout), by release ID; the others go to every device.
 	rollouts map[int64]rollout.State
+	// versions are the releases' versions as clients spell them (the tag
+	// without the prefix and a leading "v"): the adoption metrics' labels.
+	versions map[string]struct{}
 	texts    map[int64][]byte
 	assets   map[string]map[string]assetRef
 	tauri    *tauriPlan // the Tauri feed's, while the snapshot is built
@@ -82,6 +85,8 @@ type Index struct {
 type assetRef struct {
 	rel   *githubsrc.Release
 	asset *githubsrc.Asset // in rel.Assets
+	// version is the release's version as metrics label it.
+	version string
 	// location is the Location of a redirect to the asset that is the same
 	// for every client (a public repository's browser URL), made once.
 	location []string
@@ -112,7 +117,7 @@ func (ix *Index) locate(src fixedURLs) {
 // with its tag prefix (in a monorepo the others are another app's). texts
 // holds the fetched contents of small assets by ID and is kept, not copied.
 func newIndex(rels []githubsrc.Release, texts map[int64][]byte, opts SnapshotOptions) *Index {
-	ix := &Index{texts: texts, assets: map[string]map[string]assetRef{}}
+	ix := &Index{texts: texts, assets: map[string]map[string]assetRef{}, versions: map[string]struct{}{}}
 	for _, r := range rels {
 		if opts.ours(r) {
 			ix.Releases = append(ix.Releases, r)
@@ -127,9 +132,11 @@ func newIndex(rels []githubsrc.Release, texts map[int64][]byte, opts SnapshotOpt
 			ix.rollouts[rel.ID], rel.Notes = st, notes
 		}
 		byName := make(map[string]assetRef, len(rel.Assets))
+		version := strings.TrimPrefix(strings.TrimPrefix(rel.Tag, opts.TagPrefix), "v")
+		ix.versions[version] = struct{}{}
 		for j := range rel.Assets {
 			if a := &rel.Assets[j]; a.Uploaded() {
-				byName[a.Name] = assetRef{rel: rel, asset: a}
+				byName[a.Name] = assetRef{rel: rel, asset: a, version: version}
 			}
 		}
 		ix.assets[rel.Tag] = byName
@@ -140,6 +147,12 @@ func newIndex(rels []githubsrc.Release, texts map[int64][]byte, opts SnapshotOpt
 // ours reports whether r is one of the app's releases.
 func (opts SnapshotOptions) ours(r githubsrc.Release) bool {
 	return !r.Draft && strings.HasPrefix(r.Tag, opts.TagPrefix)
+}
+
+// knownVersion reports whether v is the version of one of the releases.
+func (ix *Index) knownVersion(v string) bool {
+	_, ok := ix.versions[v]
+	return ok
 }
 
 // Rollout returns the staged rollout of the release with that ID; the

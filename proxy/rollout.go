@@ -55,6 +55,15 @@ func (ac AppConfig) rolloutName() string {
 	return ac.Slug
 }
 
+// metricsName is the app's label in adoption metrics: its slug, else its
+// repository or folder.
+func (ac AppConfig) metricsName() string {
+	if ac.Slug != "" {
+		return ac.Slug
+	}
+	return ac.rolloutName()
+}
+
 // filepathBase is filepath.Base for the slash-separated and OS paths a
 // --dir takes, without importing the OS's rules into the bucket.
 func filepathBase(p string) string {

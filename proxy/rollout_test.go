@@ -371,3 +371,49 @@ func TestRolloutCheckDoesNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+// TestAdoptionMetrics: checks by outcome, the versions clients run (others
+// as "other"), offers, downloads and rollout gauges reach /metrics with
+// bounded labels.
+func TestAdoptionMetrics(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	id := rolloutRepo(t, gh, rolloutLine(t, "10", false))
+	e := newEnv(t, gh)
+	in, out := insideID(t, "v1.2.0", 100_000), outsideID(t, "v1.2.0", 100_000)
+	e.checkAs(t, "/linux/x86_64/1.0.0", in)   // offered 1.2.0
+	e.checkAs(t, "/linux/x86_64/1.0.0", out)  // held back; offered 1.1.0
+	e.checkAs(t, "/linux/x86_64/1.2.0", out)  // up to date
+	e.checkAs(t, "/linux/x86_64/0.0.1", out)  // a version no release has
+	e.checkAs(t, "/linux/x86_64/banana", out) // bad request
+	e.checkAs(t, "/plan9/x86_64/1.0.0", out)  // bad request
+	e.get("GET", "/download/v1.1.0/DemoApp_1.1.0_amd64.AppImage.tar.gz")
+	e.get("GET", "/download/v1.1.0/DemoApp_1.1.0_amd64.AppImage.tar.gz")
+	e.get("GET", "/download/v1.1.0/nothing-here")
+	for name, want := range map[string]string{
+		`otapub_checks_total{app="demo-org/demo-app",channel="stable",outcome="offered",platform="linux-x86_64"}`:     "1",
+		`otapub_checks_total{app="demo-org/demo-app",channel="stable",outcome="held_back",platform="linux-x86_64"}`:   "2",
+		`otapub_checks_total{app="demo-org/demo-app",channel="stable",outcome="up_to_date",platform="linux-x86_64"}`:  "1",
+		`otapub_checks_total{app="demo-org/demo-app",channel="stable",outcome="bad_request",platform="invalid"}`:      "1",
+		`otapub_checks_total{app="demo-org/demo-app",channel="stable",outcome="bad_request",platform="linux-x86_64"}`: "1",
+		`otapub_client_versions_total{app="demo-org/demo-app",version="1.0.0"}`:                                       "2",
+		`otapub_client_versions_total{app="demo-org/demo-app",version="1.2.0"}`:                                       "1",
+		`otapub_client_versions_total{app="demo-org/demo-app",version="other"}`:                                       "1",
+		`otapub_offers_total{app="demo-org/demo-app",platform="linux-x86_64",version="1.2.0"}`:                        "1",
+		`otapub_offers_total{app="demo-org/demo-app",platform="linux-x86_64",version="1.1.0"}`:                        "2",
+		`otapub_downloads_total{app="demo-org/demo-app",platform="linux-x86_64-appimage",version="1.1.0"}`:            "2",
+		`otapub_rollout_percent{app="demo-org/demo-app",tag="v1.2.0"}`:                                                "10",
+		`otapub_rollout_halted{app="demo-org/demo-app",tag="v1.2.0"}`:                                                 "0",
+	} {
+		if got := metric(e, name); got != want {
+			t.Errorf("%s = %q, want %s", name, got, want)
+		}
+	}
+	setNotes(t, gh, id, "")
+	e.clock.Advance(2 * time.Minute)
+	e.get("GET", "/linux/x86_64/1.0.0")
+	proxy.Settle(e.srv)
+	if got := metric(e, `otapub_rollout_percent{app="demo-org/demo-app",tag="v1.2.0"}`); got != "100" {
+		t.Errorf("after the rollout line is gone: percent %q, want 100", got)
+	}
+}

@@ -105,6 +105,7 @@ func newServer(cfg Config, log *slog.Logger, feeds []feed) (*Server, error) {
 			return nil, err
 		}
 		a := &app{AppConfig: ac, opts: opts, rolloutKey: ac.rolloutName()}
+		a.adoption = s.metrics.adoption(ac.metricsName())
 		a.opts.DownloadBase = cfg.PublicURL + cfg.BasePath + a.prefix() + "/download/"
 		if a.Source == nil {
 			if a.Source, err = s.source(ac, clients); err != nil {

@@ -65,7 +65,7 @@ func (c *candidate) answer(opts SnapshotOptions) *Answer {
 		Format:    format,
 	})
 	return &Answer{Version: c.rel.version, Tag: c.rel.gh.Tag, Asset: c.Asset.Name, Body: body, length: []string{strconv.Itoa(len(body))},
-		sig: within(body, c.sigText), url: within(body, url), format: format, rollout: c.rel.rollout}
+		sig: within(body, c.sigText), url: within(body, url), format: format, rollout: c.rel.rollout, label: c.rel.version.String()}
 }
 
 // within returns s as the bytes of body that spell it, when body holds it
