@@ -31,6 +31,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 
 	"github.com/otapub/ota-action/githubsrc"
+	"github.com/otapub/ota-action/githubsrc/rollout"
 )
 
 // electronFeed answers electron-updater's generic provider.
@@ -48,6 +49,21 @@ func (electronFeed) routes() []route {
 type electronTables struct {
 	channels map[string]otaAnswer
 	files    map[string]electronFile
+	// staged are the channel files whose release is in a staged rollout:
+	// channels holds them with stagingPercentage, for electron-updater to
+	// bucket itself; a request naming its device (--device-header) is
+	// bucketed here instead (see serveElectron).
+	staged map[string]stagedChannel
+}
+
+// stagedChannel is a channel file in a staged rollout, for devices that
+// name themselves: inside, the file without stagingPercentage; outside,
+// the newest older release's that every device gets.
+type stagedChannel struct {
+	rollout rollout.State
+	tag     string
+	inside  otaAnswer
+	outside otaAnswer
 }
 
 // electronFile is an asset a served channel file lists.
@@ -95,20 +111,22 @@ func channelNames(rels []electronRelease) []string {
 }
 
 // texts asks, per channel file name, for the newest release's file, and
-// for the next older one's only once the newer one read is not servable.
+// for the next older one's only once the newer one read is not servable
+// or is in a rollout that leaves devices out (a halted one is not read).
 func (electronFeed) texts(ix *Index, opts SnapshotOptions, dst []githubsrc.Asset) []githubsrc.Asset {
 	rels := electronReleases(ix, opts)
 	for _, name := range channelNames(rels) {
 		for _, er := range rels {
 			a, ok := er.rel.Asset(name)
-			if !ok || !a.Uploaded() || !er.mayServe(name) {
+			st := ix.Rollout(er.rel.ID)
+			if !ok || !a.Uploaded() || !er.mayServe(name) || st.Set && st.Halted {
 				continue
 			}
 			if _, read := ix.Text(a); !read {
 				dst = append(dst, a)
 				break
 			}
-			if _, why := readChannelFile(ix, er, a); why == "" {
+			if _, why := readChannelFile(ix, er, a); why == "" && st.Full() {
 				break
 			}
 		}
@@ -131,6 +149,10 @@ type servable struct {
 	er    electronRelease
 	doc   *githubsrc.ChannelDoc
 	files map[string]string // url as written -> asset name on the release
+	// rollout is the release's staged rollout; when it leaves devices out,
+	// fallback is the newest older servable file every device gets.
+	rollout  rollout.State
+	fallback *servable
 }
 
 // readChannelFile reads channel file a of er, or says why it cannot be
@@ -190,17 +212,37 @@ func (electronFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 	rels := electronReleases(ix, opts)
 	picked := map[string]servable{}
 	for _, name := range channelNames(rels) {
+		var head *servable
 		for _, er := range rels {
 			a, ok := er.rel.Asset(name)
 			if !ok || !a.Uploaded() || !er.mayServe(name) {
 				continue
 			}
-			s, why := readChannelFile(ix, er, a)
-			if why == "" {
-				picked[name] = s
-				break
+			st := ix.Rollout(er.rel.ID)
+			if st.Set && st.Halted {
+				snap.Withheld = append(snap.Withheld, fmt.Sprintf("%s of %s: its rollout is halted", name, er.rel.Tag))
+				continue
 			}
-			snap.Withheld = append(snap.Withheld, fmt.Sprintf("%s of %s: %s", name, er.rel.Tag, why))
+			s, why := readChannelFile(ix, er, a)
+			if why != "" {
+				snap.Withheld = append(snap.Withheld, fmt.Sprintf("%s of %s: %s", name, er.rel.Tag, why))
+				continue
+			}
+			s.rollout = st
+			if head == nil {
+				head = &s
+				if !st.Full() {
+					continue // and find what devices outside it get
+				}
+			} else if !st.Full() {
+				continue // an older rollout: devices outside the newest get a release every device gets
+			} else {
+				head.fallback = &s
+			}
+			break
+		}
+		if head != nil {
+			picked[name] = *head
 		}
 	}
 	// A beta user is never left behind: <channel><suffix> answers the
@@ -242,18 +284,59 @@ func (electronFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 	})
 	for _, name := range names {
 		s := serve[name]
-		doc := s.doc.Clone()
-		doc.RewriteURLs(func(u string) string { return t.fileURL(opts, s, u) })
-		body, err := doc.Encode()
+		ans, err := t.encode(ix, opts, s, -1)
 		if err != nil {
 			snap.Withheld = append(snap.Withheld, fmt.Sprintf("%s of %s: %v", name, s.er.rel.Tag, err))
 			continue
 		}
-		t.channels[name] = otaAnswer{body: body, length: []string{strconv.Itoa(len(body))}}
-		if !slices.Contains(ix.answering, s.er.rel.ID) {
-			ix.answering = append(ix.answering, s.er.rel.ID)
+		if s.rollout.Full() {
+			t.channels[name] = ans
+			continue
+		}
+		// electron-updater reads an integer percentage (parseInt) and
+		// offers the update when its stagingUserId's bucket is below it.
+		staged, err := t.encode(ix, opts, s, int(s.rollout.Share/(rollout.Scale/100)))
+		if err != nil {
+			snap.Withheld = append(snap.Withheld, fmt.Sprintf("%s of %s: %v", name, s.er.rel.Tag, err))
+			continue
+		}
+		t.channels[name] = staged
+		sc := stagedChannel{rollout: s.rollout, tag: s.er.rel.Tag, inside: ans}
+		// Outside: the newest older file every device gets, or, with none,
+		// this one at 0%: electron-updater then offers it to nobody.
+		outside, next := s, 0
+		if s.fallback != nil {
+			outside, next = *s.fallback, -1
+		}
+		if out, err := t.encode(ix, opts, outside, next); err == nil {
+			sc.outside = out
+		}
+		if t.staged == nil {
+			t.staged = map[string]stagedChannel{}
+		}
+		t.staged[name] = sc
+	}
+}
+
+// encode makes s's channel file as served: its urls rewritten to names
+// /electron/ serves and, when staging is not negative, stagingPercentage
+// set to it.
+func (t *electronTables) encode(ix *Index, opts SnapshotOptions, s servable, staging int) (otaAnswer, error) {
+	doc := s.doc.Clone()
+	doc.RewriteURLs(func(u string) string { return t.fileURL(opts, s, u) })
+	if staging >= 0 {
+		if err := doc.SetStagingPercentage(staging); err != nil {
+			return otaAnswer{}, err
 		}
 	}
+	body, err := doc.Encode()
+	if err != nil {
+		return otaAnswer{}, err
+	}
+	if !slices.Contains(ix.answering, s.er.rel.ID) {
+		ix.answering = append(ix.answering, s.er.rel.ID)
+	}
+	return otaAnswer{body: body, length: []string{strconv.Itoa(len(body))}}, nil
 }
 
 // fileURL is the url a served channel file gives the file it lists as u:
@@ -313,6 +396,14 @@ func (s *Server) serveElectron(w http.ResponseWriter, r *http.Request, a *app, f
 	if ans, ok := t.channels[file]; ok {
 		h := w.Header()
 		h["Cache-Control"] = s.checkCacheControl
+		if sc, ok := t.staged[file]; ok && len(r.Header[s.deviceHeader]) > 0 {
+			h["Cache-Control"] = s.deviceCacheControl
+			if d := s.device(r, a); sc.rollout.Includes(d.App, sc.tag, d.ID) {
+				ans = sc.inside
+			} else {
+				ans = sc.outside
+			}
+		}
 		h["Content-Type"] = yamlType
 		h["Content-Length"] = ans.length
 		if r.Method != http.MethodHead {

@@ -417,3 +417,54 @@ func TestAdoptionMetrics(t *testing.T) {
 		t.Errorf("after the rollout line is gone: percent %q, want 100", got)
 	}
 }
+
+// TestRolloutElectronChannelFiles: a channel file in a rollout carries
+// stagingPercentage (electron-updater buckets itself); a request naming
+// its device is bucketed here, outside getting the older release's file;
+// a halted release's file is served by nobody.
+func TestRolloutElectronChannelFiles(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.1.0", PublishedAt: day(1), Assets: electronRelease("1.1.0", "latest.yml")})
+	id := gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Notes: rolloutLine(t, "12.5", false), PublishedAt: day(2), Assets: electronRelease("1.2.0", "latest.yml")})
+	e := newEnv(t, gh, func(c *proxy.Config) { c.CacheTTL = time.Hour })
+	get := func(device string) (githubsrc.ChannelFile, *httptest.ResponseRecorder) {
+		t.Helper()
+		req := httptest.NewRequest("GET", "/electron/latest.yml?noCache=1x", nil)
+		if device != "" {
+			req.Header.Set("X-Device-Id", device)
+		}
+		rec := httptest.NewRecorder()
+		e.h.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			t.Fatalf("latest.yml = %d %s", rec.Code, rec.Body)
+		}
+		f, err := githubsrc.ParseChannelFile(rec.Body.Bytes())
+		check(t, err)
+		return f, rec
+	}
+	f, rec := get("")
+	if f.Version != "1.2.0" || !strings.Contains(rec.Body.String(), "stagingPercentage: 12\n") {
+		t.Errorf("without a device: %s\n%s", f.Version, rec.Body)
+	}
+	f, rec = get(insideID(t, "v1.2.0", 125_000))
+	if f.Version != "1.2.0" || strings.Contains(rec.Body.String(), "stagingPercentage") || !strings.HasPrefix(rec.Header().Get("Cache-Control"), "private") {
+		t.Errorf("a device inside: %s %q\n%s", f.Version, rec.Header().Get("Cache-Control"), rec.Body)
+	}
+	if f, _ = get(outsideID(t, "v1.2.0", 125_000)); f.Version != "1.1.0" {
+		t.Errorf("a device outside: %s, want 1.1.0", f.Version)
+	}
+	if r := e.get("GET", "/electron/App-1.1.0-latest.bin"); r.Code != http.StatusFound {
+		t.Errorf("the older file devices outside are sent to = %d, want 302", r.Code)
+	}
+
+	setNotes(t, gh, id, rolloutLine(t, "12.5", true))
+	e.clock.Advance(2 * time.Hour)
+	e.get("GET", "/electron/latest.yml")
+	proxy.Settle(e.srv)
+	for _, d := range []string{"", insideID(t, "v1.2.0", 125_000)} {
+		if f, rec := get(d); f.Version != "1.1.0" || strings.Contains(rec.Body.String(), "stagingPercentage") {
+			t.Errorf("halted, device %q: %s\n%s", d, f.Version, rec.Body)
+		}
+	}
+}
