@@ -25,6 +25,7 @@ import (
 
 	"github.com/otapub/ota-action/githubsrc"
 	"github.com/otapub/ota-action/githubsrc/ota"
+	"github.com/otapub/ota-action/githubsrc/rollout"
 	"github.com/otapub/ota-action/githubsrc/taurisig"
 )
 
@@ -43,6 +44,14 @@ func (otaFeed) routes() []route {
 type otaTables struct {
 	cands   []ota.Candidate
 	answers []otaAnswer // of cands[i]
+	// staged holds the rollout and tag of cands[i], when any is in a
+	// staged rollout (nil when none is: every device gets every bundle).
+	staged []stagedBundle
+}
+
+type stagedBundle struct {
+	rollout rollout.State
+	tag     string
 }
 
 type otaAnswer struct {
@@ -140,8 +149,37 @@ func (otaFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 		})
 		t.cands = append(t.cands, b.cand)
 		t.answers = append(t.answers, otaAnswer{body: body, length: []string{strconv.Itoa(len(body))}})
+		t.staged = append(t.staged, stagedBundle{ix.Rollout(b.rel.ID), b.rel.Tag})
 		ix.answering = append(ix.answering, b.rel.ID)
 	}
+	if !slices.ContainsFunc(t.staged, func(s stagedBundle) bool { return !s.rollout.Full() }) {
+		t.staged = nil
+	}
+}
+
+// pick returns the index of the bundle the device r comes from gets: the
+// highest fit (ota.Pick) whose rollout takes the device in; -1 for none.
+// perDevice says whether a rollout decided it.
+func (t *otaTables) pick(s *Server, r *http.Request, a *app, chk ota.Check) (i int, perDevice bool) {
+	i = ota.Pick(t.cands, chk)
+	if t.staged == nil {
+		return i, false
+	}
+	var d Device
+	for i >= 0 && !t.staged[i].rollout.Full() {
+		if !perDevice {
+			d, perDevice = s.device(r, a), true
+		}
+		if st := t.staged[i]; st.rollout.Includes(d.App, st.tag, d.ID) {
+			break
+		}
+		next := ota.Pick(t.cands[i+1:], chk)
+		if next < 0 {
+			return -1, true
+		}
+		i += 1 + next
+	}
+	return i, perDevice
 }
 
 // otaWire is the 200 answer of the hotswap contract.
@@ -235,7 +273,10 @@ func (s *Server) serveOTA(w http.ResponseWriter, r *http.Request, a *app, sequen
 		return
 	}
 	w.Header()["Cache-Control"] = s.checkCacheControl
-	i := ota.Pick(snap.ota.cands, chk)
+	i, perDevice := snap.ota.pick(s, r, a, chk)
+	if perDevice {
+		w.Header()["Cache-Control"] = s.deviceCacheControl
+	}
 	if i < 0 {
 		w.WriteHeader(http.StatusNoContent)
 		return

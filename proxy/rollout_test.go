@@ -14,6 +14,7 @@ import (
 
 	"github.com/otapub/ota-action/githubsrc"
 	"github.com/otapub/ota-action/githubsrc/githubsrctest"
+	"github.com/otapub/ota-action/githubsrc/ota"
 	"github.com/otapub/ota-action/githubsrc/rollout"
 	"github.com/otapub/ota-action/proxy"
 )
@@ -466,5 +467,52 @@ func TestRolloutElectronChannelFiles(t *testing.T) {
 		if f, rec := get(d); f.Version != "1.1.0" || strings.Contains(rec.Body.String(), "stagingPercentage") {
 			t.Errorf("halted, device %q: %s\n%s", d, f.Version, rec.Body)
 		}
+	}
+}
+
+// TestRolloutHotSwapBundles: a bundle in a rollout goes to its share of
+// devices; the others get the highest bundle below it that takes them in.
+func TestRolloutHotSwapBundles(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	five := otaBundle{tag: "ota-5", published: day(2), meta: ota.Metadata{Sequence: 5, MinBinaryVersion: "1.0.0"}}
+	six := otaBundle{tag: "ota-6", published: day(3), meta: ota.Metadata{Sequence: 6, MinBinaryVersion: "1.0.0"}}
+	five.seed(gh)
+	id := gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: six.tag, Notes: "New look.\n" + rolloutLine(t, "20", false), PublishedAt: six.published, Assets: six.files()})
+	e := newEnv(t, gh, func(c *proxy.Config) { c.CacheTTL = time.Hour })
+	sequence := func(current int, device string) (int, string) {
+		t.Helper()
+		req := httptest.NewRequest("GET", fmt.Sprintf("/ota/%d?binary_version=1.2.0&platform=macos&arch=aarch64", current), nil)
+		req.Header.Set("X-Device-Id", device)
+		rec := httptest.NewRecorder()
+		e.h.ServeHTTP(rec, req)
+		if rec.Code == 204 {
+			return 0, ""
+		}
+		var a struct {
+			Sequence int
+			Notes    string
+		}
+		if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &a) != nil {
+			t.Fatalf("/ota/%d = %d %s", current, rec.Code, rec.Body)
+		}
+		return a.Sequence, a.Notes
+	}
+	in, out := insideID(t, "ota-6", 200_000), outsideID(t, "ota-6", 200_000)
+	if n, notes := sequence(4, in); n != 6 || notes != "New look." {
+		t.Errorf("inside: bundle %d, notes %q", n, notes)
+	}
+	if n, _ := sequence(4, out); n != 5 {
+		t.Errorf("outside, on 4: bundle %d, want 5", n)
+	}
+	if n, _ := sequence(5, out); n != 0 {
+		t.Errorf("outside, on 5: bundle %d, want none", n)
+	}
+	setNotes(t, gh, id, rolloutLine(t, "20", true))
+	e.clock.Advance(2 * time.Hour)
+	e.get("GET", "/ota/4?binary_version=1.2.0&platform=macos&arch=aarch64")
+	proxy.Settle(e.srv)
+	if n, _ := sequence(4, in); n != 5 {
+		t.Errorf("halted, inside: bundle %d, want 5", n)
 	}
 }
