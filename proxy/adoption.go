@@ -96,7 +96,7 @@ func (m *metrics) adoption(app string) *adoption { return &adoption{m: m, app: a
 // platformLabel names p in labels; a check whose platform could not be
 // read counts under "invalid".
 func platformLabel(p githubsrc.Platform) string {
-	if p.OS == "" {
+	if p.OS == "" || p.Arch == "" {
 		return "invalid"
 	}
 	return p.Key()

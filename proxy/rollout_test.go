@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -515,4 +516,27 @@ func TestRolloutHotSwapBundles(t *testing.T) {
 	if n, _ := sequence(4, in); n != 5 {
 		t.Errorf("halted, inside: bundle %d, want 5", n)
 	}
+}
+
+// BenchmarkCheckDuringRollout is BenchmarkCheck's path while the newest
+// release is in a rollout: a device header, a bucket per check.
+func BenchmarkCheckDuringRollout(b *testing.B) {
+	gh := githubsrctest.NewServer(b)
+	rolloutRepo(b, gh, rolloutLine(b, "10", false))
+	e := newEnvTB(b, gh, slog.New(slog.DiscardHandler))
+	path := "/windows/x86_64/1.0.0"
+	req := httptest.NewRequest("GET", path, nil)
+	req.Header.Set("X-Device-Id", "0123456789abcdef0123456789abcdef")
+	e.h.ServeHTTP(&discardWriter{h: http.Header{}}, req)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		w := &discardWriter{h: http.Header{}}
+		req := httptest.NewRequest("GET", path, nil)
+		req.Header.Set("X-Device-Id", "0123456789abcdef0123456789abcdef")
+		for pb.Next() {
+			clear(w.h)
+			e.h.ServeHTTP(w, req)
+		}
+	})
 }
