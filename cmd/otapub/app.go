@@ -113,6 +113,14 @@ func (g *githubConfig) client(log *slog.Logger, retry githubsrc.Retry, observe f
 	return c, nil
 }
 
+// commandClient is the client and logger of a command-line job: warnings
+// on stderr as text, retries under cliRetry.
+func (g *githubConfig) commandClient(stderr io.Writer) (*githubsrc.Client, *slog.Logger, error) {
+	log, _ := newLogger(stderr, "text", "warn") // fixed, valid arguments
+	c, err := g.client(log, cliRetry, nil)
+	return c, log, err
+}
+
 // cliRetry is how a command-line job retries: it can afford to wait out a
 // rate limit for a few minutes rather than fail a release pipeline.
 var cliRetry = githubsrc.Retry{Attempts: 5, BaseDelay: time.Second, MaxDelay: 30 * time.Second, MaxRateLimitWait: 5 * time.Minute}

@@ -62,9 +62,8 @@ func publishCommand() *cli.Command {
 			if gh.token == "" {
 				return usageError{fmt.Errorf("publish needs a token with contents: write: pass --token or set GITHUB_TOKEN")}
 			}
-			log, _ := newLogger(c.App.ErrWriter, "text", "warn")
+			client, log, err := gh.commandClient(c.App.ErrWriter)
 			opts.Log = log
-			client, err := gh.client(log, cliRetry, nil)
 			if err != nil {
 				return err
 			}

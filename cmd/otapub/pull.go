@@ -44,8 +44,7 @@ func pullCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			log, _ := newLogger(c.App.ErrWriter, "text", "warn")
-			client, err := gh.client(log, cliRetry, nil)
+			client, log, err := gh.commandClient(c.App.ErrWriter)
 			if err != nil {
 				return err
 			}

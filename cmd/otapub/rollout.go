@@ -50,8 +50,7 @@ func rolloutCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			log, _ := newLogger(c.App.ErrWriter, "text", "warn")
-			client, err := gh.client(log, cliRetry, nil)
+			client, _, err := gh.commandClient(c.App.ErrWriter)
 			if err != nil {
 				return err
 			}

@@ -72,8 +72,7 @@ func verifyCommand() *cli.Command {
 				return err
 			}
 			gh := githubOf(c)
-			log, _ := newLogger(c.App.ErrWriter, "text", "warn")
-			client, err := gh.client(log, cliRetry, nil)
+			client, _, err := gh.commandClient(c.App.ErrWriter)
 			if err != nil {
 				return err
 			}
