@@ -163,17 +163,7 @@ func TestElectronWithholdsIncompleteChannelFiles(t *testing.T) {
 		t.Errorf("the served older file = %d, want 302", rec.Code)
 	}
 	// The refresh says why, at debug level.
-	var why []string
-	lines.mu.Lock()
-	for _, r := range lines.lines {
-		r.Attrs(func(a slog.Attr) bool {
-			if r.Level == slog.LevelDebug && a.Key == "why" {
-				why = append(why, a.Value.String())
-			}
-			return true
-		})
-	}
-	lines.mu.Unlock()
+	why := lines.debugWhy()
 	for _, want := range []string{
 		"latest.yml of v1.2.0: App-1.2.0-latest.bin not fully uploaded on the release",
 		"latest-mac.yml of v1.2.0: App-1.2.0-latest-mac.bin not fully uploaded on the release",
