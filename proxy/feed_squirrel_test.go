@@ -403,6 +403,49 @@ func TestSquirrelUnderSlugsAndBasePath(t *testing.T) {
 	}
 }
 
+// TestSquirrelAfterEviction: an app evicted by --max-cached-apps and
+// rebuilt from what it kept (only the releases that answered) answers
+// every Squirrel route as before, releases that answer only Squirrel
+// (an older one's dmg, RELEASES) included.
+func TestSquirrelAfterEviction(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.1.0", PublishedAt: day(1), Assets: squirrelFixture(t, "1.1.0")})
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", PublishedAt: day(2), Assets: map[string][]byte{"DemoApp-1.2.0-arm64-mac.zip": []byte("zip")}})
+	seedOther(t, gh)
+	e := newEnv(t, gh, func(c *proxy.Config) {
+		c.MaxCachedApps = 1
+		c.Apps = []proxy.AppConfig{{Slug: "demo", Repo: repo}, {Slug: "other", Repo: "demo-org/other"}}
+	})
+	paths := []string{"/demo/update/darwin/1.0.0", "/demo/update/darwin_arm64/1.0.0", "/demo-org/demo-app/darwin-arm64/1.0.0",
+		"/demo/update/win32/1.0.0/RELEASES", "/demo/download/latest/darwin-aarch64", "/demo/download/mac?update=true"}
+	answers := func() map[string]string {
+		out := map[string]string{}
+		for _, p := range paths {
+			rec := e.get("GET", p)
+			out[p] = fmt.Sprint(rec.Code, rec.Header().Get("Location"), rec.Body.String())
+		}
+		return out
+	}
+	before := answers()
+	e.get("GET", "/other/linux/x86_64/0.9.0") // evicts demo
+	after := answers()
+	if n := metric(e, "otapub_cache_rebuilds_total"); n != "1" {
+		t.Fatalf("%s rebuilds, want 1", n)
+	}
+	for p, want := range before {
+		if after[p] != want {
+			t.Errorf("%s after eviction: %s, want %s", p, after[p], want)
+		}
+		if !strings.HasPrefix(want, "200") && !strings.HasPrefix(want, "302") {
+			t.Errorf("%s before eviction: %s", p, want)
+		}
+	}
+	if !strings.Contains(before["/demo/update/darwin/1.0.0"], "v1.1.0") || !strings.Contains(before["/demo-org/demo-app/darwin-arm64/1.0.0"], "v1.2.0") {
+		t.Errorf("before eviction: %v", before)
+	}
+}
+
 // TestSquirrelAllocatesNothing: a Squirrel.Mac check, in hazel's shape and
 // update.electronjs.org's, answering an update or 204, allocates nothing.
 // It cannot run in parallel (AllocsPerRun counts the whole process).
