@@ -389,8 +389,9 @@ func (s *Server) currentVersion(v string) (*semver.Version, error) {
 	return cur, nil
 }
 
-// squirrelTarget reads a platform spelling, hazel's or (electron)
-// update.electronjs.org's, through the parse caches.
+// squirrelTarget reads a platform spelling through the parse caches:
+// update.electronjs.org's for its own routes (electron), else hazel's or,
+// failing that, update.electronjs.org's.
 func (s *Server) squirrelTarget(electron bool, platform string) (squirrelKey, error) {
 	if electron {
 		return s.electronTargets.get(platform, func() (squirrelKey, error) {
@@ -400,6 +401,13 @@ func (s *Server) squirrelTarget(electron bool, platform string) (squirrelKey, er
 	}
 	return s.hazelTargets.get(platform, func() (squirrelKey, error) {
 		t, err := squirrel.ParseHazel(platform)
+		if err != nil {
+			// update.electronjs.org's spellings (darwin-arm64) too: an app
+			// moving between the two keeps working.
+			if et, eerr := squirrel.ParseElectronUpdate(platform, ""); eerr == nil {
+				return keyOf(et), nil
+			}
+		}
 		return keyOf(t), err
 	})
 }

@@ -72,6 +72,7 @@ func TestSquirrelMac(t *testing.T) {
 		"/update/osx/v1.1.0":                    x64,
 		"/update/darwin_arm64/1.1.0":            arm64,
 		"/update/mac_arm64/1.0.0":               arm64,
+		"/update/darwin-arm64/1.1.0":            arm64, // update.electronjs.org's spelling
 		"/demo-org/demo-app/darwin/1.1.0":       x64,
 		"/demo-org/demo-app/darwin-x64/1.1.0":   x64,
 		"/Demo-Org/Demo-App/darwin-arm64/1.1.0": arm64,
@@ -94,7 +95,7 @@ func TestSquirrelMac(t *testing.T) {
 	}
 	for path, want := range map[string]string{
 		"/update/darwin/latest":                 "current version",
-		"/update/darwin-arm64/1.0.0":            `hazel writes the arch with "_"`,
+		"/update/darwin-amd64/1.0.0":            `hazel writes the arch with "_"`,
 		"/update/beos/1.0.0":                    "unknown hazel platform",
 		"/demo-org/demo-app/darwin_arm64/1.0.0": `update.electronjs.org writes the arch with "-"`,
 		"/demo-org/demo-app/darwin-x64/1.x":     "current version",
