@@ -311,13 +311,8 @@ func (s *Server) serveElectron(w http.ResponseWriter, r *http.Request, a *app, f
 	}
 	t := &snap.electron
 	if ans, ok := t.channels[file]; ok {
-		h := w.Header()
-		h["Cache-Control"] = s.checkCacheControl
-		h["Content-Type"] = yamlType
-		h["Content-Length"] = ans.length
-		if r.Method != http.MethodHead {
-			_, _ = w.Write(ans.body)
-		}
+		w.Header()["Cache-Control"] = s.checkCacheControl
+		writeTyped(w, r, yamlType, ans.body, ans.length)
 		return
 	}
 	if f, ok := t.files[file]; ok {

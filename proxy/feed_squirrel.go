@@ -526,13 +526,8 @@ func (s *Server) serveReleases(w http.ResponseWriter, r *http.Request, a *app, p
 		s.writeError(w, r, none, "no published release has a RELEASES file whose packages are all uploaded: publish electron-builder's squirrel target (RELEASES and its .nupkg)")
 		return
 	}
-	h := w.Header()
-	h["Cache-Control"] = s.checkCacheControl
-	h["Content-Type"] = textType
-	h["Content-Length"] = ans.length
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(ans.body)
-	}
+	w.Header()["Cache-Control"] = s.checkCacheControl
+	writeTyped(w, r, textType, ans.body, ans.length)
 }
 
 // isWindows reports whether platform is a Windows spelling of hazel's

@@ -300,8 +300,14 @@ var jsonType = []string{"application/json"}
 
 // writeBody writes a pre-encoded JSON body (only its length for HEAD).
 func writeBody(w http.ResponseWriter, r *http.Request, body []byte, length []string) {
+	writeTyped(w, r, jsonType, body, length)
+}
+
+// writeTyped writes a pre-encoded body of Content-Type ctype (only its
+// length for HEAD).
+func writeTyped(w http.ResponseWriter, r *http.Request, ctype []string, body []byte, length []string) {
 	h := w.Header()
-	h["Content-Type"] = jsonType
+	h["Content-Type"] = ctype
 	if r.Method == http.MethodHead {
 		h["Content-Length"] = length
 		w.WriteHeader(http.StatusOK)
