@@ -102,7 +102,6 @@ type squirrelFile struct {
 
 // squirrelText is a pre-encoded text answer.
 type squirrelText struct {
-	tag    string
 	body   []byte
 	length []string
 }
@@ -184,7 +183,7 @@ func (squirrelFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 			snap.Withheld = append(snap.Withheld, fmt.Sprintf("%s of %s: %s", releasesName, er.rel.Tag, why))
 			continue
 		}
-		t.releases = &squirrelText{tag: er.rel.Tag, body: body, length: []string{strconv.Itoa(len(body))}}
+		t.releases = &squirrelText{body: body, length: []string{strconv.Itoa(len(body))}}
 		answering(er)
 		break
 	}
