@@ -81,8 +81,9 @@ func keyOf(t squirrel.Target) squirrelKey {
 // squirrelTables are the feed's answers in one snapshot.
 type squirrelTables struct {
 	// files are, per key, the candidate files newest first, each with its
-	// Squirrel.Mac answer encoded. Today a key holds the newest release's
-	// file only; offer is the one place that chooses among them.
+	// Squirrel.Mac answer encoded: the newest release's, and older ones'
+	// down to the first release rolled out to every device
+	// (githubsrc/rollout). offer is the one place that chooses among them.
 	files map[squirrelKey][]*squirrelFile
 	// releases is Squirrel.Windows' RELEASES of the newest release with a
 	// servable one, its packages at /download/; nil when none has.
@@ -107,8 +108,10 @@ type squirrelText struct {
 }
 
 // offer picks the update for a client of key k that runs cur: the newest
-// candidate, when it is newer than cur. A staged rollout would choose
-// among the candidates here.
+// candidate, when it is newer than cur. Squirrel's requests carry no
+// device id, so every client is offered the newest release, as the Tauri
+// feed offers it; choosing by a device's rollout bucket would pick the
+// first candidate that includes the device here.
 func (t *squirrelTables) offer(k squirrelKey, cur *semver.Version) *squirrelFile {
 	cands := t.files[k]
 	if len(cands) == 0 || !cands[0].v.GreaterThan(cur) {
@@ -157,10 +160,15 @@ func (squirrelFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 			ix.answering = append(ix.answering, er.rel.ID)
 		}
 	}
+	// Per key, the candidates run from the newest release down to the
+	// first one rolled out to every device: a device outside a newer
+	// release's staged rollout is answered by an older candidate.
+	full := map[squirrelKey]bool{}
 	rels := squirrelReleases(ix, opts)
 	for _, er := range rels {
+		st, _ := rollout.Split(er.rel.Notes)
 		for k, a := range releaseFiles(er.rel) {
-			if _, taken := t.files[k]; taken {
+			if full[k] {
 				continue
 			}
 			f, err := newSquirrelFile(opts, er, a)
@@ -168,7 +176,8 @@ func (squirrelFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 				snap.Withheld = append(snap.Withheld, fmt.Sprintf("release %s: %s: %v", er.rel.Tag, a.Name, err))
 				continue
 			}
-			t.files[k] = []*squirrelFile{f}
+			t.files[k] = append(t.files[k], f)
+			full[k] = st.Full()
 			answering(er)
 		}
 	}
