@@ -446,17 +446,7 @@ func TestElectronAfterEviction(t *testing.T) {
 		}
 		return out
 	}
-	before := answers()
-	e.get("GET", "/other/linux/x86_64/0.9.0") // evicts demo
-	after := answers()
-	if n := metric(e, "otapub_cache_rebuilds_total"); n != "1" {
-		t.Fatalf("%s rebuilds, want 1", n)
-	}
-	for p, want := range before {
-		if after[p] != want {
-			t.Errorf("%s after eviction: %s, want %s", p, after[p], want)
-		}
-	}
+	before := requireSameAfterEviction(t, e, "/other/linux/x86_64/0.9.0", answers)
 	if !strings.HasPrefix(before["latest-mac.yml"], "200") || !strings.HasPrefix(before["App-1.1.0-latest.bin"], "404") {
 		t.Errorf("before eviction: %v", before)
 	}
