@@ -24,12 +24,20 @@
 //   - feed_electron.go: electron-updater's generic provider
 //     (/electron/{file}): channel files (latest*.yml, beta*.yml) from the
 //     newest release with a complete one, and the files they list.
-//   - download.go and webhook.go: the routes every feed shares.
+//   - feed_squirrel.go: Electron's built-in autoUpdater and
+//     update-electron-app in hazel's and update.electronjs.org's route
+//     shapes (Squirrel.Mac's JSON, Squirrel.Windows' RELEASES; the
+//     latter's /{owner}/{repo}/… for served repositories only), and
+//     /download/latest/{platform} (and hazel's /download/{platform}) for
+//     websites.
+//   - download.go and webhook.go: the routes every feed shares;
+//     serveAsset is the one place a redirect (signed for a private
+//     repository) or a local file is served.
 //   - server.go: the Server, middleware, and errors mapped to statuses.
 //   - source.go, github.go, dir.go: where releases come from (GitHub, or a
 //     local folder through githubsrc/localdir).
 //
-// A new client family (Squirrel, say) is a new feed: a file
+// A new client family is a new feed: a file
 // feed_<family>.go with a type that implements feed (texts: the small
 // assets whose contents it needs, such as latest*.yml or RELEASES; build:
 // its answer tables from the Index, kept in a field of Snapshot; routes:

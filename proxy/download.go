@@ -32,6 +32,13 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request, a *app, t
 	if snap == nil {
 		return
 	}
+	s.serveAsset(w, r, a, snap, tag, name)
+}
+
+// serveAsset answers a download of asset name of release tag from snap:
+// the one place a redirect (signed for a private repository) or a local
+// file is served, whichever route named the asset.
+func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request, a *app, snap *Snapshot, tag, name string) {
 	ref, ok := snap.index.assets[tag][name]
 	if !ok {
 		s.writeError(w, r, http.StatusNotFound, fmt.Sprintf("no asset %q in a published release %q", name, tag))

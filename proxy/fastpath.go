@@ -19,9 +19,10 @@ import (
 // matchesOther). A later route that overlaps the check without being more
 // specific, such as update.electronjs.org's /{owner}/{repo}/{platform}/{version}
 // against /{target}/{arch}/{bundle}/{version}, cannot be registered beside it
-// (the mux panics); such a feed claims its paths inside serveCheck instead,
-// before parsing, for example by looking up {target}/{arch} among its
-// configured owner/repo pairs.
+// (the mux panics); such a feed claims its paths inside the check handler
+// instead, before parsing: matchCheck and handleCheck hand a 4-segment path
+// whose first two segments name a served repository (Server.servedRepo) to
+// the Squirrel feed.
 
 // maxCheckSegments is the most segments a check path has: /{app} and
 // /{target}/{arch}/{bundle}/{version}.
@@ -97,6 +98,13 @@ func (s *Server) matchCheck(r *http.Request) (*app, checkRequest, bool) {
 	p, seg, ok := s.plainPath(r, &buf)
 	if !ok || s.matchesOther(seg, true) {
 		return nil, checkRequest{}, false
+	}
+	if len(seg) == 4 {
+		if a := s.servedRepo(seg[0], seg[1]); a != nil {
+			// update.electronjs.org's /{owner}/{repo}/{platform}/{version}
+			// (feed_squirrel.go), which the mux too routes to a check.
+			return a, checkRequest{electron: true, target: seg[2], version: seg[3]}, true
+		}
 	}
 	a := s.single
 	if a == nil {

@@ -404,11 +404,7 @@ func (s *Server) serveElectron(w http.ResponseWriter, r *http.Request, a *app, f
 				ans = sc.outside
 			}
 		}
-		h["Content-Type"] = yamlType
-		h["Content-Length"] = ans.length
-		if r.Method != http.MethodHead {
-			_, _ = w.Write(ans.body)
-		}
+		writeTyped(w, r, yamlType, ans.body, ans.length)
 		return
 	}
 	if f, ok := t.files[file]; ok {

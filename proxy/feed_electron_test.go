@@ -163,17 +163,7 @@ func TestElectronWithholdsIncompleteChannelFiles(t *testing.T) {
 		t.Errorf("the served older file = %d, want 302", rec.Code)
 	}
 	// The refresh says why, at debug level.
-	var why []string
-	lines.mu.Lock()
-	for _, r := range lines.lines {
-		r.Attrs(func(a slog.Attr) bool {
-			if r.Level == slog.LevelDebug && a.Key == "why" {
-				why = append(why, a.Value.String())
-			}
-			return true
-		})
-	}
-	lines.mu.Unlock()
+	why := lines.debugWhy()
 	for _, want := range []string{
 		"latest.yml of v1.2.0: App-1.2.0-latest.bin not fully uploaded on the release",
 		"latest-mac.yml of v1.2.0: App-1.2.0-latest-mac.bin not fully uploaded on the release",
@@ -456,17 +446,7 @@ func TestElectronAfterEviction(t *testing.T) {
 		}
 		return out
 	}
-	before := answers()
-	e.get("GET", "/other/linux/x86_64/0.9.0") // evicts demo
-	after := answers()
-	if n := metric(e, "otapub_cache_rebuilds_total"); n != "1" {
-		t.Fatalf("%s rebuilds, want 1", n)
-	}
-	for p, want := range before {
-		if after[p] != want {
-			t.Errorf("%s after eviction: %s, want %s", p, after[p], want)
-		}
-	}
+	before := requireSameAfterEviction(t, e, "/other/linux/x86_64/0.9.0", answers)
 	if !strings.HasPrefix(before["latest-mac.yml"], "200") || !strings.HasPrefix(before["App-1.1.0-latest.bin"], "404") {
 		t.Errorf("before eviction: %v", before)
 	}

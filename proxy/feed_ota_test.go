@@ -360,17 +360,7 @@ func TestOTAAfterEviction(t *testing.T) {
 		}
 		return out
 	}
-	before := answers()
-	e.get("GET", "/other/linux/x86_64/0.9.0") // evicts demo
-	after := answers()
-	if n := metric(e, "otapub_cache_rebuilds_total"); n != "1" {
-		t.Fatalf("%s rebuilds, want 1", n)
-	}
-	for q, want := range before {
-		if after[q] != want {
-			t.Errorf("/ota/%s after eviction: %s, want %s", q, after[q], want)
-		}
-	}
+	requireSameAfterEviction(t, e, "/other/linux/x86_64/0.9.0", answers)
 }
 
 // TestOTAPrivateRepository: a private repository's bundle is offered at

@@ -360,6 +360,10 @@ func (r *release) pubDate() string {
 // checkRequest is what a check URL says: /{target}/{arch}[/{bundle}]/{version}.
 type checkRequest struct {
 	target, arch, bundle, version string
+	// electron marks update.electronjs.org's
+	// /{owner}/{repo}/{platform}/{version} for a served repository
+	// (feed_squirrel.go): target is then its platform.
+	electron bool
 	// platform is "{target}/{arch}[/{bundle}]" as the path spells it, when
 	// matchCheck saw it whole: the key of the parsed-platform cache.
 	platform string
@@ -368,6 +372,17 @@ type checkRequest struct {
 // handleCheck serves checks the mux routed: paths with escaped characters
 // or other unusual shapes that matchCheck leaves to it.
 func (s *Server) handleCheck(w http.ResponseWriter, r *http.Request) {
+	// A path of four segments may be update.electronjs.org's
+	// /{owner}/{repo}/{platform}/{version}: with one app the mux reads it as
+	// /{target}/{arch}/{bundle}/{version}, with several as
+	// /{app}/{target}/{arch}/{version}.
+	seg := [4]string{r.PathValue("target"), r.PathValue("arch"), r.PathValue("bundle"), r.PathValue("version")}
+	if s.single == nil {
+		seg = [4]string{r.PathValue("app"), r.PathValue("target"), r.PathValue("arch"), r.PathValue("version")}
+	}
+	if (s.single == nil) == (r.PathValue("bundle") == "") && s.electronCheck(w, r, seg) {
+		return
+	}
 	a := s.appOf(w, r)
 	if a == nil {
 		return

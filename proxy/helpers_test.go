@@ -204,3 +204,23 @@ func benchmarkPath(b *testing.B, h http.Handler, path string) {
 		}
 	})
 }
+
+// requireSameAfterEviction takes answers, has the request evict evict the
+// app they ask (a request for another app, with --max-cached-apps 1),
+// takes them again, and fails the test unless the app was rebuilt once
+// from what it kept and answers as before. It returns the answers.
+func requireSameAfterEviction(t *testing.T, e *env, evict string, answers func() map[string]string) map[string]string {
+	t.Helper()
+	before := answers()
+	e.get("GET", evict)
+	after := answers()
+	if n := metric(e, "otapub_cache_rebuilds_total"); n != "1" {
+		t.Fatalf("%s rebuilds, want 1", n)
+	}
+	for k, want := range before {
+		if after[k] != want {
+			t.Errorf("%s after eviction: %s, want %s", k, after[k], want)
+		}
+	}
+	return before
+}

@@ -193,6 +193,7 @@ type Snapshot struct {
 	tauri    tauriTables
 	ota      otaTables
 	electron electronTables
+	squirrel squirrelTables
 	// Releases is how many published releases the snapshot read.
 	Releases int
 	// Withheld says, per payload, why it is not offered (no .sig, bad .sig, ...).

@@ -470,6 +470,23 @@ func (l *lineLog) Handle(_ context.Context, r slog.Record) error {
 	return nil
 }
 
+// debugWhy lists the "why" of every debug record: what a refresh
+// withheld and why.
+func (l *lineLog) debugWhy() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var why []string
+	for _, r := range l.lines {
+		r.Attrs(func(a slog.Attr) bool {
+			if r.Level == slog.LevelDebug && a.Key == "why" {
+				why = append(why, a.Value.String())
+			}
+			return true
+		})
+	}
+	return why
+}
+
 // count says how many records' messages contain sub.
 func (l *lineLog) count(sub string) int {
 	l.mu.Lock()

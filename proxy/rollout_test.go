@@ -540,3 +540,79 @@ func BenchmarkCheckDuringRollout(b *testing.B) {
 		}
 	})
 }
+
+// TestRolloutSquirrel: Squirrel.Mac (hazel's and update.electronjs.org's
+// routes) and Squirrel.Windows' RELEASES follow the rollout per device;
+// /download/latest/ gives a new install the release every device gets.
+func TestRolloutSquirrel(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.1.0", PublishedAt: day(1), Assets: squirrelFixture(t, "1.1.0")})
+	id := gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Notes: "New.\n" + rolloutLine(t, "30", false), PublishedAt: day(2), Assets: squirrelFixture(t, "1.2.0")})
+	e := newEnv(t, gh, func(c *proxy.Config) { c.CacheTTL = time.Hour })
+	in, out := insideID(t, "v1.2.0", 300_000), outsideID(t, "v1.2.0", 300_000)
+	get := func(path, device string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", path, nil)
+		req.Header.Set("X-Device-Id", device)
+		rec := httptest.NewRecorder()
+		e.h.ServeHTTP(rec, req)
+		return rec
+	}
+	for _, path := range []string{"/update/darwin_arm64/1.0.0", "/demo-org/demo-app/darwin-arm64/1.0.0"} {
+		if u := macUpdate(t, get(path, in).Body.Bytes()); !strings.Contains(u.URL, "/v1.2.0/") || u.Notes != "New." {
+			t.Errorf("%s inside: %+v", path, u)
+		}
+		rec := get(path, out)
+		if u := macUpdate(t, rec.Body.Bytes()); !strings.Contains(u.URL, "/v1.1.0/") || !strings.HasPrefix(rec.Header().Get("Cache-Control"), "private") {
+			t.Errorf("%s outside: %+v, Cache-Control %q", path, u, rec.Header().Get("Cache-Control"))
+		}
+		if rec := get(strings.Replace(path, "1.0.0", "1.1.0", 1), out); rec.Code != 204 {
+			t.Errorf("%s outside, on 1.1.0: %d, want 204", path, rec.Code)
+		}
+	}
+	releases := func(device string) string {
+		rec := get("/update/win32/1.0.0/RELEASES", device)
+		if rec.Code != 200 {
+			t.Fatalf("RELEASES = %d %s", rec.Code, rec.Body)
+		}
+		return rec.Body.String()
+	}
+	if b := releases(in); !strings.Contains(b, "DemoApp-1.2.0-full.nupkg") {
+		t.Errorf("RELEASES inside:\n%s", b)
+	}
+	if b := releases(out); !strings.Contains(b, "DemoApp-1.1.0-full.nupkg") {
+		t.Errorf("RELEASES outside:\n%s", b)
+	}
+	if rec := e.get("GET", "/download/latest/darwin-aarch64"); !strings.Contains(rec.Header().Get("Location"), "v1.1.0") {
+		t.Errorf("a new install during the rollout: %d %s", rec.Code, rec.Header().Get("Location"))
+	}
+
+	setNotes(t, gh, id, rolloutLine(t, "30", true))
+	e.clock.Advance(2 * time.Hour)
+	e.get("GET", "/update/darwin_arm64/1.0.0")
+	proxy.Settle(e.srv)
+	if u := macUpdate(t, get("/update/darwin_arm64/1.0.0", in).Body.Bytes()); !strings.Contains(u.URL, "/v1.1.0/") {
+		t.Errorf("halted, inside: %+v", u)
+	}
+	if rec := get("/update/darwin_arm64/1.2.0", in); rec.Code != 204 {
+		t.Errorf("halted, already on it: %d, want 204", rec.Code)
+	}
+}
+
+// TestRolloutSquirrelDoesNotAllocate: a Squirrel.Mac check during a
+// rollout stays allocation-free.
+func TestRolloutSquirrelDoesNotAllocate(t *testing.T) {
+	gh := githubsrctest.NewServer(t)
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.1.0", PublishedAt: day(1), Assets: squirrelFixture(t, "1.1.0")})
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Notes: rolloutLine(t, "30", false), PublishedAt: day(2), Assets: squirrelFixture(t, "1.2.0")})
+	e := newEnv(t, gh)
+	for _, path := range []string{"/update/darwin_arm64/1.0.0", "/demo-org/demo-app/darwin-arm64/1.0.0"} {
+		req := httptest.NewRequest("GET", path, nil)
+		req.Header.Set("X-Device-Id", "device-1")
+		w := &discardWriter{h: http.Header{}}
+		e.h.ServeHTTP(w, req)
+		if n := testing.AllocsPerRun(100, func() { clear(w.h); e.h.ServeHTTP(w, req) }); n != 0 {
+			t.Errorf("%s during a rollout: %v allocations, want 0", path, n)
+		}
+	}
+}

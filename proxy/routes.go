@@ -57,7 +57,7 @@ type feed interface {
 }
 
 // feeds are the client families every server answers.
-var feeds = []feed{tauriFeed{}, otaFeed{}, electronFeed{}}
+var feeds = []feed{tauriFeed{}, otaFeed{}, electronFeed{}, squirrelFeed{}}
 
 // routeTable is every route of a server with the given feeds: theirs,
 // then those every feed shares, then the server's own.
@@ -120,6 +120,7 @@ func (s *Server) fullPath(rt route) string {
 func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	s.checkMetrics, s.unknownMetrics, s.downloadMetrics = s.metrics.route("check"), s.metrics.route("unknown"), s.metrics.route("download")
+	s.squirrelMetrics = s.metrics.route("squirrel")
 	for _, rt := range s.table {
 		method := rt.method()
 		if method != "" {

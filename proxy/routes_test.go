@@ -1,8 +1,8 @@
 package proxy
 
 import (
+	"cmp"
 	"context"
-	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -28,30 +28,14 @@ func (nullSource) Download(context.Context, githubsrc.Release, githubsrc.Asset) 
 
 func (nullSource) String() string { return "null" }
 
-// laterFeed registers the routes the Squirrel feeds will
-// (DESIGN.md), to show the fast path leaves them to the mux.
-type laterFeed struct{}
-
-func (laterFeed) texts(_ *Index, _ SnapshotOptions, dst []githubsrc.Asset) []githubsrc.Asset {
-	return dst
-}
-func (laterFeed) build(*Index, SnapshotOptions, *Snapshot) {}
-func (laterFeed) routes() []route {
-	h := func(s *Server, w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) }
-	return []route{
-		{pattern: "GET /update/{platform}/{version}", name: "squirrel", h: h},
-		{pattern: "GET /update/win32/{version}/RELEASES", name: "squirrel", h: h},
-		{pattern: "GET /download/latest/{platform}", name: "download", h: h},
-	}
-}
-
 func routeTestServer(t *testing.T, basePath string, slugs ...string) *Server {
 	t.Helper()
 	cfg := Config{PublicURL: "https://updates.example.com", BasePath: basePath}
 	for _, slug := range slugs {
-		cfg.Apps = append(cfg.Apps, AppConfig{Slug: slug, Source: nullSource{}})
+		// Each app's repository, which update.electronjs.org's routes name.
+		cfg.Apps = append(cfg.Apps, AppConfig{Slug: slug, Repo: "Demo-Org/" + cmp.Or(slug, "app"), Source: nullSource{}})
 	}
-	s, err := newServer(cfg, nil, append([]feed{laterFeed{}}, feeds...))
+	s, err := newServer(cfg, nil, feeds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,8 +65,11 @@ func TestFastPathAgreesWithTheMux(t *testing.T) {
 		{"/electron/a%2Fb.exe", false, false, false}, // escaped: the mux's
 		{"/electron/win32/latest.yml", false, false, false},
 		{"/electron/a/b/c", false, false, false},
-		{"/update/darwin/1.0.0", false, false, false},
+		{"/update/darwin/1.0.0", false, false, true},
+		{"/update/darwin_arm64/1.0.0?x=y", false, false, true},
+		{"/update/darwin/%31.0.0", false, false, false}, // escaped: the mux's
 		{"/update/win32/1.0.0/RELEASES", false, false, false},
+		{"/update/win32/1.0.0/RELEASES?id=App&localVersion=1.0.0&arch=amd64", false, false, false},
 		{"/update/a/b/c/d", false, false, false},
 		{"/ota/5", false, false, true},
 		{"/ota/abc", false, false, true}, // the handler's 400
@@ -93,7 +80,8 @@ func TestFastPathAgreesWithTheMux(t *testing.T) {
 		{"/ota/%35", false, false, false},
 		{"/download/v1.2.0/App.exe", false, true, false},
 		{"/download/1.2.0/App%201.2.0.exe", false, false, false}, // escaped: the mux's
-		{"/download/latest/darwin", false, false, false},         // a later route's
+		{"/download/latest/darwin-aarch64", false, false, false}, // the mux's
+		{"/download/darwin", false, false, false},
 		{"/download/a/b/c", false, false, false},
 		{"/owner/repo/darwin-arm64/1.0.0", true, false, false},
 		{"/latest.json", false, false, false},
@@ -172,6 +160,40 @@ func TestFastPathAgreesWithTheMux(t *testing.T) {
 					}
 				}
 			}
+			// update.electronjs.org's /{owner}/{repo}/{platform}/{version}
+			// lives at the root in every mode, and reaches the check
+			// pattern the mux picks: only a served repository's is the
+			// Squirrel feed's (case ignored), never another's.
+			served := "/demo-org/" + cmp.Or(tt.slugs[0], "app")
+			for _, e := range []struct {
+				path     string
+				electron bool
+			}{
+				{served + "/darwin-arm64/1.0.0", true},
+				{strings.ToUpper(served) + "/darwin/1.0.0", true},
+				{served + "/win32-x64/1.0.0?x=1", true},
+				{"/someone/else/darwin-x64/1.0.0", false},
+			} {
+				r := httptest.NewRequest("GET", tt.base+e.path, nil)
+				_, pattern := s.mux.Handler(r)
+				_, c, claimed := s.matchCheck(r)
+				if claimed && !slices.Contains(checks, pattern) {
+					t.Errorf("the fast path claims %s, which the mux routes to %q", e.path, pattern)
+				}
+				if e.electron && (!claimed || !c.electron || !slices.Contains(checks, pattern)) {
+					t.Errorf("%s: claimed %v, update.electronjs.org's %v, the mux's %q; want the Squirrel feed's through the check handler", e.path, claimed, c.electron, pattern)
+				}
+				if !e.electron && c.electron {
+					t.Errorf("%s, a repository not served, reaches the Squirrel feed", e.path)
+				}
+				rel := httptest.NewRequest("GET", tt.base+served+"/win32-x64/1.0.0/RELEASES", nil)
+				if _, pattern := s.mux.Handler(rel); pattern != "GET "+tt.base+"/{owner}/{repo}/{platform}/{version}/RELEASES" {
+					t.Errorf("%s: the mux routes it to %q", rel.URL, pattern)
+				}
+				if _, _, claimed := s.matchCheck(rel); claimed {
+					t.Errorf("the check fast path claims %s", rel.URL)
+				}
+			}
 			if _, _, claimed := s.matchCheck(httptest.NewRequest("GET", tt.base+"/nope/windows/x86_64/1.0.0", nil)); claimed && len(tt.slugs) > 1 {
 				t.Error("the fast path claims a check for an app that does not exist")
 			}
@@ -195,12 +217,14 @@ func TestRouteTableStatesEverything(t *testing.T) {
 			t.Errorf("a later feed's %s is not reserved", want)
 		}
 	}
-	if _, err := newServer(Config{PublicURL: "https://x", Apps: []AppConfig{{Slug: "ota", Source: nullSource{}}, {Slug: "b", Source: nullSource{}}}}, nil, append([]feed{laterFeed{}}, feeds...)); err == nil || !strings.Contains(err.Error(), "route of its own") {
+	if _, err := newServer(Config{PublicURL: "https://x", Apps: []AppConfig{{Slug: "ota", Source: nullSource{}}, {Slug: "b", Source: nullSource{}}}}, nil, feeds); err == nil || !strings.Contains(err.Error(), "route of its own") {
 		t.Errorf("slug ota beside the OTA feed: %v, want refused", err)
 	}
 	rec := httptest.NewRecorder()
 	routeTestServer(t, "", "").ServeHTTP(rec, httptest.NewRequest("GET", "/a/b", nil))
-	const want = "no such route: see the README for /{target}/{arch}/{current_version}, /latest.json, /ota/{current_sequence}, /electron/{file}, /download/{tag}/{asset}, /healthz and /metrics"
+	const want = "no such route: see the README for /{target}/{arch}/{current_version}, /latest.json, /ota/{current_sequence}, /electron/{file}, " +
+		"/update/{platform}/{current_version}, /update/win32/{current_version}/RELEASES, /{owner}/{repo}/{platform}-{arch}/{current_version}[/RELEASES], " +
+		"/download/latest/{platform}, /download/{tag}/{asset}, /healthz and /metrics"
 	if !strings.Contains(rec.Body.String(), want) {
 		t.Errorf("GET /a/b = %d %s, want %q", rec.Code, rec.Body, want)
 	}

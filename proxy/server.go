@@ -32,18 +32,21 @@ type Server struct {
 	single  *app            // the app served at the root, if any
 	apps    map[string]*app // by slug
 	byRepo  map[string][]*app
-	lruMu   sync.Mutex               // guards making room in cached, and apps' touchedAt
-	cached  *lru.Cache[string, *app] // apps whose snapshots are held, by recency
-	dls     *lru.Cache[downloadKey, cachedDownload]
-	base    context.Context
-	stop    context.CancelFunc
-	bgMu    sync.Mutex
-	closed  bool
-	bg      sync.WaitGroup // running refreshes
-	async   sync.WaitGroup // refreshes started in the background, for tests to wait on
-	mux     *http.ServeMux
-	feeds   []feed
-	prefix  string // BasePath + "/"
+	// electronRepos and electronNames are the apps update.electronjs.org's
+	// routes reach, by lower-case owner/repo and by --dir name (servedRepo).
+	electronRepos, electronNames map[string]*app
+	lruMu                        sync.Mutex               // guards making room in cached, and apps' touchedAt
+	cached                       *lru.Cache[string, *app] // apps whose snapshots are held, by recency
+	dls                          *lru.Cache[downloadKey, cachedDownload]
+	base                         context.Context
+	stop                         context.CancelFunc
+	bgMu                         sync.Mutex
+	closed                       bool
+	bg                           sync.WaitGroup // running refreshes
+	async                        sync.WaitGroup // refreshes started in the background, for tests to wait on
+	mux                          *http.ServeMux
+	feeds                        []feed
+	prefix                       string // BasePath + "/"
 
 	table       []route // the route table: see routes.go
 	otherGETs   []otherPattern
@@ -55,9 +58,12 @@ type Server struct {
 	deviceHeader       string // Config.DeviceHeader, in canonical form
 	checkMetrics       *routeMetrics
 	downloadMetrics    *routeMetrics
+	squirrelMetrics    *routeMetrics
 	unknownMetrics     *routeMetrics
 	versions           parseCache[*semver.Version]
 	platforms          parseCache[githubsrc.Platform]
+	hazelTargets       parseCache[squirrelKey]
+	electronTargets    parseCache[squirrelKey]
 }
 
 type downloadKey struct {
@@ -134,6 +140,7 @@ func newServer(cfg Config, log *slog.Logger, feeds []feed) (*Server, error) {
 	s.promHandler = promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})
 	s.mux = s.routes()
 	s.initFastPath()
+	s.initServedRepos()
 	return s, nil
 }
 
@@ -186,6 +193,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if a, c, ok := s.matchCheck(r); ok {
 		rec, start := s.begin(w)
+		if c.electron {
+			s.serveSquirrel(rec, r, a, true, c.target, c.version)
+			s.end(rec, r, s.squirrelMetrics, start)
+			return
+		}
 		s.serveCheck(rec, r, a, c)
 		s.end(rec, r, s.checkMetrics, start)
 		return
@@ -296,8 +308,14 @@ var jsonType = []string{"application/json"}
 
 // writeBody writes a pre-encoded JSON body (only its length for HEAD).
 func writeBody(w http.ResponseWriter, r *http.Request, body []byte, length []string) {
+	writeTyped(w, r, jsonType, body, length)
+}
+
+// writeTyped writes a pre-encoded body of Content-Type ctype (only its
+// length for HEAD).
+func writeTyped(w http.ResponseWriter, r *http.Request, ctype []string, body []byte, length []string) {
 	h := w.Header()
-	h["Content-Type"] = jsonType
+	h["Content-Type"] = ctype
 	if r.Method == http.MethodHead {
 		h["Content-Length"] = length
 		w.WriteHeader(http.StatusOK)

@@ -32,18 +32,21 @@ import (
 // beside a minimal net/http server (this test binary, re-executed) that
 // answers every request as otapub does, loads both alike, and prints
 // requests/s for each, their ratio, and otapub's peak RSS. It does so for
-// three routes: the check (otapub serving a folder, the minimal server a
+// five routes: the check (otapub serving a folder, the minimal server a
 // fixed body of the same bytes), /download/{tag}/{asset} of a public
 // repository (otapub in front of the fake GitHub, the minimal server the
-// same 302: status, Location and Cache-Control), and the hot-swap check
+// same 302: status, Location and Cache-Control), the hot-swap check
 // /ota/{current_sequence} (otapub serving a folder of bundles as otapub
-// pull leaves them, the minimal server the same body). Run it with:
+// pull leaves them, the minimal server the same body), update-electron-app's
+// Squirrel.Mac check /{owner}/{repo}/darwin-arm64/{version} of a public
+// repository, and electron-updater's /electron/latest.yml (each against the
+// minimal server's same body and Content-Type). Run it with:
 //
 //	go test ./cmd/otapub -run '^$' -bench ServeLoad -benchtime 1x
 //
 // OTAPUB_LOAD_SECONDS (default 2), OTAPUB_LOAD_ROUNDS (default 15),
 // OTAPUB_LOAD_CONNS (default 64), OTAPUB_LOAD_ROUTES (default
-// check,download,ota) and OTAPUB_LOAD_FLAGS (extra serve flags) tune it. On a
+// check,download,ota,squirrel,electron) and OTAPUB_LOAD_FLAGS (extra serve flags) tune it. On a
 // shared 2-core machine one round's ratio swings by ±0.1, so many short
 // rounds, alternating the two servers, give a steadier median than a few
 // long ones.
@@ -56,6 +59,7 @@ func runMinimalServer(addr string) {
 	body := []byte(os.Getenv(minimalEnv + "_BODY"))
 	location := []string{os.Getenv(minimalEnv + "_LOCATION")}
 	cacheControl := []string{os.Getenv(minimalEnv + "_CACHE_CONTROL")}
+	contentType := []string{cmp.Or(os.Getenv(minimalEnv+"_CONTENT_TYPE"), "application/json")}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if location[0] != "" {
 			w.Header()["Location"] = location
@@ -63,7 +67,7 @@ func runMinimalServer(addr string) {
 			w.WriteHeader(http.StatusFound)
 			return
 		}
-		w.Header().Set("Content-Type", "application/json")
+		w.Header()["Content-Type"] = contentType
 		_, _ = w.Write(body)
 	})
 	if err := http.ListenAndServe(addr, h); err != nil {
@@ -76,7 +80,7 @@ func BenchmarkServeLoad(b *testing.B) {
 	seconds := envInt("OTAPUB_LOAD_SECONDS", 2)
 	conns := envInt("OTAPUB_LOAD_CONNS", 64)
 	rounds := envInt("OTAPUB_LOAD_ROUNDS", 15)
-	routes := cmp.Or(os.Getenv("OTAPUB_LOAD_ROUTES"), "check,download,ota")
+	routes := cmp.Or(os.Getenv("OTAPUB_LOAD_ROUTES"), "check,download,ota,squirrel,electron")
 	dir := b.TempDir()
 	bin := otapubBinary(b)
 	flags := strings.Fields(os.Getenv("OTAPUB_LOAD_FLAGS"))
@@ -94,6 +98,12 @@ func BenchmarkServeLoad(b *testing.B) {
 		want       string          // in otapub's answer, when set
 	}
 	bundles := filepath.Join(dir, "bundles")
+	// electronRepo is a public repository with electron-builder's release.
+	electronRepo := func() []string {
+		gh := githubsrctest.NewServer(b)
+		gh.AddRelease("demo-org/demo-app", githubsrctest.ReleaseSpec{Tag: "v1.2.0", Assets: readFixture(b, "electron/v1.2.0")})
+		return []string{"--repo", "demo-org/demo-app", "--github-api-url", gh.APIURL}
+	}
 	for _, rd := range []round{
 		{name: "check", path: "/windows/x86_64/1.0.0", status: http.StatusOK, serve: func() []string {
 			releases := filepath.Join(dir, "releases")
@@ -111,6 +121,8 @@ func BenchmarkServeLoad(b *testing.B) {
 			writeBundles(b, bundles)
 			return []string{"--dir", bundles}
 		}},
+		{name: "squirrel", path: "/demo-org/demo-app/darwin-arm64/1.0.0", status: http.StatusOK, want: `-arm64-mac.zip"`, serve: electronRepo},
+		{name: "electron", path: "/electron/latest.yml?noCache=1abc2def", status: http.StatusOK, want: "version: 1.2.0", serve: electronRepo},
 	} {
 		if !slices.Contains(strings.Split(routes, ","), rd.name) {
 			continue
@@ -125,7 +137,7 @@ func BenchmarkServeLoad(b *testing.B) {
 		}
 		minimalAddr := freeAddr(b)
 		minimal := exec.Command(os.Args[0])
-		minimal.Env = append(os.Environ(), minimalEnv+"="+minimalAddr, minimalEnv+"_BODY="+string(body))
+		minimal.Env = append(os.Environ(), minimalEnv+"="+minimalAddr, minimalEnv+"_BODY="+string(body), minimalEnv+"_CONTENT_TYPE="+resp.Header.Get("Content-Type"))
 		if rd.status == http.StatusFound {
 			minimal.Env = append(minimal.Env, minimalEnv+"_LOCATION="+resp.Header.Get("Location"), minimalEnv+"_CACHE_CONTROL="+resp.Header.Get("Cache-Control"))
 		}
