@@ -46,7 +46,7 @@ import (
 //
 // OTAPUB_LOAD_SECONDS (default 2), OTAPUB_LOAD_ROUNDS (default 15),
 // OTAPUB_LOAD_CONNS (default 64), OTAPUB_LOAD_ROUTES (default
-// check,download,ota,squirrel,electron) and OTAPUB_LOAD_FLAGS (extra serve flags) tune it. On a
+// check,rollout,download,ota,squirrel,electron) and OTAPUB_LOAD_FLAGS (extra serve flags) tune it. On a
 // shared 2-core machine one round's ratio swings by ±0.1, so many short
 // rounds, alternating the two servers, give a steadier median than a few
 // long ones.
@@ -80,7 +80,7 @@ func BenchmarkServeLoad(b *testing.B) {
 	seconds := envInt("OTAPUB_LOAD_SECONDS", 2)
 	conns := envInt("OTAPUB_LOAD_CONNS", 64)
 	rounds := envInt("OTAPUB_LOAD_ROUNDS", 15)
-	routes := cmp.Or(os.Getenv("OTAPUB_LOAD_ROUTES"), "check,download,ota,squirrel,electron")
+	routes := cmp.Or(os.Getenv("OTAPUB_LOAD_ROUTES"), "check,rollout,download,ota,squirrel,electron")
 	dir := b.TempDir()
 	bin := otapubBinary(b)
 	flags := strings.Fields(os.Getenv("OTAPUB_LOAD_FLAGS"))
@@ -110,6 +110,18 @@ func BenchmarkServeLoad(b *testing.B) {
 			for _, src := range []string{"tauri-v2/v1.2.0", "tauri-v1/v1.1.0"} {
 				copyDir(b, filepath.Join("../../testdata/fixtures", src), filepath.Join(releases, filepath.Base(src)))
 			}
+			return []string{"--dir", releases}
+		}},
+		// The check while the newest release is in a staged rollout: every
+		// request is bucketed (by the client's address, as without a header).
+		{name: "rollout", path: "/windows/x86_64/1.0.0", status: http.StatusOK, serve: func() []string {
+			releases := filepath.Join(dir, "rollout")
+			for _, src := range []string{"tauri-v2/v1.2.0", "tauri-v1/v1.1.0"} {
+				copyDir(b, filepath.Join("../../testdata/fixtures", src), filepath.Join(releases, filepath.Base(src)))
+			}
+			writeFiles(b, filepath.Join(releases, "v1.2.0"), map[string][]byte{
+				"release.json": []byte(`{"notes":"Staged.\n<!-- otapub:rollout percent=50 -->","published_at":"2026-11-20T10:00:00Z"}`),
+			})
 			return []string{"--dir", releases}
 		}},
 		{name: "download", path: "/download/v1.2.0/DemoApp_1.2.0_x64-setup.exe", status: http.StatusFound, serve: func() []string {
