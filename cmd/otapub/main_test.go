@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"aead.dev/minisign"
 )
 
 func TestMain(m *testing.M) {
@@ -21,6 +23,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	shared.dir = dir
+	parsePrivateKey = memoParsePrivateKey(parsePrivateKey)
 	code := m.Run()
 	shared.wait()
 	os.RemoveAll(dir)
@@ -75,6 +78,30 @@ func otapubBinary(tb testing.TB) string {
 		tb.Fatal(shared.err)
 	}
 	return shared.path
+}
+
+// memoParsePrivateKey returns parse, remembering each answer (the key or
+// the error) by key text and password: the tests sign with one key many
+// times in one process, and each real call derives the key with scrypt
+// (about 0.1 s of CPU and 32 MiB). Every distinct key and password, a wrong
+// password included, still goes through parse once.
+func memoParsePrivateKey(parse func(key, password string) (minisign.PrivateKey, error)) func(key, password string) (minisign.PrivateKey, error) {
+	type answer struct {
+		key minisign.PrivateKey
+		err error
+	}
+	var mu sync.Mutex
+	seen := map[[2]string]answer{}
+	return func(key, password string) (minisign.PrivateKey, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		a, ok := seen[[2]string{key, password}]
+		if !ok {
+			a.key, a.err = parse(key, password)
+			seen[[2]string{key, password}] = a
+		}
+		return a.key, a.err
+	}
 }
 
 // goEnv returns `go env name`, asked once per run for every name the tests use.
