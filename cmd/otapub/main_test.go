@@ -17,6 +17,10 @@ func TestMain(m *testing.M) {
 		runMinimalServer(addr) // BenchmarkServeLoad's baseline, this binary re-executed
 		return
 	}
+	if runsAsOtapub(os.Args[0]) {
+		main() // otapubBinary's copy of this binary, run by a test as otapub
+		return
+	}
 	dir, err := os.MkdirTemp("", "otapub-test-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -30,10 +34,68 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// shared is the otapub binary that the tests and benchmarks which run a
-// real process share: built once per package run, as the release is built
-// (and as .github/action/build.sh builds it, so that the simulated
-// runner's build from source finds every package compiled).
+// runsAsOtapub reports whether this test binary was started under one of
+// otapub's names (otapub, or otapub_linux_amd64 as the action fetches it)
+// rather than as the test binary (otapub.test), and so is to run otapub's
+// main.
+func runsAsOtapub(arg0 string) bool {
+	name := strings.TrimSuffix(filepath.Base(arg0), ".exe")
+	return (name == "otapub" || strings.HasPrefix(name, "otapub_")) && !strings.HasSuffix(name, ".test")
+}
+
+// otapubBinary returns the path of an otapub executable for the tests that
+// run a real process (signals, SIGKILL, the action's fetched binary).
+//
+// For tests it is this test binary, hard-linked (or copied) as otapub into
+// the run's folder: TestMain runs main when started under that name. The
+// test binary holds all of package main, so no second link is needed; a go
+// build of otapub costs about 2 s of CPU, and the action test's
+// build-from-source step (.github/action/build.sh) does one of its own.
+//
+// For benchmarks, which measure the process, it is otapub built as the
+// release is (CGO_ENABLED=0, -trimpath), once per run.
+func otapubBinary(tb testing.TB) string {
+	tb.Helper()
+	if _, ok := tb.(*testing.B); ok {
+		return releaseBinary(tb)
+	}
+	self.once.Do(func() {
+		exe, err := os.Executable()
+		if err != nil {
+			self.err = err
+			return
+		}
+		path := filepath.Join(shared.dir, "otapub")
+		if err := os.Link(exe, path); err != nil {
+			self.err = copyExecutable(exe, path)
+		}
+		if self.err == nil {
+			self.path = path
+		}
+	})
+	if self.err != nil {
+		tb.Fatal(self.err)
+	}
+	return self.path
+}
+
+var self struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+func copyExecutable(from, to string) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, b, 0o755)
+}
+
+// shared is otapub built as the release is (and as
+// .github/action/build.sh builds it), for the benchmarks: built once per
+// package run, on the first benchmark that asks.
 var shared sharedBinary
 
 type sharedBinary struct {
@@ -45,23 +107,22 @@ type sharedBinary struct {
 	err     error
 }
 
-// startBuild starts building the shared binary unless it has begun. Tests
-// call it before t.Parallel, so that the build overlaps the serial tests.
-func startBuild() {
-	shared.once.Do(func() {
-		shared.done = make(chan struct{})
-		shared.started.Add(1)
+// start starts building the shared binary unless it has begun.
+func (b *sharedBinary) start() {
+	b.once.Do(func() {
+		b.done = make(chan struct{})
+		b.started.Add(1)
 		go func() {
-			defer shared.started.Done()
-			defer close(shared.done)
-			path := filepath.Join(shared.dir, "otapub")
+			defer b.started.Done()
+			defer close(b.done)
+			path := filepath.Join(b.dir, "otapub-release")
 			cmd := exec.Command("go", "build", "-trimpath", "-o", path, ".")
 			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 			if out, err := cmd.CombinedOutput(); err != nil {
-				shared.err = fmt.Errorf("go build: %v\n%s", err, out)
+				b.err = fmt.Errorf("go build: %v\n%s", err, out)
 				return
 			}
-			shared.path = path
+			b.path = path
 		}()
 	})
 }
@@ -69,10 +130,10 @@ func startBuild() {
 // wait waits for a started build, so that its folder can be removed.
 func (b *sharedBinary) wait() { b.started.Wait() }
 
-// otapubBinary returns the shared otapub binary, building it if need be.
-func otapubBinary(tb testing.TB) string {
+// releaseBinary returns the shared release-built binary, building it if need be.
+func releaseBinary(tb testing.TB) string {
 	tb.Helper()
-	startBuild()
+	shared.start()
 	<-shared.done
 	if shared.err != nil {
 		tb.Fatal(shared.err)

@@ -251,7 +251,6 @@ func TestServeGracefulShutdown(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	startBuild()
 	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	gh.AddRelease("demo-org/demo-app", githubsrctest.ReleaseSpec{Tag: "v1.2.0", Assets: fixtureAssets(t, "tauri-v2/v1.2.0")})
