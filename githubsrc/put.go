@@ -27,6 +27,10 @@ type AssetUpload struct {
 	// StallTimeout aborts, to retry, an attempt that sends nothing for this
 	// long; 0 means never.
 	StallTimeout time.Duration
+	// StallClock is the clock StallTimeout is measured on; nil means
+	// time.Now. Tests move a fake one, so that only the stall a test makes
+	// is one, however slow the machine.
+	StallClock func() time.Time
 }
 
 // PutAsset uploads u to rel, retrying per the client's Retry like every
@@ -100,7 +104,11 @@ func (c *Client) putOnce(ctx context.Context, repo Repo, rel Release, u AssetUpl
 	}
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	body := &stallReader{r: rc}
+	now := u.StallClock
+	if now == nil {
+		now = time.Now
+	}
+	body := &stallReader{r: rc, now: now}
 	body.touch()
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
@@ -112,7 +120,7 @@ func (c *Client) putOnce(ctx context.Context, repo Repo, rel Release, u AssetUpl
 			case <-stop:
 				return
 			case <-t.C:
-				if !body.done.Load() && time.Since(time.Unix(0, body.last.Load())) > u.StallTimeout {
+				if !body.done.Load() && now().Sub(time.Unix(0, body.last.Load())) > u.StallTimeout {
 					cancel(fmt.Errorf("%w: no progress for %v", ErrStalled, u.StallTimeout))
 					return
 				}
@@ -132,11 +140,12 @@ func (c *Client) putOnce(ctx context.Context, repo Repo, rel Release, u AssetUpl
 // (then GitHub is only slow to answer, which is no stall).
 type stallReader struct {
 	r    io.Reader
+	now  func() time.Time
 	last atomic.Int64 // unix nanoseconds
 	done atomic.Bool
 }
 
-func (s *stallReader) touch() { s.last.Store(time.Now().UnixNano()) }
+func (s *stallReader) touch() { s.last.Store(s.now().UnixNano()) }
 
 func (s *stallReader) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)

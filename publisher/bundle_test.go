@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,19 +24,12 @@ import (
 // dist is a frontend's dist folder, index.html at its root.
 var dist = map[string]string{"index.html": "<!doctype html><title>demo</title>", "assets/": "", "assets/app.js": "console.log('v')"}
 
-// privateKeys holds the fixture keys parsed once: parsing runs scrypt.
-var privateKeys sync.Map // name -> minisign.PrivateKey
-
+// privateKey returns a fixture key, parsed once per test binary (see
+// publisher.FixtureKey): parsing runs scrypt.
 func privateKey(t testing.TB, name string) minisign.PrivateKey {
 	t.Helper()
-	if k, ok := privateKeys.Load(name); ok {
-		return k.(minisign.PrivateKey)
-	}
-	b, err := readFixture("keys/" + name)
+	k, err := publisher.FixtureKey(name)
 	check(t, err)
-	k, err := taurisig.ParsePrivateKey(string(b), "")
-	check(t, err)
-	privateKeys.Store(name, k)
 	return k
 }
 

@@ -39,6 +39,9 @@ type UploadOptions struct {
 	// long (default 60s). Retries follow the client's githubsrc.Retry, as
 	// every other GitHub call does.
 	StallTimeout time.Duration
+	// StallClock is the clock StallTimeout is measured on; nil means
+	// time.Now. Tests pass a fake one (githubsrc.AssetUpload.StallClock).
+	StallClock func() time.Time
 	// SettleDelay bounds how long, after creating a draft, upload waits
 	// for GitHub to list it before deciding whether another job's older
 	// draft wins (otapub upload uses 2s). The look comes after the uploads, and a
@@ -441,7 +444,7 @@ func (u *uploader) cleanup(ctx context.Context, ds []decision, assets []githubsr
 
 // apply uploads one file (or replaces its asset) and returns the attempts it took.
 func (u *uploader) apply(ctx context.Context, rel githubsrc.Release, d decision) (int, error) {
-	w := putOptions{stall: u.opts.StallTimeout, progress: u.opts.Progress}
+	w := putOptions{stall: u.opts.StallTimeout, stallClock: u.opts.StallClock, progress: u.opts.Progress}
 	if d.action != ActionReplace {
 		_, n, err := putAsset(ctx, u.gh, u.opts.Repo, rel, d.file, d.file.Name, w)
 		return n, err
@@ -464,8 +467,9 @@ func (u *uploader) apply(ctx context.Context, rel githubsrc.Release, d decision)
 
 // putOptions shape putAsset.
 type putOptions struct {
-	stall    time.Duration // 0: no stall detection
-	progress Progress      // nil: nobody listens
+	stall      time.Duration    // 0: no stall detection
+	stallClock func() time.Time // nil: time.Now
+	progress   Progress         // nil: nobody listens
 }
 
 // putAsset puts f on rel as name: githubsrc's PutAsset, under the client's
@@ -477,7 +481,7 @@ func putAsset(ctx context.Context, gh Releases, repo githubsrc.Repo, rel githubs
 		progress = nopProgress{}
 	}
 	return gh.PutAsset(ctx, repo, rel, githubsrc.AssetUpload{
-		Name: name, Size: f.Size, SHA256: f.SHA256, StallTimeout: o.stall,
+		Name: name, Size: f.Size, SHA256: f.SHA256, StallTimeout: o.stall, StallClock: o.stallClock,
 		Open: func() (io.ReadCloser, error) {
 			rc, err := f.open()
 			if err != nil {

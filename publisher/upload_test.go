@@ -106,15 +106,43 @@ func TestUploadStall(t *testing.T) {
 	_, _ = rand.Read(big)
 	check(t, os.WriteFile(filepath.Join(dir, "DemoApp_1.2.0_amd64.AppImage"), big, 0o644))
 	// The stall would last a minute (it ends when the test does).
-	gh.Inject(githubsrctest.Fault{Match: "name=DemoApp_1.2.0_amd64.AppImage", StallAfter: 1 << 20, StallFor: time.Minute})
+	stalled := make(chan struct{}, 1)
+	gh.Inject(githubsrctest.Fault{Match: "name=DemoApp_1.2.0_amd64.AppImage", StallAfter: 1 << 20, StallFor: time.Minute, Notify: stalled})
 	c := client(t, gh)
 	p := plan(t, "v1.2.0", dir)
 	opts := uploadOpts()
-	// Generous against the race detector's pauses.
 	opts.StallTimeout = time.Second
 	starts := &attemptStarts{name: "DemoApp_1.2.0_amd64.AppImage"}
 	opts.Progress = starts
+	// Stall time runs on a fake clock that moves only from when GitHub
+	// stops reading until the retry begins: the stalled attempt is cut,
+	// and no other, however slow the machine (the real clock cut the
+	// 16 MiB retry too under the race detector on a loaded machine).
+	clock := githubsrctest.NewClock(time.Now())
+	opts.StallClock = clock.Now
+	uploaded := make(chan struct{})
+	moved := make(chan struct{})
+	go func() {
+		defer close(moved)
+		select {
+		case <-stalled:
+		case <-uploaded:
+			return
+		}
+		tick := time.NewTicker(20 * time.Millisecond) // paces the clock; the watchdog looks every StallTimeout/8
+		defer tick.Stop()
+		for starts.count() < 2 {
+			clock.Advance(opts.StallTimeout) // two moves past the last byte make a stall
+			select {
+			case <-tick.C:
+			case <-uploaded:
+				return
+			}
+		}
+	}()
 	rep, err := publisher.Upload(t.Context(), c, p, opts)
+	close(uploaded)
+	<-moved
 	check(t, err)
 	if rep.Files[0].Attempts < 2 || len(starts.at) < 2 {
 		t.Fatalf("attempts %d, want a stalled one and a retry", rep.Files[0].Attempts)
@@ -140,6 +168,11 @@ func (a *attemptStarts) Start(name string, _ int64) {
 	if name == a.name {
 		a.at = append(a.at, time.Now())
 	}
+}
+func (a *attemptStarts) count() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.at)
 }
 func (a *attemptStarts) Advance(string, int64)                  {}
 func (a *attemptStarts) Finish(string, publisher.Action, error) {}

@@ -259,7 +259,6 @@ func TestActionOnSimulatedRunner(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	startBuild()
 	t.Parallel()
 	root, _ := filepath.Abs("../..")
 	binary, _ := os.ReadFile(otapubBinary(t))

@@ -3,11 +3,13 @@ package main
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/otapub/ota-action/githubsrc"
@@ -18,8 +20,9 @@ import (
 const bundleUploadRoute = "POST /api/uploads/repos/{owner}/{repo}/releases/{id}/assets"
 
 // bundleEnv is a fake GitHub with demo-org/demo-app in the environment
-// otapub reads, and a fresh key pair made with otapub keygen; it returns
-// the fake and the key file (KEYFILE.pub is the public key).
+// otapub reads, and a key pair made with otapub keygen; it returns the fake
+// and the key file (KEYFILE.pub is the public key). The pair is made once
+// per run (see bundleKeyPair) and copied into the test's own folder.
 func bundleEnv(t *testing.T) (*githubsrctest.Server, string) {
 	t.Helper()
 	gh := githubsrctest.NewServer(t)
@@ -30,11 +33,46 @@ func bundleEnv(t *testing.T) (*githubsrctest.Server, string) {
 	t.Setenv("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
 	t.Setenv("GITHUB_REF_TYPE", "")
 	t.Setenv(passwordEnv, "")
+	secret, public := bundleKeyPair(t)
 	key := filepath.Join(t.TempDir(), "updater.key")
-	if code, stdout, stderr := otapub(t, "keygen --out "+key); code != 0 {
-		t.Fatalf("keygen: exit %d\n%s%s", code, stdout, stderr)
+	if err := os.WriteFile(key, secret, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(key+".pub", public, 0o644); err != nil {
+		t.Fatal(err)
 	}
 	return gh, key
+}
+
+// bundleKeyPair makes, on its first call, a key pair with an empty password
+// with otapub keygen, and returns its two files' contents. The bundle tests
+// need a key, not a fresh one each (TestKeygenSign tests keygen itself),
+// and keygen's scrypt costs about 0.1 s of CPU and 32 MiB a call.
+func bundleKeyPair(t *testing.T) (secret, public []byte) {
+	t.Helper()
+	bundleKey.once.Do(func() {
+		key := filepath.Join(t.TempDir(), "updater.key")
+		t.Setenv(passwordEnv, "")
+		if code, stdout, stderr := otapub(t, "keygen --out "+key); code != 0 {
+			bundleKey.err = fmt.Sprintf("keygen: exit %d\n%s%s", code, stdout, stderr)
+			return
+		}
+		bundleKey.secret, _ = os.ReadFile(key)
+		bundleKey.public, _ = os.ReadFile(key + ".pub")
+		if len(bundleKey.secret) == 0 || len(bundleKey.public) == 0 {
+			bundleKey.err = "keygen wrote no key files"
+		}
+	})
+	if bundleKey.err != "" {
+		t.Fatal(bundleKey.err)
+	}
+	return bundleKey.secret, bundleKey.public
+}
+
+var bundleKey struct {
+	once           sync.Once
+	secret, public []byte
+	err            string
 }
 
 // writeDist writes an archive of files as name in a new folder and
@@ -223,10 +261,7 @@ func TestBundleUploadRefusals(t *testing.T) {
 	unsigned := writeDist(t, "dist.tar.gz", distOf("unsigned"), "")
 	nested := writeDist(t, "dist.tar.gz", githubsrctest.TarGz(map[string]string{"dist/index.html": "x"}), key)
 	zipNoIndex := writeDist(t, "dist.zip", githubsrctest.Zip(map[string]string{"main.js": "x"}), key)
-	otherKey := filepath.Join(t.TempDir(), "other.key")
-	if code, _, stderr := otapub(t, "keygen --out "+otherKey); code != 0 {
-		t.Fatal(stderr)
-	}
+	otherKey := filepath.Join(testdata, "fixtures", "keys", "other.key") // a key pair other than bundleEnv's
 	flags := " --min-binary-version 1.0.0"
 	tests := []struct {
 		args string

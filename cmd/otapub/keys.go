@@ -14,6 +14,11 @@ import (
 // passwordEnv is where Tauri's CLI, and so otapub, reads the key password.
 const passwordEnv = "TAURI_SIGNING_PRIVATE_KEY_PASSWORD"
 
+// parsePrivateKey is taurisig.ParsePrivateKey. Each call derives the key with
+// scrypt (about 0.1 s and 32 MiB); the tests, which sign with one key many
+// times in one process, swap in a memoised one.
+var parsePrivateKey = taurisig.ParsePrivateKey
+
 func keygenCommand() *cli.Command {
 	var out string
 	var force bool
@@ -88,7 +93,7 @@ func signCommand() *cli.Command {
 					key = string(b)
 				}
 			}
-			priv, err := taurisig.ParsePrivateKey(key, os.Getenv(passwordEnv))
+			priv, err := parsePrivateKey(key, os.Getenv(passwordEnv))
 			if err != nil {
 				return err
 			}

@@ -242,7 +242,6 @@ func TestUploadSurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	startBuild()
 	t.Parallel()
 	bin := otapubBinary(t)
 	gh := githubsrctest.NewServer(t)

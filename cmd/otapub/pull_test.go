@@ -75,7 +75,6 @@ func TestPullSurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	startBuild()
 	t.Parallel()
 	bin := otapubBinary(t)
 	gh := githubsrctest.NewServer(t)

@@ -251,11 +251,13 @@ func TestServeGracefulShutdown(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	startBuild()
 	t.Parallel()
 	gh := githubsrctest.NewServer(t)
 	gh.AddRelease("demo-org/demo-app", githubsrctest.ReleaseSpec{Tag: "v1.2.0", Assets: fixtureAssets(t, "tauri-v2/v1.2.0")})
-	gh.SetLatency(700 * time.Millisecond) // the first refresh, and so the first check, takes a while
+	// The first refresh, and so the first check, is held until otapub has
+	// begun to shut down.
+	release := make(chan struct{})
+	gh.Inject(githubsrctest.Fault{Match: "GET /api/v3/repos/demo-org/demo-app/releases", Hold: release})
 	bin := otapubBinary(t)
 	addr := freePort(t)
 	cmd := exec.Command(bin, "serve", "--repo", "demo-org/demo-app", "--github-api-url", gh.APIURL, "--listen", addr, "--public-url", "http://"+addr)
@@ -283,11 +285,16 @@ func TestServeGracefulShutdown(t *testing.T) {
 		got <- result{status: resp.StatusCode}
 	}()
 	// The check found no snapshot and waits for the first refresh, which
-	// waits on GitHub (or, on a machine slow enough, it has been answered).
+	// GitHub holds.
 	waitMetric(t, "http://"+addr+"/metrics", "otapub_cache_misses_total 1", func() bool { return len(got) > 0 })
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
+	waitLog(t, &logs, "shutting down")
+	if len(got) > 0 {
+		t.Fatalf("the check was answered before GitHub was: %+v", <-got)
+	}
+	close(release)
 	r := <-got
 	if r.err != nil || r.status != 200 {
 		t.Errorf("in-flight check after SIGTERM: %d, %v; want 200", r.status, r.err)
@@ -301,6 +308,18 @@ func TestServeGracefulShutdown(t *testing.T) {
 	}
 	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
 		t.Error("still answering after exit")
+	}
+}
+
+// waitLog waits until logs holds text.
+func waitLog(t *testing.T, logs *syncBuffer, text string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), text) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the logs never read %q:\n%s", text, logs.String())
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -67,6 +67,9 @@ func (s *Server) apiRoute(h http.HandlerFunc) http.HandlerFunc {
 		if !s.wait(r, delay) {
 			return // the client gave up
 		}
+		if f != nil && !s.hold(r, f.Hold) {
+			return // the client gave up
+		}
 
 		ok, bad := s.checkAuth(r)
 		if bad {
@@ -91,7 +94,7 @@ func (s *Server) apiRoute(h http.HandlerFunc) http.HandlerFunc {
 			writeError(w, rateStatus, "API rate limit exceeded for 127.0.0.1. (But here's the good news: Authenticated requests get a higher rate limit.)", nil)
 			return
 		}
-		if f != nil && !f.Apply && f.DropAfter == 0 && f.StallAfter == 0 {
+		if f != nil && !f.Apply && f.DropAfter == 0 && f.StallAfter == 0 && (f.Hold == nil || f.Status != 0 || f.RetryAfter != 0) {
 			s.writeFault(w, f)
 			return
 		}
@@ -119,7 +122,7 @@ func (s *Server) counted(h http.HandlerFunc) http.HandlerFunc {
 		f := s.takeFault(r)
 		s.mu.Unlock()
 		if f != nil {
-			if !s.wait(r, f.Delay) {
+			if !s.wait(r, f.Delay) || !s.hold(r, f.Hold) {
 				return
 			}
 			if f.Status != 0 || f.RetryAfter != 0 {
@@ -139,6 +142,22 @@ func (s *Server) wait(r *http.Request, d time.Duration) bool {
 	stop := context.AfterFunc(s.closing, cancel)
 	defer stop()
 	return githubsrc.Sleep(ctx, d) == nil
+}
+
+// hold waits until release is closed (at once when it is nil) unless the
+// request ends or the server closes first; it reports whether it waited.
+func (s *Server) hold(r *http.Request, release <-chan struct{}) bool {
+	if release == nil {
+		return true
+	}
+	select {
+	case <-release:
+		return true
+	case <-r.Context().Done():
+		return false
+	case <-s.closing.Done():
+		return false
+	}
 }
 
 // setRateHeaders writes GitHub's rate-limit headers; s.mu is held.

@@ -179,6 +179,11 @@ type Fault struct {
 	StallFor time.Duration
 	// Delay holds the request this long first.
 	Delay time.Duration
+	// Hold, when set, then holds the request until Hold is closed (or the
+	// client gives up, or the test ends). Without Status or RetryAfter the
+	// request then goes on as it would have: a test decides when a request
+	// in flight completes, instead of guessing a latency.
+	Hold <-chan struct{}
 	// Notify, when set, is sent to (if it has room) each time the fault
 	// takes effect; for a stall, once the stall begins. Tests wait on it
 	// instead of sleeping.
