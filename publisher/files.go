@@ -165,7 +165,11 @@ func hashFile(ctx context.Context, path string) (string, error) {
 	}
 	defer f.Close()
 	h := sha256.New()
-	buf := make([]byte, hashBufSize)
+	size := int64(hashBufSize)
+	if fi, err := f.Stat(); err == nil && fi.Size() < size {
+		size = fi.Size() + 1 // a small file needs no 1 MiB buffer; +1 reads its EOF
+	}
+	buf := make([]byte, size)
 	for {
 		if err := ctx.Err(); err != nil {
 			return "", err
