@@ -135,6 +135,7 @@ func NewServer(t testing.TB) *Server {
 	api("GET /repos/{owner}/{repo}/releases/assets/{id}", s.getAsset)
 	api("PATCH /repos/{owner}/{repo}/releases/assets/{id}", s.editAsset)
 	api("DELETE /repos/{owner}/{repo}/releases/assets/{id}", s.deleteAsset)
+	mux.HandleFunc("GET /api/v3/rate_limit", s.rateLimitStatus)
 	mux.HandleFunc("POST /api/uploads/repos/{owner}/{repo}/releases/{id}/assets", s.apiRoute(s.uploadAsset))
 	mux.HandleFunc("GET /{owner}/{repo}/releases/download/{tag}/{name}", s.counted(s.browserDownload))
 	mux.HandleFunc("GET /storage/{id}", s.counted(s.storage))
