@@ -36,10 +36,14 @@ type releaseFacts struct {
 	collected bool
 	entries   []entryAt
 	notes     []string
-	// answers are the encoded answers of the release's payloads, by the
-	// payload's asset ID: Index.answer. Their bodies hold the .sig texts
-	// the app keeps (Index.keepText), so keeping them costs little more.
-	answers map[int64]*Answer
+	// allFit says collect found every payload fit to offer: the keys it
+	// filed them under are then all the keys the release could answer.
+	allFit bool
+	// answers are the encoded answers of the release's payloads, as
+	// payloads orders them (nil: not encoded): Index.answer. Their bodies
+	// hold the .sig texts the app keeps (Index.keepText), so keeping them
+	// costs little more.
+	answers []*Answer
 }
 
 type payloadAt struct {
@@ -123,7 +127,7 @@ func (ix *Index) recollect(r *release, note func(tag, what string)) bool {
 		if c == nil {
 			k := f.payloads[e.at]
 			c = &candidate{rel: r, Payload: githubsrc.Payload{Artifact: k.art, Asset: r.gh.Assets[k.asset], Sig: r.gh.Assets[k.sig]}}
-			if _, encoded := f.answers[c.Asset.ID]; !encoded {
+			if f.answers == nil || f.answers[e.at] == nil {
 				text, _ := ix.Text(c.Sig)
 				c.sigText = strings.TrimSpace(string(text))
 			}
@@ -158,6 +162,8 @@ func (ix *Index) collected(r *release) {
 		at[r.gh.Assets[k.asset].ID] = i
 	}
 	f.entries = make([]entryAt, 0, len(r.entries))
+	filed := make([]bool, len(f.payloads))
+	fit := 0
 	for key, c := range r.entries {
 		i, ok := at[c.Asset.ID]
 		if !ok {
@@ -165,8 +171,33 @@ func (ix *Index) collected(r *release) {
 			return // not a payload parse found: collect it again next time
 		}
 		f.entries = append(f.entries, entryAt{key, i})
+		if !filed[i] {
+			filed[i] = true
+			fit++
+		}
 	}
-	f.collected = true
+	f.collected, f.allFit = true, fit == len(f.payloads)
+}
+
+// updaterKeys returns the keys r could answer, if its payloads were all
+// fit to offer: those of githubsrc.UpdaterKeys. When the last build from
+// the same listing found them all fit, they are the keys collect filed
+// them under, and no map of payloads is made.
+func (ix *Index) updaterKeys(r *release, opts SnapshotOptions) map[githubsrc.Platform]bool {
+	f := ix.facts[r.gh.ID]
+	if f != nil && f.collected && f.allFit {
+		keys := make(map[githubsrc.Platform]bool, len(f.entries))
+		for _, e := range f.entries {
+			keys[e.key] = true
+		}
+		return keys
+	}
+	all := githubsrc.UpdaterKeys(r.found.ByKey, r.found.Shipped, opts.WindowsInstaller)
+	keys := make(map[githubsrc.Platform]bool, len(all))
+	for k := range all {
+		keys[k] = true
+	}
+	return keys
 }
 
 // answer returns c's encoded answer (candidate.answer), encoding it once
@@ -175,17 +206,24 @@ func (ix *Index) collected(r *release) {
 // the texts'.
 func (ix *Index) answer(c *candidate, opts SnapshotOptions) *Answer {
 	f := ix.facts[c.rel.gh.ID]
+	i := -1
 	if f != nil {
-		if a, ok := f.answers[c.Asset.ID]; ok {
-			return a
+		for j, k := range f.payloads {
+			if c.rel.gh.Assets[k.asset].ID == c.Asset.ID {
+				i = j
+				break
+			}
 		}
 	}
+	if i >= 0 && f.answers != nil && f.answers[i] != nil {
+		return f.answers[i]
+	}
 	a := c.answer(opts)
-	if f != nil {
+	if i >= 0 {
 		if f.answers == nil {
-			f.answers = map[int64]*Answer{}
+			f.answers = make([]*Answer, len(f.payloads))
 		}
-		f.answers[c.Asset.ID] = a
+		f.answers[i] = a
 	}
 	return a
 }

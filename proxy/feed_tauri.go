@@ -236,7 +236,7 @@ func plan(ix *Index, opts SnapshotOptions) *tauriPlan {
 	}
 	for _, r := range p.parsed {
 		r.needed, r.entries = false, nil
-		possible := githubsrc.UpdaterKeys(r.found.ByKey, r.found.Shipped, opts.WindowsInstaller)
+		possible := ix.updaterKeys(r, opts)
 		for c := range numChannels {
 			if c == Stable && r.prerelease {
 				continue
