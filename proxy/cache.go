@@ -440,10 +440,11 @@ func (s *Server) keep(a *app) {
 
 // evict drops an app's snapshot when the bound on cached apps pushes it
 // out. It keeps what the app last listed (the ETags of its listing and
-// the releases a 304 refers to) and the .sig texts it read: its next
-// request rebuilds the snapshot from them, asking GitHub nothing while
-// they are fresh and a conditional read (a 304 when nothing changed) once
-// they are due. It takes no lock: it runs inside another app's refresh.
+// the releases a 304 refers to), the .sig texts it read and what parsing
+// them gave (facts.go): its next request rebuilds the snapshot from them,
+// parsing nothing again, asking GitHub nothing while they are fresh and a
+// conditional read (a 304 when nothing changed) once they are due. It
+// takes no lock: it runs inside another app's refresh.
 func (a *app) evict() { a.snap.Store(nil) }
 
 func (a *app) name() string {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -111,4 +112,39 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestRebuildAnswersAsTheFullBuild: an app rebuilt after eviction from
+// what it kept (facts.go) answers every route byte for byte as the build
+// from GitHub did, three evictions in a row.
+func TestRebuildAnswersAsTheFullBuild(t *testing.T) {
+	e, reqs := spreadEnv(t, 1)
+	paths := []string{
+		"/app-00/windows/x86_64/1.0.0", "/app-00/windows/x86_64/msi/1.0.0", "/app-00/linux/x86_64/1.0.0",
+		"/app-00/darwin/aarch64/1.0.0", "/app-00/darwin/x86_64/1.0.0", "/app-00/linux/x86_64/1.2.0",
+		"/app-00/latest.json", "/app-00/download/v1.2.0/DemoApp_1.2.0_x64-setup.exe",
+	}
+	answers := func() map[string]string {
+		out := map[string]string{}
+		for _, p := range paths {
+			rec := e.get("GET", p)
+			out[p] = fmt.Sprint(rec.Code, " ", rec.Header().Get("Location"), " ", rec.Body.String())
+		}
+		return out
+	}
+	before := answers()
+	if !strings.HasPrefix(before[paths[0]], "200") {
+		t.Fatalf("before eviction: %s", before[paths[0]])
+	}
+	for i := range 3 {
+		e.h.ServeHTTP(httptest.NewRecorder(), reqs[1]) // evicts app-00
+		for p, want := range answers() {
+			if got := before[p]; got != want {
+				t.Errorf("rebuild %d: %s answered\n%s\nwant, as the full build:\n%s", i, p, want, got)
+			}
+		}
+	}
+	if n := metric(e, "otapub_cache_rebuilds_total"); n != "5" {
+		t.Errorf("%s rebuilds, want 5: app-00 three times, app-01 twice (first read from GitHub)", n)
+	}
 }
