@@ -51,6 +51,11 @@ type app struct {
 	backoff   time.Duration // after consecutive failures: 5s, 10s, ... up to a minute
 	// warnedDirect says the warning that direct downloads are off was given.
 	warnedDirect bool
+	// facts are what parsing the answering releases of the last build
+	// gave, and their answers, made with the options factsFor (facts.go):
+	// a rebuild from rels parses and encodes none of them again.
+	facts    map[int64]*releaseFacts
+	factsFor SnapshotOptions
 }
 
 // errTooStale says the last good snapshot is older than --max-stale.
@@ -280,15 +285,26 @@ func (s *Server) build(ctx context.Context, a *app, rels []githubsrc.Release, on
 	if a.texts == nil {
 		a.texts = map[int64][]byte{}
 	}
-	relOf := map[int64]githubsrc.Release{}
-	for _, r := range rels {
-		for _, as := range r.Assets {
-			relOf[as.ID] = r
+	var relOf map[int64]githubsrc.Release
+	listed := func() map[int64]githubsrc.Release {
+		if relOf == nil {
+			relOf = map[int64]githubsrc.Release{}
+			for _, r := range rels {
+				for _, as := range r.Assets {
+					relOf[as.ID] = r
+				}
+			}
 		}
+		return relOf
 	}
-	a.pruneTexts(relOf)
+	if only == nil { // a rebuild's listing is the one its texts were pruned to
+		a.pruneTexts(listed())
+	}
 	ix := newIndex(rels, a.texts, opts)
 	ix.only = only
+	if only != nil && opts == a.factsFor {
+		ix.facts = a.facts // the same listing: its releases parse as they did
+	}
 	for {
 		want := wantedTexts(s.feeds, ix, opts)
 		var missing []githubsrc.Asset
@@ -302,7 +318,7 @@ func (s *Server) build(ctx context.Context, a *app, rels []githubsrc.Release, on
 		if len(missing) == 0 {
 			break
 		}
-		if err := s.fetchTexts(ctx, a, missing, relOf); err != nil {
+		if err := s.fetchTexts(ctx, a, missing, listed()); err != nil {
 			return nil, err
 		}
 	}
@@ -311,6 +327,8 @@ func (s *Server) build(ctx context.Context, a *app, rels []githubsrc.Release, on
 	}
 	snap := buildSnapshot(s.feeds, ix, opts) // which lets go of a.texts
 	a.answering = ix.answering
+	a.facts, a.factsFor = keepFacts(ix.facts, ix.answering), opts
+	ix.facts = nil
 	return snap, nil
 }
 
@@ -422,10 +440,11 @@ func (s *Server) keep(a *app) {
 
 // evict drops an app's snapshot when the bound on cached apps pushes it
 // out. It keeps what the app last listed (the ETags of its listing and
-// the releases a 304 refers to) and the .sig texts it read: its next
-// request rebuilds the snapshot from them, asking GitHub nothing while
-// they are fresh and a conditional read (a 304 when nothing changed) once
-// they are due. It takes no lock: it runs inside another app's refresh.
+// the releases a 304 refers to), the .sig texts it read and what parsing
+// them gave (facts.go): its next request rebuilds the snapshot from them,
+// parsing nothing again, asking GitHub nothing while they are fresh and a
+// conditional read (a 304 when nothing changed) once they are due. It
+// takes no lock: it runs inside another app's refresh.
 func (a *app) evict() { a.snap.Store(nil) }
 
 func (a *app) name() string {

@@ -11,8 +11,9 @@
 //     and TestFastPathAgreesWithTheMux (routes_test.go) holds them equal.
 //   - cache.go: one refresh at a time per app (singleflight), TTL,
 //     stale-while-revalidate, backoff and rate limits, and the bound on
-//     cached apps (eviction by use; an evicted app keeps its listing and
-//     texts and rebuilds from them). A refresh lists the releases, fetches
+//     cached apps (eviction by use; an evicted app keeps its listing,
+//     texts and what parsing them gave, facts.go, and rebuilds from them
+//     without parsing again). A refresh lists the releases, fetches
 //     the small texts the feeds ask for (in rounds: only what they answer
 //     with) and builds a Snapshot.
 //   - index.go: the Snapshot and its feed-agnostic Index (releases, assets,

@@ -133,7 +133,7 @@ func (tauriFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 	answers := map[*candidate]*Answer{}
 	answerOf := func(cand *candidate) *Answer {
 		if answers[cand] == nil {
-			answers[cand] = cand.answer(opts)
+			answers[cand] = ix.answer(cand, opts)
 			ix.keepText(cand.Sig, answers[cand].sig)
 		}
 		return answers[cand]
@@ -211,12 +211,12 @@ func plan(ix *Index, opts SnapshotOptions) *tauriPlan {
 			if isBundle(gh) {
 				continue // a hot-swap bundle (feed_ota.go), never a native update
 			}
-			v, err := gh.Version(opts.TagPrefix)
+			v, found, err := ix.parse(gh, opts)
 			if err != nil {
 				p.badTags = append(p.badTags, fmt.Sprintf("release %s: %s", gh.Tag, err))
 				continue
 			}
-			p.parsed = append(p.parsed, &release{gh: gh, version: v, prerelease: gh.Prerelease || v.Prerelease() != "", found: githubsrc.FindPayloads(gh.Assets), rollout: ix.Rollout(gh.ID)})
+			p.parsed = append(p.parsed, &release{gh: gh, version: v, prerelease: gh.Prerelease || v.Prerelease() != "", found: found, rollout: ix.Rollout(gh.ID)})
 		}
 		// Newest version first; the same version twice (v1.2.0 and 1.2.0): the later publication.
 		slices.SortStableFunc(p.parsed, func(a, b *release) int {
@@ -236,7 +236,7 @@ func plan(ix *Index, opts SnapshotOptions) *tauriPlan {
 	}
 	for _, r := range p.parsed {
 		r.needed, r.entries = false, nil
-		possible := githubsrc.UpdaterKeys(r.found.ByKey, r.found.Shipped, opts.WindowsInstaller)
+		possible := ix.updaterKeys(r, opts)
 		for c := range numChannels {
 			if c == Stable && r.prerelease {
 				continue
@@ -306,6 +306,11 @@ func (r *release) read(ix *Index) bool {
 // collect finds r's payloads fit to offer and files them under every key
 // clients look up, and tells note why the others are not.
 func (r *release) collect(ix *Index, opts SnapshotOptions, note func(tag, what string)) {
+	if ix.recollect(r, note) {
+		return // as the last build from the same listing and texts found (facts.go)
+	}
+	note = ix.collecting(r, note)
+	defer ix.collected(r)
 	withhold := func(name, why string) { note(r.gh.Tag, name+": "+why) }
 	found := r.found
 	for _, a := range found.Incomplete {

@@ -80,6 +80,9 @@ type Index struct {
 	// answering is set by the feeds as they build: the IDs of the
 	// releases that answer something.
 	answering []int64
+	// facts are what parsing each release gave (facts.go), by release
+	// ID, while the snapshot is built.
+	facts map[int64]*releaseFacts
 }
 
 type assetRef struct {

@@ -50,7 +50,9 @@ import (
 //	OTAPUB_BENCH_TTL_APPS [100]         apps of the TTL run, each checked 10 times per TTL
 //	OTAPUB_BENCH_TTL_PERIODS [4]        how many TTLs the TTL run counts (after one it does not)
 //	OTAPUB_BENCH_COLD_LIMIT [5m]        give up waiting for a first 200 after this
-//	OTAPUB_BENCH_SCENARIOS [all]        comma-separated subset of cold,private,apps,ttl
+//	OTAPUB_BENCH_SCENARIOS [all]        comma-separated subset of cold,private,apps,ttl; apps
+//	                                    is memory per app and eviction (about a minute):
+//	                                    OTAPUB_BENCH_SCENARIOS=apps runs only those
 //
 // Each release of the cold-start repository carries 5 signed payloads
 // (AppImage, NSIS, MSI, two macOS .app.tar.gz) and their .sig files, signed
@@ -124,8 +126,9 @@ func BenchmarkScale(b *testing.B) {
 		spread := scaleSpread(b, gh, evicting.proc, e)
 		evicting.proc.stop()
 		row(fmt.Sprintf("the same with --max-cached-apps %d (default 256)", e.maxCached), spread.String()+
-			fmt.Sprintf("; RSS %.0f MiB (peak %.0f MiB) after warming", scaleMiB(evicting.rss), scaleMiB(evicting.peak)))
+			fmt.Sprintf("; p99 %.1f× the all-cached run's; RSS %.0f MiB (peak %.0f MiB) after warming", spread.p99.Seconds()/cached.p99.Seconds(), scaleMiB(evicting.rss), scaleMiB(evicting.peak)))
 		b.ReportMetric(spread.p99.Seconds()*1e3, "evicting-p99-ms")
+		b.ReportMetric(spread.p99.Seconds()/cached.p99.Seconds(), "evicting/cached-p99")
 		b.ReportMetric(float64(spread.full)/float64(max(spread.checks, 1)), "evicting-full-listings/check")
 	}
 	if e.on("ttl") {
@@ -545,10 +548,11 @@ type spreadResult struct {
 	took                   time.Duration
 	listings, full, notMod int
 	sigs, api              int
+	cpu                    float64 // otapub's CPU seconds over the checks
 }
 
 func (r spreadResult) String() string {
-	s := fmt.Sprintf("p50 %s, p99 %s, max %s (%.0f checks/s", scaleMs(r.p50), scaleMs(r.p99), scaleMs(r.max), float64(r.checks)/r.took.Seconds())
+	s := fmt.Sprintf("p50 %s, p99 %s, max %s (%.0f checks/s, %.0f µs of otapub CPU per check", scaleMs(r.p50), scaleMs(r.p99), scaleMs(r.max), float64(r.checks)/r.took.Seconds(), 1e6*r.cpu/float64(max(r.checks, 1)))
 	if r.non200 > 0 {
 		s += fmt.Sprintf(", %d not 200", r.non200)
 	}
@@ -565,6 +569,7 @@ func scaleSpread(b *testing.B, gh *githubsrctest.Server, p *scaleProc, e scaleEn
 	var next atomic.Int64
 	var non200 atomic.Int32
 	var wg sync.WaitGroup
+	cpu := cpuSeconds(b, p.pid)
 	start := time.Now()
 	for range e.conns {
 		wg.Go(func() {
@@ -580,7 +585,7 @@ func scaleSpread(b *testing.B, gh *githubsrctest.Server, p *scaleProc, e scaleEn
 		})
 	}
 	wg.Wait()
-	r := spreadResult{checks: e.checks, non200: int(non200.Load()), took: time.Since(start)}
+	r := spreadResult{checks: e.checks, non200: int(non200.Load()), took: time.Since(start), cpu: cpuSeconds(b, p.pid) - cpu}
 	slices.Sort(durs)
 	r.p50, r.p99, r.max = durs[len(durs)/2], durs[len(durs)*99/100], durs[len(durs)-1]
 	counts := gh.Counts()
