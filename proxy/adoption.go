@@ -4,11 +4,16 @@ package proxy
 // offered and downloaded, what staged rollouts held back. Every label set
 // is bounded: apps are configured, platforms are parsed keys, versions are
 // those of the app's releases ("other" for anything else), outcomes fixed.
-// Counters are resolved once per label set into copy-on-write maps, so the
-// check path only looks them up: no label hashing, no allocation.
+//
+// With a thousand apps these are most of the server's series, so they are
+// not client_golang children (about 600 bytes each, label pairs made in
+// advance): each app keeps plain atomic counters in copy-on-write maps,
+// which the check path only looks up (no label hashing, no allocation),
+// and adoptionCollector turns them into metrics when /metrics is read.
 
 import (
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,7 +23,7 @@ import (
 	"github.com/otapub/ota-action/githubsrc"
 )
 
-// Outcome is what a check came to.
+// outcome is what a check came to.
 type outcome uint8
 
 const (
@@ -34,37 +39,100 @@ var outcomeNames = [numOutcomes]string{"offered", "up_to_date", "held_back", "ba
 // otherVersion labels a client version that is not one of the app's releases.
 const otherVersion = "other"
 
-// counters is a copy-on-write map of resolved counters: readers load an
-// immutable map, a writer copies it. Its keys are bounded by the callers.
+// counters is a copy-on-write set of counts by key: readers load an
+// immutable table, a writer copies it. Its keys are bounded by the
+// callers. Most apps have a handful of keys, kept in a slice (a map costs
+// a few hundred bytes before its first entry, a thousand apps times four
+// sets of them); past smallCounters they move to a map.
 type counters[K comparable] struct {
-	m  atomic.Pointer[map[K]prometheus.Counter]
+	t  atomic.Pointer[countTable[K]]
 	mu sync.Mutex
 }
 
-// get returns the counter for key, resolving it the first time.
-func (c *counters[K]) get(key K, resolve func() prometheus.Counter) prometheus.Counter {
-	if m := c.m.Load(); m != nil {
-		if ctr, ok := (*m)[key]; ok {
-			return ctr
+// countTable is one immutable state of counters: small, or m once it grew.
+type countTable[K comparable] struct {
+	small []countEntry[K]
+	m     map[K]*count
+}
+
+type countEntry[K comparable] struct {
+	key K
+	c   *count
+}
+
+const smallCounters = 8
+
+func (t *countTable[K]) find(key K) *count {
+	if t == nil {
+		return nil
+	}
+	if t.m != nil {
+		return t.m[key]
+	}
+	for i := range t.small {
+		if t.small[i].key == key {
+			return t.small[i].c
 		}
+	}
+	return nil
+}
+
+// count is one series: its count, and labels worked out when it was made.
+type count struct {
+	n      atomic.Uint64
+	labels [2]string
+}
+
+// inc adds one to key's count. The first time, it makes the key the map
+// keeps (a string from a request must not pin the request) and the
+// count's labels with first.
+func (c *counters[K]) inc(key K, first func(K) (K, [2]string)) {
+	if ctr := c.t.Load().find(key); ctr != nil {
+		ctr.n.Add(1)
+		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	old := c.m.Load()
-	if old != nil {
-		if ctr, ok := (*old)[key]; ok {
-			return ctr
+	old := c.t.Load()
+	if ctr := old.find(key); ctr != nil {
+		ctr.n.Add(1)
+		return
+	}
+	k, labels := first(key)
+	ctr := &count{labels: labels}
+	ctr.n.Add(1)
+	next := &countTable[K]{}
+	switch {
+	case old == nil:
+		next.small = []countEntry[K]{{k, ctr}}
+	case old.m == nil && len(old.small) < smallCounters:
+		next.small = append(slices.Clip(old.small), countEntry[K]{k, ctr})
+	default:
+		next.m = make(map[K]*count, len(old.small)+len(old.m)+1)
+		maps.Copy(next.m, old.m)
+		for _, e := range old.small {
+			next.m[e.key] = e.c
 		}
+		next.m[k] = ctr
 	}
-	next := map[K]prometheus.Counter{}
-	if old != nil {
-		next = maps.Clone(*old)
-	}
-	ctr := resolve()
-	next[key] = ctr
-	c.m.Store(&next)
-	return ctr
+	c.t.Store(next)
 }
+
+// each calls f with every key and its count.
+func (c *counters[K]) each(f func(K, *count)) {
+	t := c.t.Load()
+	if t == nil {
+		return
+	}
+	for _, e := range t.small {
+		f(e.key, e.c)
+	}
+	for k, v := range t.m {
+		f(k, v)
+	}
+}
+
+func same[K any](k K) (K, [2]string) { return k, [2]string{} }
 
 type checkKey struct {
 	p  githubsrc.Platform
@@ -77,21 +145,26 @@ type offerKey struct {
 	p       githubsrc.Platform
 }
 
-// adoption is one app's resolved adoption counters.
+// adoption is one app's adoption counters.
 type adoption struct {
 	m         *metrics
 	app       string // the app label
 	checks    counters[checkKey]
 	versions  counters[string]
 	offers    counters[offerKey]
-	downloads counters[int64] // by asset ID
+	downloads counters[int64] // by asset ID; labels version and platform
 	// rollouts are the tags whose rollout gauges are set, so a release
 	// that leaves its rollout shows 100 rather than its last share.
 	rolloutMu sync.Mutex
 	rollouts  map[string]bool
 }
 
-func (m *metrics) adoption(app string) *adoption { return &adoption{m: m, app: app} }
+// adoption makes app's counters and has /metrics report them.
+func (m *metrics) adoption(app string) *adoption {
+	ad := &adoption{m: m, app: app}
+	m.adoptions.add(ad)
+	return ad
+}
 
 // platformLabel names p in labels; a check whose platform could not be
 // read counts under "invalid".
@@ -105,36 +178,30 @@ func platformLabel(p githubsrc.Platform) string {
 // check counts a check of platform p on channel ch by a client on version
 // (as the path spells it), known says whether that is a release's version.
 func (ad *adoption) check(p githubsrc.Platform, ch Channel, o outcome, version string, known bool) {
-	ad.checks.get(checkKey{p, ch, o}, func() prometheus.Counter {
-		return ad.m.checks.WithLabelValues(ad.app, platformLabel(p), ch.String(), outcomeNames[o])
-	}).Inc()
+	ad.checks.inc(checkKey{p, ch, o}, same)
 	if o == outcomeBad {
 		return
 	}
 	if !known {
 		version = otherVersion
 	}
-	ad.versions.get(version, func() prometheus.Counter {
-		return ad.m.clientVersions.WithLabelValues(ad.app, strings.Clone(version))
-	}).Inc()
+	ad.versions.inc(version, func(v string) (string, [2]string) { return strings.Clone(v), [2]string{} })
 }
 
 // offer counts an update to version offered to platform p.
 func (ad *adoption) offer(version string, p githubsrc.Platform) {
-	ad.offers.get(offerKey{version, p}, func() prometheus.Counter {
-		return ad.m.offers.WithLabelValues(ad.app, version, p.Key())
-	}).Inc()
+	ad.offers.inc(offerKey{version, p}, same)
 }
 
 // download counts a download of asset a of the release with version.
 func (ad *adoption) download(a githubsrc.Asset, version string) {
-	ad.downloads.get(a.ID, func() prometheus.Counter {
+	ad.downloads.inc(a.ID, func(id int64) (int64, [2]string) {
 		p, platform := githubsrc.Classify(a.Name).Platform, "other"
 		if p.OS != "" && p.Arch != "" {
 			platform = p.Key()
 		}
-		return ad.m.downloads.WithLabelValues(ad.app, version, platform)
-	}).Inc()
+		return id, [2]string{version, platform}
+	})
 }
 
 // setRollouts shows the rollouts ix holds as gauges.
@@ -164,4 +231,67 @@ func (ad *adoption) setRollouts(ix *Index) {
 		}
 	}
 	ad.rollouts = seen
+}
+
+// adoptionCollector reports every app's adoption counters.
+type adoptionCollector struct {
+	checks, versions, offers, downloads *prometheus.Desc
+
+	mu   sync.Mutex
+	apps []*adoption
+}
+
+func newAdoptionCollector() *adoptionCollector {
+	return &adoptionCollector{
+		checks: prometheus.NewDesc("otapub_checks_total",
+			"Update checks by app, platform, channel and outcome (offered, up_to_date, held_back by a rollout, bad_request).",
+			[]string{"app", "platform", "channel", "outcome"}, nil),
+		versions: prometheus.NewDesc("otapub_client_versions_total",
+			"Update checks by the version the checking client runs (other: not one of the app's releases).",
+			[]string{"app", "version"}, nil),
+		offers: prometheus.NewDesc("otapub_offers_total",
+			"Updates offered, by app, offered version and platform.",
+			[]string{"app", "version", "platform"}, nil),
+		downloads: prometheus.NewDesc("otapub_downloads_total",
+			"Downloads through /download, by app, release version and platform (other: not an installer or payload).",
+			[]string{"app", "version", "platform"}, nil),
+	}
+}
+
+func (c *adoptionCollector) add(ad *adoption) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.apps = append(c.apps, ad)
+}
+
+// Describe implements prometheus.Collector.
+func (c *adoptionCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.checks
+	ch <- c.versions
+	ch <- c.offers
+	ch <- c.downloads
+}
+
+// Collect implements prometheus.Collector.
+func (c *adoptionCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	apps := c.apps
+	c.mu.Unlock()
+	counter := func(d *prometheus.Desc, n uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(n), labels...)
+	}
+	for _, ad := range apps {
+		ad.checks.each(func(k checkKey, n *count) {
+			counter(c.checks, n.n.Load(), ad.app, platformLabel(k.p), k.ch.String(), outcomeNames[k.o])
+		})
+		ad.versions.each(func(v string, n *count) { counter(c.versions, n.n.Load(), ad.app, v) })
+		ad.offers.each(func(k offerKey, n *count) { counter(c.offers, n.n.Load(), ad.app, k.version, k.p.Key()) })
+		// One asset, one series; assets of one version and platform
+		// (a re-upload) add up.
+		downloads := map[[2]string]uint64{}
+		ad.downloads.each(func(_ int64, n *count) { downloads[n.labels] += n.n.Load() })
+		for l, n := range downloads {
+			counter(c.downloads, n, ad.app, l[0], l[1])
+		}
+	}
 }

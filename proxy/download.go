@@ -45,7 +45,7 @@ func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request, a *app, snap
 		return
 	}
 	if ref.location != nil {
-		a.adoption.download(*ref.asset, ref.version)
+		a.adoption.download(*ref.asset, a.opts.tagVersion(ref.rel.Tag))
 		h := w.Header()
 		h["Location"] = ref.location
 		h["Cache-Control"] = publicRedirect
@@ -69,7 +69,7 @@ func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request, a *app, snap
 			s.dls.Add(key, d)
 		}
 	}
-	a.adoption.download(asset, ref.version)
+	a.adoption.download(asset, a.opts.tagVersion(rel.Tag))
 	switch {
 	case d.d.URL != "":
 		if d.d.Cacheable > 0 {

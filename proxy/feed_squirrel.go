@@ -40,6 +40,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/Masterminds/semver/v3"
 
@@ -100,9 +101,24 @@ type squirrelFile struct {
 	tag, asset string
 	rollout    rollout.State
 	label      string // the version as metrics label it
-	// body is the Squirrel.Mac JSON {url, name, notes, pub_date}.
+	rel *githubsrc.Release // in the Index
+	// body is the Squirrel.Mac answer, encoded on its first request: most
+	// apps' files are never asked for by Squirrel.Mac (a Tauri app's are
+	// only linked by /download/latest/), and a body per key and release
+	// would cost every app.
+	once   sync.Once
 	body   []byte
 	length []string
+}
+
+// encoded returns the Squirrel.Mac JSON {url, name, notes, pub_date} and
+// its Content-Length.
+func (f *squirrelFile) encoded(opts SnapshotOptions) ([]byte, []string) {
+	f.once.Do(func() {
+		f.body = encode(f.update(opts))
+		f.length = []string{strconv.Itoa(len(f.body))}
+	})
+	return f.body, f.length
 }
 
 // squirrelText is a pre-encoded text answer of one release.
@@ -195,12 +211,12 @@ func (squirrelFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 	full := map[squirrelKey]bool{}
 	rels := squirrelReleases(ix, opts)
 	for _, er := range rels {
-		st := ix.Rollout(er.rel.ID)
+		st, label := ix.Rollout(er.rel.ID), er.v.String()
 		for k, a := range releaseFiles(er.rel) {
 			if full[k] {
 				continue
 			}
-			f, err := newSquirrelFile(opts, er, a)
+			f, err := newSquirrelFile(opts, er, a, label)
 			if err != nil {
 				snap.Withheld = append(snap.Withheld, fmt.Sprintf("release %s: %s: %v", er.rel.Tag, a.Name, err))
 				continue
@@ -309,17 +325,24 @@ func fileKey(name string) (squirrelKey, bool, bool) {
 }
 
 // newSquirrelFile encodes file a of er as Squirrel.Mac's answer.
-func newSquirrelFile(opts SnapshotOptions, er electronRelease, a githubsrc.Asset) (*squirrelFile, error) {
-	// The Index gave the notes without the rollout line.
-	u := squirrel.MacUpdate{URL: DownloadURL(opts, er.rel.Tag, a), Name: cmp.Or(er.rel.Name, er.rel.Tag), Notes: er.rel.Notes}
-	if !er.rel.PublishedAt.IsZero() {
-		u.PubDate = squirrel.PubDate(er.rel.PublishedAt)
-	}
-	if err := u.Validate(); err != nil {
+// label is er's version as metrics label it, made once per release.
+func newSquirrelFile(opts SnapshotOptions, er electronRelease, a githubsrc.Asset, label string) (*squirrelFile, error) {
+	f := &squirrelFile{v: er.v, rel: er.rel, tag: er.rel.Tag, asset: a.Name, label: label}
+	if err := f.update(opts).Validate(); err != nil {
 		return nil, err
 	}
-	body := encode(u)
-	return &squirrelFile{v: er.v, tag: er.rel.Tag, asset: a.Name, label: er.v.String(), body: body, length: []string{strconv.Itoa(len(body))}}, nil
+	return f, nil
+}
+
+// update is f's Squirrel.Mac answer.
+func (f *squirrelFile) update(opts SnapshotOptions) squirrel.MacUpdate {
+	a, _ := f.rel.Asset(f.asset)
+	// The Index gave the notes without the rollout line.
+	u := squirrel.MacUpdate{URL: DownloadURL(opts, f.tag, a), Name: cmp.Or(f.rel.Name, f.tag), Notes: f.rel.Notes}
+	if !f.rel.PublishedAt.IsZero() {
+		u.PubDate = squirrel.PubDate(f.rel.PublishedAt)
+	}
+	return u
 }
 
 // encodeReleases reads RELEASES asset a of er and points every package it
@@ -435,7 +458,8 @@ func (s *Server) serveSquirrel(w http.ResponseWriter, r *http.Request, a *app, e
 	}
 	a.adoption.check(p, Stable, o, version, known)
 	a.adoption.offer(f.label, p)
-	writeBody(w, r, f.body, f.length)
+	body, length := f.encoded(a.opts)
+	writeBody(w, r, body, length)
 }
 
 // currentVersion reads the version a client runs, through the parse cache.

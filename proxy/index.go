@@ -88,8 +88,6 @@ type Index struct {
 type assetRef struct {
 	rel   *githubsrc.Release
 	asset *githubsrc.Asset // in rel.Assets
-	// version is the release's version as metrics label it.
-	version string
 	// location is the Location of a redirect to the asset that is the same
 	// for every client (a public repository's browser URL), made once.
 	location []string
@@ -135,11 +133,10 @@ func newIndex(rels []githubsrc.Release, texts map[int64][]byte, opts SnapshotOpt
 			ix.rollouts[rel.ID], rel.Notes = st, notes
 		}
 		byName := make(map[string]assetRef, len(rel.Assets))
-		version := strings.TrimPrefix(strings.TrimPrefix(rel.Tag, opts.TagPrefix), "v")
-		ix.versions[version] = struct{}{}
+		ix.versions[opts.tagVersion(rel.Tag)] = struct{}{}
 		for j := range rel.Assets {
 			if a := &rel.Assets[j]; a.Uploaded() {
-				byName[a.Name] = assetRef{rel: rel, asset: a, version: version}
+				byName[a.Name] = assetRef{rel: rel, asset: a}
 			}
 		}
 		ix.assets[rel.Tag] = byName
@@ -150,6 +147,12 @@ func newIndex(rels []githubsrc.Release, texts map[int64][]byte, opts SnapshotOpt
 // ours reports whether r is one of the app's releases.
 func (opts SnapshotOptions) ours(r githubsrc.Release) bool {
 	return !r.Draft && strings.HasPrefix(r.Tag, opts.TagPrefix)
+}
+
+// tagVersion is the version a tag names as clients spell it: without the
+// tag prefix and a leading "v" (a substring: it does not allocate).
+func (opts SnapshotOptions) tagVersion(tag string) string {
+	return strings.TrimPrefix(strings.TrimPrefix(tag, opts.TagPrefix), "v")
 }
 
 // knownVersion reports whether v is the version of one of the releases.

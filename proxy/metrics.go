@@ -31,8 +31,8 @@ type metrics struct {
 	rateRemaining  *prometheus.GaugeVec
 
 	// Adoption (adoption.go).
-	checks, clientVersions, offers, downloads *prometheus.CounterVec
-	rolloutPercent, rolloutHalted             *prometheus.GaugeVec
+	adoptions                     *adoptionCollector
+	rolloutPercent, rolloutHalted *prometheus.GaugeVec
 }
 
 type requestMetrics struct {
@@ -78,28 +78,14 @@ func newMetrics() *metrics {
 			Name: "otapub_github_rate_limit_remaining", Help: "GitHub's x-ratelimit-remaining as last seen, per token (named by its first app).",
 		}, []string{"token"}),
 	}
-	m.checks = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "otapub_checks_total", Help: "Update checks by app, platform, channel and outcome (offered, up_to_date, held_back by a rollout, bad_request).",
-	}, []string{"app", "platform", "channel", "outcome"})
-	m.clientVersions = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "otapub_client_versions_total", Help: "Update checks by the version the checking client runs (other: not one of the app's releases).",
-	}, []string{"app", "version"})
-	m.offers = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "otapub_offers_total", Help: "Updates offered, by app, offered version and platform.",
-	}, []string{"app", "version", "platform"})
-	m.downloads = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "otapub_downloads_total", Help: "Downloads through /download, by app, release version and platform (other: not an installer or payload).",
-	}, []string{"app", "version", "platform"})
+	m.adoptions = newAdoptionCollector()
 	m.rolloutPercent = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "otapub_rollout_percent", Help: "Share of devices a release in a staged rollout is offered to (100 once rolled out to all).",
 	}, []string{"app", "tag"})
 	m.rolloutHalted = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "otapub_rollout_halted", Help: "1 while a release's rollout is halted.",
 	}, []string{"app", "tag"})
-	f(m.checks)
-	f(m.clientVersions)
-	f(m.offers)
-	f(m.downloads)
+	f(m.adoptions)
 	f(m.rolloutPercent)
 	f(m.rolloutHalted)
 	refresh := prometheus.NewHistogram(prometheus.HistogramOpts{
