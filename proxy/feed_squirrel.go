@@ -100,8 +100,8 @@ type squirrelFile struct {
 	v          *semver.Version
 	tag, asset string
 	rollout    rollout.State
-	label      string // the version as metrics label it
-	rel *githubsrc.Release // in the Index
+	label      string             // the version as metrics label it
+	rel        *githubsrc.Release // in the Index
 	// body is the Squirrel.Mac answer, encoded on its first request: most
 	// apps' files are never asked for by Squirrel.Mac (a Tauri app's are
 	// only linked by /download/latest/), and a body per key and release
