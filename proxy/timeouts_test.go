@@ -31,6 +31,24 @@ func serveWithTimeouts(t *testing.T) string {
 		APIURL: gh.APIURL, Apps: []proxy.AppConfig{{Repo: repo}},
 		ReadTimeout: testReadTimeout, WriteTimeout: testWriteTimeout, IdleTimeout: testIdleTimeout,
 	})
+	// Read the releases before the test's own connection: a cold refresh
+	// on a busy machine (-race, parallel tests) can take longer than the
+	// shortened write timeout, which would cut the test's first request
+	// rather than the timeout under test. A cut request still leaves the
+	// refresh running, so ask until it answers.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		resp, err := http.Get(base + "/windows/x86_64/1.0.0")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server did not answer a check within 10s: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	return strings.TrimPrefix(base, "http://")
 }
 
