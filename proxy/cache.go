@@ -454,11 +454,12 @@ func (a *app) name() string {
 	return a.Slug
 }
 
-// invalidate makes the app due for a refresh now and lifts any block
-// (backoff, negative cache, rate limit) its last failure set: a webhook
-// says the releases changed. recheck later it is due again.
-func (a *app) invalidate(now time.Time, recheck time.Duration) {
-	a.recheckAt(now.Add(recheck))
+// invalidate makes the app due for a refresh now, evicted or not (an
+// evicted app that is due asks GitHub rather than rebuilding from what it
+// kept), and lifts any block (backoff, negative cache, rate limit) its
+// last failure set: a webhook says the releases changed.
+func (a *app) invalidate(now time.Time) {
+	a.recheckAt(now)
 	a.mu.Lock()
 	a.blocked = time.Time{}
 	a.mu.Unlock()

@@ -268,6 +268,36 @@ func (electronFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 			}
 		}
 	}
+	// A staged beta's devices outside it get the newer of its own fallback
+	// and the stable file every device gets: never left behind stable.
+	for name, sv := range serve {
+		ch, _, _, err := githubsrc.ChannelFileTarget(name)
+		if err != nil || ch == "latest" || sv.rollout.Full() {
+			continue
+		}
+		stable, ok := picked["latest"+strings.TrimPrefix(name, ch)]
+		if !ok {
+			continue
+		}
+		everyone := &stable
+		if !stable.rollout.Full() {
+			everyone = stable.fallback
+		}
+		if everyone != nil && (sv.fallback == nil || sv.fallback.er.v.LessThan(everyone.er.v)) {
+			sv.fallback = everyone
+			serve[name] = sv
+		}
+	}
+	// Every release a picked file comes from answers, served or not (a
+	// beta older than stable is served as stable's): a rebuild after
+	// eviction looks at those only, and must still see its channel files.
+	for _, sv := range picked {
+		for f := &sv; f != nil; f = f.fallback {
+			if !slices.Contains(ix.answering, f.er.rel.ID) {
+				ix.answering = append(ix.answering, f.er.rel.ID)
+			}
+		}
+	}
 	t := &snap.electron
 	t.channels, t.files = map[string]otaAnswer{}, map[string]electronFile{}
 	names := make([]string, 0, len(serve))
@@ -396,7 +426,12 @@ func (s *Server) serveElectron(w http.ResponseWriter, r *http.Request, a *app, f
 	if ans, ok := t.channels[file]; ok {
 		h := w.Header()
 		h["Cache-Control"] = s.checkCacheControl
-		if sc, ok := t.staged[file]; ok && len(r.Header[s.deviceHeader]) > 0 {
+		sc, staged := t.staged[file]
+		if staged {
+			// The answer depends on whether the request names its device.
+			h["Vary"] = s.varyDevice
+		}
+		if staged && len(r.Header[s.deviceHeader]) > 0 {
 			h["Cache-Control"] = s.deviceCacheControl
 			if d := s.device(r, a); sc.rollout.Includes(d.App, sc.tag, d.ID) {
 				ans = sc.inside

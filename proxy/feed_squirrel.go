@@ -81,6 +81,9 @@ func keyOf(t squirrel.Target) squirrelKey {
 
 // squirrelTables are the feed's answers in one snapshot.
 type squirrelTables struct {
+	// opts are the options the snapshot was built with (Direct is off
+	// for a repository found private): answers are encoded with them.
+	opts SnapshotOptions
 	// files are, per key, the candidate files newest first, each with its
 	// Squirrel.Mac answer encoded: the newest release's, and older ones'
 	// down to the first release rolled out to every device
@@ -199,7 +202,7 @@ func (squirrelFeed) texts(ix *Index, opts SnapshotOptions, dst []githubsrc.Asset
 // answer, and encodes the newest servable RELEASES.
 func (squirrelFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 	t := &snap.squirrel
-	t.files = map[squirrelKey][]*squirrelFile{}
+	t.opts, t.files = opts, map[squirrelKey][]*squirrelFile{}
 	answering := func(er electronRelease) {
 		if !slices.Contains(ix.answering, er.rel.ID) {
 			ix.answering = append(ix.answering, er.rel.ID)
@@ -458,7 +461,7 @@ func (s *Server) serveSquirrel(w http.ResponseWriter, r *http.Request, a *app, e
 	}
 	a.adoption.check(p, Stable, o, version, known)
 	a.adoption.offer(f.label, p)
-	body, length := f.encoded(a.opts)
+	body, length := f.encoded(snap.squirrel.opts)
 	writeBody(w, r, body, length)
 }
 
@@ -602,14 +605,16 @@ func (s *Server) serveReleases(w http.ResponseWriter, r *http.Request, a *app, p
 	if perDevice {
 		w.Header()["Cache-Control"] = s.deviceCacheControl
 	}
-	if ans == nil && perDevice { // every RELEASES held back from this device
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	if ans == nil {
+	if ans == nil { // none, or every one held back from this device by a rollout
 		if none == http.StatusNoContent {
-			w.Header()["Cache-Control"] = s.checkCacheControl
+			if !perDevice {
+				w.Header()["Cache-Control"] = s.checkCacheControl
+			}
 			w.WriteHeader(none)
+			return
+		}
+		if perDevice {
+			s.writeError(w, r, none, "no release with a RELEASES file is rolled out to this device yet")
 			return
 		}
 		s.writeError(w, r, none, "no published release has a RELEASES file whose packages are all uploaded: publish electron-builder's squirrel target (RELEASES and its .nupkg)")

@@ -92,7 +92,7 @@ func (s *Snapshot) latestJSON(c Channel, d Device) ([]byte, []string, bool) {
 	}
 	if m := offerFor(ms[0], ms[1:], d); m != nil {
 		b, n := m.encoded()
-		return b, n, len(ms) > 1
+		return b, n, !ms[0].rollout.Full()
 	}
 	return nil, nil, true
 }

@@ -55,7 +55,8 @@ type Server struct {
 
 	checkCacheControl  []string
 	deviceCacheControl []string
-	deviceHeader       string // Config.DeviceHeader, in canonical form
+	deviceHeader       string   // Config.DeviceHeader, in canonical form
+	varyDevice         []string // Vary: deviceHeader
 	checkMetrics       *routeMetrics
 	downloadMetrics    *routeMetrics
 	squirrelMetrics    *routeMetrics
@@ -136,6 +137,7 @@ func newServer(cfg Config, log *slog.Logger, feeds []feed) (*Server, error) {
 	// kept by a shared cache and handed to other devices.
 	s.deviceCacheControl = []string{fmt.Sprintf("private, max-age=%d", int(cfg.CacheTTL.Seconds()))}
 	s.deviceHeader = textproto.CanonicalMIMEHeaderKey(cfg.DeviceHeader)
+	s.varyDevice = []string{s.deviceHeader}
 	s.prefix = cfg.BasePath + "/"
 	s.promHandler = promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})
 	s.mux = s.routes()

@@ -61,7 +61,7 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	for _, a := range apps {
 		// GitHub may list the change a moment after it sends the event:
 		// refresh now, and again soon after.
-		a.invalidate(s.cfg.Now(), webhookRecheck)
+		a.invalidate(s.cfg.Now())
 		go func() {
 			err := s.refreshNow(a)
 			a.recheckAt(s.cfg.Now().Add(webhookRecheck))

@@ -85,6 +85,12 @@ func publishCommand() *cli.Command {
 				out.annotate("error", err.Error())
 				return err
 			}
+			if rep.AlreadyPublished && opts.Rollout != nil {
+				// Published already (by hand on GitHub, or an earlier run):
+				// it went to every device, and saying nothing would let
+				// the operator believe it is at the percentage asked.
+				return fmt.Errorf("%s@%s is already published, to every device unless a rollout was set: set its rollout with otapub rollout %s %s", vopts.Repo, vopts.Tag, vopts.Tag, rolloutPercent)
+			}
 			if rep.AlreadyPublished {
 				out.printf("%s@%s is already published: nothing to do (%s)\n", vopts.Repo, vopts.Tag, rep.URL)
 				return out.setOutputs("release-id", fmt.Sprint(rep.Release.ID), "release-url", rep.URL)

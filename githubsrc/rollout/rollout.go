@@ -91,33 +91,83 @@ func digits(s string) bool {
 
 const marker = "<!-- otapub:rollout "
 
+// markerName is what makes an HTML comment a rollout line, after "<!--"
+// and any spaces, in any case: a hand-edited line must not pass for
+// ordinary notes (and so go to every device, and show in apps).
+const markerName = "otapub:rollout"
+
 // Split returns the state a release's notes carry and the notes without
-// the rollout line, as apps are shown them. A malformed line counts as a
-// halt: an operator's typo must not widen a rollout to everyone.
+// the rollout line, as apps are shown them. Every rollout line is taken
+// out. A malformed line, one missing its "-->" (which then ends at the end
+// of its line), or two lines that disagree count as a halt: an operator's
+// typo must not widen a rollout to everyone.
 func Split(notes string) (State, string) {
-	i := strings.Index(notes, marker)
-	if i < 0 {
-		return State{}, notes
-	}
-	end := strings.Index(notes[i:], "-->")
-	if end < 0 {
-		return State{Set: true, Halted: true}, strings.TrimRight(notes[:i], "\r\n")
-	}
-	body := notes[i+len(marker) : i+end]
-	rest := notes[i+end+len("-->"):]
-	rest = strings.TrimPrefix(strings.TrimPrefix(rest, "\r"), "\n")
-	clean := strings.TrimRight(notes[:i], "\r\n")
-	if rest != "" {
-		if clean != "" {
-			clean += "\n"
+	var (
+		st    State
+		clean = notes[:0]
+		rest  = notes
+		bad   bool
+	)
+	for {
+		i, body, next, closed := findLine(rest)
+		if i < 0 {
+			clean = joinNotes(clean, rest)
+			break
 		}
-		clean += rest
+		clean = joinNotes(clean, strings.TrimRight(rest[:i], "\r\n"))
+		rest = strings.TrimPrefix(strings.TrimPrefix(rest[next:], "\r"), "\n")
+		line, err := parseLine(body)
+		switch {
+		case err != nil || !closed:
+			bad = true
+		case st.Set && line != st:
+			bad = true
+		default:
+			st = line
+		}
 	}
-	st, err := parseLine(body)
-	if err != nil {
+	if bad {
 		return State{Set: true, Halted: true}, clean
 	}
 	return st, clean
+}
+
+// findLine finds the first rollout line in s: where it starts, its body
+// (between the name and "-->"), where what follows it starts, and whether
+// it was closed; i is -1 when s has none.
+func findLine(s string) (i int, body string, next int, closed bool) {
+	for from := 0; ; {
+		j := strings.Index(s[from:], "<!--")
+		if j < 0 {
+			return -1, "", 0, false
+		}
+		i = from + j
+		after := strings.TrimLeft(s[i+len("<!--"):], " \t")
+		if len(after) < len(markerName) || !strings.EqualFold(after[:len(markerName)], markerName) {
+			from = i + len("<!--")
+			continue
+		}
+		start := len(s) - len(after) + len(markerName)
+		if end := strings.Index(s[start:], "-->"); end >= 0 {
+			return i, s[start : start+end], start + end + len("-->"), true
+		}
+		end := strings.IndexAny(s[start:], "\r\n")
+		if end < 0 {
+			end = len(s) - start
+		}
+		return i, s[start : start+end], start + end, false
+	}
+}
+
+// joinNotes puts b after a on a line of its own.
+func joinNotes(a, b string) string {
+	switch {
+	case b == "":
+		return a
+	case a == "":
+		return b
+	}
+	return a + "\n" + b
 }
 
 func parseLine(body string) (State, error) {

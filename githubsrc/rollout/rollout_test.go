@@ -34,6 +34,15 @@ func TestNotes(t *testing.T) {
 		{"Fixes.\n<!-- otapub:rollout percent=lots -->", State{Set: true, Halted: true}, "Fixes.", "0"},
 		{"Fixes.\n<!-- otapub:rollout percent=10", State{Set: true, Halted: true}, "Fixes.", "0"},
 		{"Fixes.\n<!-- otapub:rollout halted -->", State{Set: true, Halted: true}, "Fixes.", "0"},
+		// Hand-written spellings are rollout lines too, never notes.
+		{"Fixes.\n<!--otapub:rollout percent=10-->", State{Set: true, Share: 100_000}, "Fixes.", "10"},
+		{"Fixes.\n<!--  OTAPUB:Rollout percent=10 -->", State{Set: true, Share: 100_000}, "Fixes.", "10"},
+		{"A <!-- a comment --> B", State{}, "A <!-- a comment --> B", ""},
+		// Two lines: both taken out; agreeing, their state; not, a halt.
+		{"A\n<!-- otapub:rollout percent=20 -->\nB\n<!-- otapub:rollout percent=20 -->", State{Set: true, Share: 200_000}, "A\nB", "20"},
+		{"A\n<!-- otapub:rollout percent=20 -->\nB\n<!-- otapub:rollout percent=30 -->", State{Set: true, Halted: true}, "A\nB", "0"},
+		// A line missing its "-->" ends with its line: the notes after it stay.
+		{"Intro\n<!-- otapub:rollout percent=50\nMore notes.", State{Set: true, Halted: true}, "Intro\nMore notes.", "0"},
 	} {
 		st, clean := Split(tc.notes)
 		if st != tc.state || clean != tc.clean {
