@@ -45,6 +45,10 @@ func TestRolloutEndToEnd(t *testing.T) {
 		t.Fatalf("publish --rollout 10: %d\n%s\n%s", code, stdout, stderr)
 	}
 
+	// Published already: publish --rollout says how to change it, and fails.
+	if code, stdout, stderr := otapub(t, "publish v1.2.0 --rollout 20"); code != 1 || !strings.Contains(stdout+stderr, "set its rollout with otapub rollout v1.2.0 20") {
+		t.Errorf("publish --rollout of a published release: %d\n%s\n%s", code, stdout, stderr)
+	}
 	addr, _ := serveInProcess(t, nil, "--webhook-secret", secret, "--cache-ttl", "1h")
 	// Three devices: in the first 10%, in 50% but not 10%, outside 50%.
 	var in10, in50, out string
