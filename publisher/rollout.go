@@ -38,9 +38,6 @@ type RolloutReport struct {
 // (package rollout), the one part an immutable release still lets change,
 // so replicas of `otapub serve` all read it from GitHub. A draft is
 // refused: its rollout starts when it is published (PublishOptions.Rollout).
-//
-// with the server's bucketing of devices (issue 14), so that no one records
-// a rollout that otapub serve would not honour.
 func Rollout(ctx context.Context, gh Releases, repo githubsrc.Repo, tag string, change RolloutChange) (RolloutReport, error) {
 	rep := RolloutReport{Repo: repo.String(), Tag: tag}
 	rels, err := gh.ReleasesByTag(ctx, repo, tag)
