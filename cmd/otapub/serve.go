@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -67,7 +66,6 @@ func serveCommand() *cli.Command {
 			if !c.IsSet("listen") && os.Getenv("PORT") != "" {
 				cfg.listen = ":" + os.Getenv("PORT")
 			}
-			tightenGC()
 			logOut := logjson.NewBuffer(c.App.ErrWriter, 200*time.Millisecond)
 			defer logOut.Close()
 			log, err := newLogger(logOut, cfg.logFormat, cfg.logLevel)
@@ -157,17 +155,4 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	}
 	return nil, usageError{fmt.Errorf("--log-format %q: use json or text", format)}
-}
-
-// serveGCPercent is the heap growth the server's garbage collector allows
-// unless GOGC says otherwise. Once its apps are read, a check allocates
-// nothing, so collections happen only while apps are refreshed; halving
-// the default growth costs CPU then, and keeps the resident memory of
-// many apps close to what they hold (see README, What an app costs).
-const serveGCPercent = 50
-
-func tightenGC() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(serveGCPercent)
-	}
 }
