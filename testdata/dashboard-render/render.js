@@ -259,7 +259,8 @@ function drawTimeseries(panel, body, data) {
     width: W, height: H, legend: { show: false }, cursor: { show: false }, bands,
     scales: { x: { time: true }, y: { range: range({ ...d0, custom: d0.custom || {} }) } },
     axes: [
-      { stroke: DIM, font: '11px Inter, Arial, sans-serif', grid: { stroke: GRID, width: 1 }, ticks: { show: false }, size: 24, space: 70,
+      { stroke: DIM, font: '11px Inter, Arial, sans-serif', grid: { stroke: GRID, width: 1 }, ticks: { show: false }, size: 24, space: 60,
+        incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400],
         values: (u, splits, ax, space, incr) => splits.map((v) => new Date(v * 1000).toISOString().slice(11, incr < 60 ? 19 : 16)) },
       axis(d0.unit, 3, 'y'),
     ],

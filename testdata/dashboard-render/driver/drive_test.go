@@ -153,9 +153,10 @@ func TestDrive(t *testing.T) {
 		d.rollout(id, "50", "New sync engine.\n\n<!-- otapub:rollout percent=50 -->")
 	}
 	if at(0.46) {
-		// GitHub fails for a while: refreshes fail, answers come from the stale snapshot.
-		gh.Inject(githubsrctest.Fault{Match: "GET /api/v3/repos/" + repo + "/releases", Status: 502, Times: 6})
-		t.Logf("%s GitHub answers 502 to the next 6 listings", since(start))
+		// GitHub fails for a while: refreshes fail (each tries three times),
+		// answers come from the stale snapshot.
+		gh.Inject(githubsrctest.Fault{Match: "GET /api/v3/repos/" + repo + "/releases?per_page", Status: 502, Times: 12})
+		t.Logf("%s GitHub answers 502 to the next 12 listings", since(start))
 	}
 	if at(0.55) {
 		d.rollout(id, "--halt", "New sync engine.\n\n<!-- otapub:rollout percent=50 halted -->")
