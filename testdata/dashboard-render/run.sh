@@ -12,6 +12,7 @@
 #   testdata/dashboard-render/run.sh              # a 6-minute run
 #   DRIVE_DURATION=2m testdata/dashboard-render/run.sh
 #   OTAPUB_SRC=/path/to/checkout testdata/dashboard-render/run.sh   # build otapub from elsewhere
+#   OUT=/tmp/dash.png testdata/dashboard-render/run.sh                # write the PNG elsewhere
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -12,7 +12,8 @@
 // Environment: OTAPUB_BIN (the binary), OTAPUB_ADDR (host:port it listens
 // on, which Prometheus scrapes), DRIVE_DURATION (default 6m), DRIVE_WINDOW
 // (a file to write {"start","end"} in Unix seconds to), DRIVE_LOG (the
-// server's stderr; default discarded).
+// server's stderr; default discarded), DRIVE_LOG_LEVEL (its --log-level;
+// default warn, debug says why payloads are withheld).
 package driver
 
 import (
