@@ -45,7 +45,7 @@ if [[ ! -d $here/node_modules/uplot || ! -d $here/node_modules/playwright-core ]
 	(cd "$here" && npm install --no-audit --no-fund)
 fi
 
-echo "building otapub from $src ($(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo '?'))"
+echo "building otapub from $src ($(git -C "$src" describe --always --dirty 2>/dev/null || echo 'not a git checkout'))"
 (cd "$src" && go build -o "$work/otapub" ./cmd/otapub)
 
 prom_port=$(free_port)
