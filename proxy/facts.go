@@ -44,6 +44,39 @@ type releaseFacts struct {
 	// hold the .sig texts the app keeps (Index.keepText), so keeping them
 	// costs little more.
 	answers []*Answer
+	// squirrel are the release's releaseFiles (feed_squirrel.go), each
+	// asset by index; nil until the Squirrel feed asks.
+	squirrel []squirrelAt
+}
+
+type squirrelAt struct {
+	key squirrelKey
+	at  int // in the release's Assets
+}
+
+// squirrelFiles returns gh's releaseFiles, classifying its asset names
+// once per listing like parse.
+func (ix *Index) squirrelFiles(gh *githubsrc.Release) map[squirrelKey]githubsrc.Asset {
+	f := ix.facts[gh.ID]
+	if f != nil && f.squirrel != nil {
+		files := make(map[squirrelKey]githubsrc.Asset, len(f.squirrel))
+		for _, s := range f.squirrel {
+			files[s.key] = gh.Assets[s.at]
+		}
+		return files
+	}
+	files := releaseFiles(gh)
+	if f != nil {
+		at := make(map[int64]int, len(gh.Assets))
+		for i, a := range gh.Assets {
+			at[a.ID] = i
+		}
+		f.squirrel = make([]squirrelAt, 0, len(files))
+		for k, a := range files {
+			f.squirrel = append(f.squirrel, squirrelAt{k, at[a.ID]})
+		}
+	}
+	return files
 }
 
 type payloadAt struct {

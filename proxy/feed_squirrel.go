@@ -215,7 +215,7 @@ func (squirrelFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 	rels := squirrelReleases(ix, opts)
 	for _, er := range rels {
 		st, label := ix.Rollout(er.rel.ID), er.v.String()
-		for k, a := range releaseFiles(er.rel) {
+		for k, a := range ix.squirrelFiles(er.rel) {
 			if full[k] {
 				continue
 			}
