@@ -109,6 +109,15 @@ func (ix *Index) parse(gh *githubsrc.Release, opts SnapshotOptions) (*semver.Ver
 	return f.version, found, f.err
 }
 
+// version returns gh's version, from the facts parse kept when there are
+// some (the Tauri feed parses every release first).
+func (ix *Index) version(gh *githubsrc.Release, opts SnapshotOptions) (*semver.Version, error) {
+	if f, ok := ix.facts[gh.ID]; ok {
+		return f.version, f.err
+	}
+	return gh.Version(opts.TagPrefix)
+}
+
 // keep notes found in f, its assets by index in gh's.
 func (f *releaseFacts) keep(gh *githubsrc.Release, found githubsrc.Payloads) {
 	at := make(map[int64]int, len(gh.Assets))

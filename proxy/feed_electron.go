@@ -78,21 +78,27 @@ type electronRelease struct {
 	v   *semver.Version
 }
 
-// electronReleases lists ix's releases the feed looks at, newest first.
+// electronReleases lists ix's releases the feed looks at, newest first,
+// worked out once per snapshot (the Electron and Squirrel feeds ask for
+// it in every round): callers must not change it.
 func electronReleases(ix *Index, opts SnapshotOptions) []electronRelease {
-	var out []electronRelease
+	if ix.electron != nil {
+		return ix.electron
+	}
+	out := []electronRelease{}
 	for i := range ix.Releases {
 		r := &ix.Releases[i]
 		if isBundle(r) || (ix.only != nil && !slices.Contains(ix.only, r.ID)) {
 			continue
 		}
-		v, err := r.Version(opts.TagPrefix)
+		v, err := ix.version(r, opts)
 		if err != nil {
 			continue
 		}
 		out = append(out, electronRelease{r, v})
 	}
 	slices.SortStableFunc(out, func(a, b electronRelease) int { return b.v.Compare(a.v) })
+	ix.electron = out
 	return out
 }
 

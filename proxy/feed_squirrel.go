@@ -173,7 +173,7 @@ func settled(cands []*squirrelFile) *squirrelFile {
 // either stable or prerelease releases, update.electronjs.org skips
 // prereleases; Squirrel has no channels).
 func squirrelReleases(ix *Index, opts SnapshotOptions) []electronRelease {
-	rels := electronReleases(ix, opts)
+	rels := slices.Clone(electronReleases(ix, opts))
 	return slices.DeleteFunc(rels, func(er electronRelease) bool { return er.rel.Prerelease || er.v.Prerelease() != "" })
 }
 

@@ -72,7 +72,8 @@ type Index struct {
 	versions map[string]struct{}
 	texts    map[int64][]byte
 	assets   map[string]map[string]assetRef
-	tauri    *tauriPlan // the Tauri feed's, while the snapshot is built
+	tauri    *tauriPlan        // the Tauri feed's, while the snapshot is built
+	electron []electronRelease // electronReleases', while the snapshot is built
 	// only, when set, limits the releases feeds look at to these IDs: a
 	// rebuild from the very releases and texts of the last build, which
 	// found only those answering (Index.answering).
@@ -225,7 +226,7 @@ func buildSnapshot(feeds []feed, ix *Index, opts SnapshotOptions) *Snapshot {
 	for _, f := range feeds {
 		f.build(ix, opts, snap)
 	}
-	ix.texts, ix.tauri = nil, nil // in the answers now; the app keeps the texts for its next refresh
+	ix.texts, ix.tauri, ix.electron = nil, nil, nil // in the answers now; the app keeps the texts for its next refresh
 	return snap
 }
 
