@@ -33,4 +33,12 @@ func TestCountersGrow(t *testing.T) {
 	if made != 20 {
 		t.Errorf("keys made %d times, want 20", made)
 	}
+	if tb := c.t.Load(); tb.m == nil || len(tb.small) != 0 {
+		t.Errorf("20 keys: %d in the slice, map %v; want them all in the map past %d", len(tb.small), tb.m != nil, smallCounters)
+	}
+	var few counters[string]
+	few.inc("one", func(k string) (string, [2]string) { return k, [2]string{} })
+	if tb := few.t.Load(); tb.m != nil || len(tb.small) != 1 {
+		t.Errorf("one key: want it in the slice, not a map")
+	}
 }

@@ -63,3 +63,29 @@ func TestSquirrelCandidates(t *testing.T) {
 }
 
 func first[A, B any](a A, _ B) A { return a }
+
+// TestSquirrelFilesClassifiedOncePerListing: a release's Squirrel files
+// come from its kept facts on a rebuild, not from its asset names again.
+func TestSquirrelFilesClassifiedOncePerListing(t *testing.T) {
+	gh := &githubsrc.Release{ID: 1, Tag: "v1.2.0", Assets: []githubsrc.Asset{
+		{ID: 10, Name: "App-1.2.0-arm64-mac.zip", State: "uploaded"},
+		{ID: 11, Name: "App Setup 1.2.0.exe", State: "uploaded"},
+	}}
+	ix := &Index{facts: map[int64]*releaseFacts{1: {}}}
+	first := ix.squirrelFiles(gh)
+	if len(first) == 0 {
+		t.Fatal("no Squirrel files classified")
+	}
+	for i := range gh.Assets {
+		gh.Assets[i].Name = "renamed-" + fmt.Sprint(i) // classifying again would find nothing
+	}
+	again := ix.squirrelFiles(gh)
+	if len(again) != len(first) {
+		t.Fatalf("again: %d files, want the %d the facts kept", len(again), len(first))
+	}
+	for k, a := range first {
+		if again[k].ID != a.ID {
+			t.Errorf("%v: asset %d, want %d", k, again[k].ID, a.ID)
+		}
+	}
+}

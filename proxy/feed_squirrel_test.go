@@ -325,6 +325,11 @@ func TestSquirrelPrivateRepository(t *testing.T) {
 			t.Errorf("GET %s = %d %q %q, want a redirect to a signed URL, not stored", path, dl.Code, loc, dl.Header().Get("Cache-Control"))
 		}
 	}
+	// Signed-URL downloads count in the adoption figures; a missing asset does not.
+	e.get("GET", "/download/v1.2.0/no-such-asset")
+	if got := metric(e, `otapub_downloads_total{app="demo-org/private-app",platform="darwin-aarch64",version="1.2.0"}`); got != "2" {
+		t.Errorf("downloads of the arm64 zip and dmg = %q, want 2", got)
+	}
 }
 
 // TestSquirrelFromADir: with --dir the folder's name stands for the
