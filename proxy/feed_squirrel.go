@@ -443,23 +443,17 @@ func (s *Server) serveSquirrel(w http.ResponseWriter, r *http.Request, a *app, e
 	w.Header()["Cache-Control"] = s.checkCacheControl
 	cands := snap.squirrel.files[k]
 	f, perDevice := forDevice(cands, func() Device { return s.device(r, a) })
-	p, o := githubsrc.Platform{OS: k.os, Arch: k.arch}, outcomeOffered
+	p, heldBack := githubsrc.Platform{OS: k.os, Arch: k.arch}, false
 	if perDevice {
 		w.Header()["Cache-Control"] = s.deviceCacheControl
-		if f != cands[0] && cands[0].v.GreaterThan(cur) {
-			o = outcomeHeldBack
-		}
+		heldBack = f != cands[0] && cands[0].v.GreaterThan(cur)
 	}
-	known := snap.index.knownVersion(version)
-	if f == nil || !f.v.GreaterThan(cur) {
-		if o != outcomeHeldBack {
-			o = outcomeUpToDate
-		}
-		a.adoption.check(p, Stable, o, version, known)
+	offered := f != nil && f.v.GreaterThan(cur)
+	a.adoption.check(p, Stable, outcomeOf(offered, heldBack), version, snap.index.knownVersion(version))
+	if !offered {
 		w.WriteHeader(http.StatusNoContent) // Squirrel.Mac: no update
 		return
 	}
-	a.adoption.check(p, Stable, o, version, known)
 	a.adoption.offer(f.label, p)
 	body, length := f.encoded(snap.squirrel.opts)
 	writeBody(w, r, body, length)

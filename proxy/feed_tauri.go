@@ -409,24 +409,19 @@ func (s *Server) serveCheck(w http.ResponseWriter, r *http.Request, a *app, c ch
 		return
 	}
 	w.Header()["Cache-Control"] = s.checkCacheControl
-	ans, o := snap.Answer(ch, p), outcomeOffered
+	ans, heldBack := snap.Answer(ch, p), false
 	if ans != nil && !ans.rollout.Full() {
 		w.Header()["Cache-Control"] = s.deviceCacheControl
 		newest := ans
-		if ans = snap.AnswerFor(ch, p, s.device(r, a)); ans != newest && newest.Version.GreaterThan(cur) {
-			o = outcomeHeldBack
-		}
+		ans = snap.AnswerFor(ch, p, s.device(r, a))
+		heldBack = ans != newest && newest.Version.GreaterThan(cur)
 	}
-	known := snap.index.knownVersion(c.version)
-	if ans == nil || !ans.Version.GreaterThan(cur) {
-		if o != outcomeHeldBack {
-			o = outcomeUpToDate
-		}
-		a.adoption.check(p, ch, o, c.version, known)
+	offered := ans != nil && ans.Version.GreaterThan(cur)
+	a.adoption.check(p, ch, outcomeOf(offered, heldBack), c.version, snap.index.knownVersion(c.version))
+	if !offered {
 		w.WriteHeader(http.StatusNoContent) // Tauri and cargo-packager: up to date
 		return
 	}
-	a.adoption.check(p, ch, o, c.version, known)
 	a.adoption.offer(ans.label, p)
 	writeBody(w, r, ans.Body, ans.length)
 }
