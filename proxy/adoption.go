@@ -36,6 +36,19 @@ const (
 
 var outcomeNames = [numOutcomes]string{"offered", "up_to_date", "held_back", "bad_request"}
 
+// outcomeOf is what a check that was read came to: held back when a
+// rollout left the device without a newer release (even if it was offered
+// an older one), else offered or up to date.
+func outcomeOf(offered, heldBack bool) outcome {
+	switch {
+	case heldBack:
+		return outcomeHeldBack
+	case offered:
+		return outcomeOffered
+	}
+	return outcomeUpToDate
+}
+
 // otherVersion labels a client version that is not one of the app's releases.
 const otherVersion = "other"
 
