@@ -98,12 +98,11 @@ var buffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b 
 func appendRecord(buf []byte, r slog.Record) ([]byte, bool) {
 	buf = append(buf, '{')
 	if !r.Time.IsZero() {
-		t := r.Time.Round(0)
-		if y := t.Year(); y < 0 || y >= 10000 {
+		buf = append(buf, `"time":"`...)
+		var ok bool
+		if buf, ok = appendTime(buf, r.Time.Round(0)); !ok {
 			return buf, false
 		}
-		buf = append(buf, `"time":"`...)
-		buf = appendTime(buf, t)
 		buf = append(buf, `",`...)
 	}
 	buf = append(buf, `"level":`...)
@@ -125,13 +124,18 @@ func appendRecord(buf []byte, r slog.Record) ([]byte, bool) {
 	return append(buf, "}\n"...), true
 }
 
-// appendTime appends t as time.RFC3339Nano does. The text of the second
-// and the zone is formatted once per second and location (a server logs
-// thousands of lines in each); only the fraction is new per line.
-func appendTime(buf []byte, t time.Time) []byte {
+// appendTime appends t as time.RFC3339Nano does, or reports false for a
+// year slog.JSONHandler writes otherwise (before 0 or after 9999). The
+// text of the second and the zone is formatted, and the year checked, once
+// per second and location (a server logs thousands of lines in each);
+// only the fraction is new per line.
+func appendTime(buf []byte, t time.Time) ([]byte, bool) {
 	sec, loc := t.Unix(), t.Location()
 	c := lastSecond.Load()
 	if c == nil || c.sec != sec || c.loc != loc {
+		if y := t.Year(); y < 0 || y >= 10000 {
+			return buf, false
+		}
 		c = &secondText{sec: sec, loc: loc}
 		whole := t.Truncate(time.Second)
 		c.date = whole.AppendFormat(nil, "2006-01-02T15:04:05")
@@ -152,7 +156,7 @@ func appendTime(buf []byte, t time.Time) []byte {
 		}
 		buf = append(buf, frac[:n]...)
 	}
-	return append(buf, c.zone...)
+	return append(buf, c.zone...), true
 }
 
 type secondText struct {
