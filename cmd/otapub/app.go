@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -55,13 +57,23 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			versionCommand(),
 		},
 	}
-	onUsage := func(c *cli.Context, err error, _ bool) error { return usageError{err} }
+	onUsage := func(c *cli.Context, err error, _ bool) error { return usageError{explainNumberFlag(err)} }
 	app.OnUsageError = onUsage
 	for _, c := range app.Commands {
 		c.OnUsageError = onUsage
 	}
 	app.Metadata = map[string]any{"github": &gh}
 	return app
+}
+
+// explainNumberFlag explains the flag parser's refusal of a negative
+// number (otapub rollout v1.2.0 -5): it reads as a flag, not a share.
+func explainNumberFlag(err error) error {
+	name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -")
+	if _, nerr := strconv.ParseFloat(name, 64); !ok || nerr != nil {
+		return err
+	}
+	return fmt.Errorf("%w: -%s is read as a flag; a rollout share is a number from 0 to 100 (no sign)", err, name)
 }
 
 // githubConfig holds the flags every GitHub-facing command shares. They are

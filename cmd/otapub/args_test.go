@@ -83,6 +83,8 @@ func TestRunExitCodes(t *testing.T) {
 		{"otapub --help", 0, "GLOBAL OPTIONS", ""},
 		{"otapub nope", 2, "", `unknown command "nope"`},
 		{"otapub version --bogus", 2, "", "flag provided but not defined"},
+		{"otapub rollout v1.2.0 -5", 2, "", "-5 is read as a flag; a rollout share is a number from 0 to 100"},
+		{"otapub rollout v1.2.0 -x", 2, "", "flag provided but not defined: -x\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
