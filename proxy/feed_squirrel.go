@@ -129,6 +129,7 @@ type squirrelText struct {
 	body    []byte
 	length  []string
 	tag     string
+	v       *semver.Version
 	rollout rollout.State
 }
 
@@ -242,7 +243,7 @@ func (squirrelFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 			continue
 		}
 		st := ix.Rollout(er.rel.ID)
-		t.releases = append(t.releases, &squirrelText{body: body, length: []string{strconv.Itoa(len(body))}, tag: er.rel.Tag, rollout: st})
+		t.releases = append(t.releases, &squirrelText{body: body, length: []string{strconv.Itoa(len(body))}, tag: er.rel.Tag, v: er.v, rollout: st})
 		answering(er)
 		if st.Full() {
 			break
@@ -556,6 +557,23 @@ func (s *Server) electronCheck(w http.ResponseWriter, r *http.Request, seg [4]st
 
 // --- Squirrel.Windows ---
 
+// ownReleases returns the RELEASES of the release a device runs, when the
+// feed has it. Squirrel.Windows installs the newest full release RELEASES
+// lists even when it is older than the one running (Squirrel.Windows,
+// UpdateManager.CheckForUpdates.cs, determineUpdateInfo: "local version is
+// greater than remote version" still applies latestFullRelease), so a
+// device whose answer would be older (it runs a release since halted, or a
+// rollout's bucket moved with its address) is given its own, which tells
+// it there is nothing to do.
+func ownReleases(cands []*squirrelText, cur *semver.Version) *squirrelText {
+	for _, c := range cands {
+		if c.v.Equal(cur) {
+			return c
+		}
+	}
+	return nil
+}
+
 // textType is the Content-Type of RELEASES.
 var textType = []string{"text/plain; charset=utf-8"}
 
@@ -587,7 +605,8 @@ func (s *Server) serveReleases(w http.ResponseWriter, r *http.Request, a *app, p
 		s.writeError(w, r, http.StatusBadRequest, fmt.Sprintf("platform %q: RELEASES is Squirrel.Windows': use win32, win32-x64, win32-ia32 or win32-arm64", platform))
 		return
 	}
-	if _, err := s.currentVersion(version); err != nil {
+	cur, err := s.currentVersion(version)
+	if err != nil {
 		s.writeError(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
@@ -598,6 +617,17 @@ func (s *Server) serveReleases(w http.ResponseWriter, r *http.Request, a *app, p
 	ans, perDevice := forDevice(snap.squirrel.releases, func() Device { return s.device(r, a) })
 	if perDevice {
 		w.Header()["Cache-Control"] = s.deviceCacheControl
+	}
+	if older := ans != nil && ans.v.LessThan(cur); older || ans == nil {
+		if own := ownReleases(snap.squirrel.releases, cur); own != nil {
+			ans = own
+		} else if older {
+			if none != http.StatusNoContent {
+				s.writeError(w, r, none, fmt.Sprintf("the newest RELEASES this device gets (%s) is older than the %s it runs, and Squirrel.Windows would go back to it: none is served", ans.v, cur))
+				return
+			}
+			ans = nil
+		}
 	}
 	if ans == nil { // none, or every one held back from this device by a rollout
 		if none == http.StatusNoContent {

@@ -607,6 +607,65 @@ func TestRolloutSquirrel(t *testing.T) {
 	}
 }
 
+// TestRolloutSquirrelWindowsNeverGoesBack: Squirrel.Windows installs the
+// newest full release RELEASES lists even when it is older than the one
+// it runs (UpdateManager.CheckForUpdates.cs, determineUpdateInfo), so a
+// device on a release since halted, or whose bucket moved with its
+// address (Squirrel.Windows names no device), is given its own release's
+// RELEASES, never an older one.
+func TestRolloutSquirrelWindowsNeverGoesBack(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.1.0", PublishedAt: day(1), Assets: squirrelFixture(t, "1.1.0")})
+	id := gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Notes: "New.\n" + rolloutLine(t, "30", false), PublishedAt: day(2), Assets: squirrelFixture(t, "1.2.0")})
+	e := newEnv(t, gh, func(c *proxy.Config) { c.CacheTTL = time.Hour })
+	in, out := insideID(t, "v1.2.0", 300_000), outsideID(t, "v1.2.0", 300_000)
+	get := func(path, device string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", path+"?id=DemoApp&localVersion=1.2.0&arch=amd64", nil)
+		req.Header.Set("X-Device-Id", device)
+		rec := httptest.NewRecorder()
+		e.h.ServeHTTP(rec, req)
+		return rec
+	}
+	shapes := []string{"/update/win32/%s/RELEASES", "/demo-org/demo-app/win32-x64/%s/RELEASES"}
+	want := func(stage, path, device, pkg string) {
+		t.Helper()
+		rec := get(path, device)
+		if rec.Code != 200 || !strings.Contains(rec.Body.String(), pkg) || strings.Count(rec.Body.String(), "-full.nupkg") != 1 {
+			t.Errorf("%s: %s = %d\n%s\nwant only %s", stage, path, rec.Code, rec.Body, pkg)
+		}
+		if cc := rec.Header().Get("Cache-Control"); !strings.HasPrefix(cc, "private") {
+			t.Errorf("%s: %s: Cache-Control %q, want private (the answer is the device's)", stage, path, cc)
+		}
+	}
+	for _, shape := range shapes {
+		// On 1.2.0, its bucket now outside (a new address): its own release, not 1.1.0.
+		want("rolling out", fmt.Sprintf(shape, "1.2.0"), out, "DemoApp-1.2.0-full.nupkg")
+		// Behind, outside: 1.1.0; inside: 1.2.0, as before.
+		want("rolling out", fmt.Sprintf(shape, "1.0.0"), out, "DemoApp-1.1.0-full.nupkg")
+		want("rolling out", fmt.Sprintf(shape, "1.0.0"), in, "DemoApp-1.2.0-full.nupkg")
+	}
+
+	setNotes(t, gh, id, "New.\n"+rolloutLine(t, "30", true))
+	e.clock.Advance(2 * time.Hour)
+	e.get("GET", "/update/win32/1.0.0/RELEASES")
+	proxy.Settle(e.srv)
+	for _, shape := range shapes {
+		// Halted: a device already on it stays; one behind gets 1.1.0.
+		want("halted", fmt.Sprintf(shape, "1.2.0"), in, "DemoApp-1.2.0-full.nupkg")
+		want("halted", fmt.Sprintf(shape, "1.0.0"), in, "DemoApp-1.1.0-full.nupkg")
+	}
+
+	// A version newer than every release (a developer's build): nothing
+	// older is served; hazel's shape answers 204, update.electronjs.org's 404.
+	if rec := get("/update/win32/9.0.0/RELEASES", in); rec.Code != 204 {
+		t.Errorf("on 9.0.0, hazel's shape: %d %s, want 204", rec.Code, rec.Body)
+	}
+	if rec := get("/demo-org/demo-app/win32-x64/9.0.0/RELEASES", in); rec.Code != 404 || !strings.Contains(rec.Body.String(), "older than the 9.0.0 it runs") {
+		t.Errorf("on 9.0.0, update.electronjs.org's shape: %d %s, want 404 naming why", rec.Code, rec.Body)
+	}
+}
+
 // TestRolloutSquirrelDoesNotAllocate: a Squirrel.Mac check during a
 // rollout stays allocation-free.
 func TestRolloutSquirrelDoesNotAllocate(t *testing.T) {
