@@ -191,6 +191,12 @@ func platformLabel(p githubsrc.Platform) string {
 // check counts a check of platform p on channel ch by a client on version
 // (as the path spells it), known says whether that is a release's version.
 func (ad *adoption) check(p githubsrc.Platform, ch Channel, o outcome, version string, known bool) {
+	if p.OS == "" || p.Arch == "" {
+		// However far parsing got, one key: platformLabel names every
+		// such platform "invalid", and two series of one name and labels
+		// would fail the whole scrape.
+		p = githubsrc.Platform{}
+	}
 	ad.checks.inc(checkKey{p, ch, o}, same)
 	if o == outcomeBad {
 		return

@@ -570,7 +570,10 @@ func parsePlatform(target, arch, bundle string) (githubsrc.Platform, error) {
 		}
 		p.Installer = installer
 	}
-	return p, p.Validate()
+	if err := p.Validate(); err != nil {
+		return githubsrc.Platform{}, err // counted as "invalid", not as a platform that cannot be
+	}
+	return p, nil
 }
 
 func (s *Server) handleLatest(w http.ResponseWriter, r *http.Request) {

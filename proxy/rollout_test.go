@@ -397,6 +397,11 @@ func TestAdoptionMetrics(t *testing.T) {
 	e.checkAs(t, "/linux/x86_64/0.0.1", out)  // a version no release has
 	e.checkAs(t, "/linux/x86_64/banana", out) // bad request
 	e.checkAs(t, "/plan9/x86_64/1.0.0", out)  // bad request
+	// Platforms read only in part, each its own way: one "invalid" series
+	// (two of one name and labels would fail every scrape).
+	for _, p := range []string{"/linux/bogus/1.0.0", "/darwin/bogus/1.0.0", "/linux/universal/1.0.0", "/windows/x86_64/deb/1.0.0"} {
+		e.checkAs(t, p, out)
+	}
 	e.get("GET", "/download/v1.1.0/DemoApp_1.1.0_amd64.AppImage.tar.gz")
 	e.get("GET", "/download/v1.1.0/DemoApp_1.1.0_amd64.AppImage.tar.gz")
 	e.get("GET", "/download/v1.1.0/nothing-here")
@@ -404,7 +409,7 @@ func TestAdoptionMetrics(t *testing.T) {
 		`otapub_checks_total{app="demo-org/demo-app",channel="stable",outcome="offered",platform="linux-x86_64"}`:     "1",
 		`otapub_checks_total{app="demo-org/demo-app",channel="stable",outcome="held_back",platform="linux-x86_64"}`:   "2",
 		`otapub_checks_total{app="demo-org/demo-app",channel="stable",outcome="up_to_date",platform="linux-x86_64"}`:  "1",
-		`otapub_checks_total{app="demo-org/demo-app",channel="stable",outcome="bad_request",platform="invalid"}`:      "1",
+		`otapub_checks_total{app="demo-org/demo-app",channel="stable",outcome="bad_request",platform="invalid"}`:      "5",
 		`otapub_checks_total{app="demo-org/demo-app",channel="stable",outcome="bad_request",platform="linux-x86_64"}`: "1",
 		`otapub_client_versions_total{app="demo-org/demo-app",version="1.0.0"}`:                                       "2",
 		`otapub_client_versions_total{app="demo-org/demo-app",version="1.2.0"}`:                                       "1",
@@ -418,6 +423,9 @@ func TestAdoptionMetrics(t *testing.T) {
 		if got := metric(e, name); got != want {
 			t.Errorf("%s = %q, want %s", name, got, want)
 		}
+	}
+	if rec := e.get("GET", "/metrics"); rec.Code != 200 {
+		t.Fatalf("/metrics = %d:\n%.600s", rec.Code, rec.Body)
 	}
 	setNotes(t, gh, id, "")
 	e.clock.Advance(2 * time.Minute)
