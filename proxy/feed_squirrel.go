@@ -544,10 +544,35 @@ func (s *Server) initServedRepos() {
 	}
 }
 
+// electronApp returns the app a four-segment path names when it is
+// update.electronjs.org's /{owner}/{repo}/{platform}/{version}: the
+// repository is served, and either {platform} is update.electronjs.org's
+// or the path cannot be a check of this server's (with several apps,
+// {owner} is no app's slug; with one, no target). Otherwise nil: a --dir
+// app named like a target (macos) never takes another app's checks
+// (/desktop/macos/aarch64/1.0.0).
+func (s *Server) electronApp(seg [4]string) *app {
+	a := s.servedRepo(seg[0], seg[1])
+	if a == nil {
+		return nil
+	}
+	if _, err := s.squirrelTarget(true, seg[2]); err == nil {
+		return a
+	}
+	if s.single == nil {
+		if s.apps[seg[0]] != nil {
+			return nil
+		}
+	} else if _, err := githubsrc.ParseOS(seg[0]); err == nil {
+		return nil
+	}
+	return a // its 400 names update.electronjs.org's platforms
+}
+
 // electronCheck reports whether a check's segments are update.electronjs.org's
 // /{owner}/{repo}/{platform}/{version} for a served repository, and serves it.
 func (s *Server) electronCheck(w http.ResponseWriter, r *http.Request, seg [4]string) bool {
-	a := s.servedRepo(seg[0], seg[1])
+	a := s.electronApp(seg)
 	if a == nil {
 		return false
 	}

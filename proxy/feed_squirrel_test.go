@@ -409,6 +409,37 @@ func TestSquirrelUnderSlugsAndBasePath(t *testing.T) {
 	}
 }
 
+// TestSquirrelNeverTakesAnotherAppsChecks: with several apps a Tauri
+// check is /{app}/{target}/{arch}/{version}, four segments like
+// update.electronjs.org's /{owner}/{repo}/{platform}/{version}. A --dir
+// app named like a target (macos) is that {repo} for any {owner}, yet an
+// app's checks stay its own: update.electronjs.org's reading wins only
+// for one of its platforms, or where no app has the first segment as its
+// slug (so a bad platform still gets update.electronjs.org's 400).
+func TestSquirrelNeverTakesAnotherAppsChecks(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	seedReleases(t, gh)
+	root := t.TempDir()
+	writeElectronDir(t, root, "v3.0.0", squirrelFixture(t, "3.0.0"), day(2))
+	e := newEnv(t, gh, func(c *proxy.Config) {
+		c.Apps = []proxy.AppConfig{{Slug: "desktop", Repo: repo}, {Slug: "macos", Dir: root}}
+	})
+	for path, want := range map[string]string{
+		"/desktop/macos/aarch64/1.0.0":        `"version":"1.2.0"`, // cargo-packager's spelling of the target
+		"/desktop/mac%6Fs/aarch64/1.0.0":      `"version":"1.2.0"`, // the same through the mux
+		"/desktop/linux/x86_64/1.0.0":         `"version":"1.2.0"`,
+		"/whoever/macos/darwin-arm64/1.0.0":   `/macos/download/v3.0.0/DemoApp-3.0.0-arm64-mac.zip"`,
+		"/desktop/macos/darwin-arm64/1.0.0":   `/macos/download/v3.0.0/DemoApp-3.0.0-arm64-mac.zip"`,
+		"/whoever/macos/darwin-bogus/1.0.0":   `update.electronjs.org platform`,
+		"/whoever/mac%6Fs/darwin-bogus/1.0.0": `update.electronjs.org platform`,
+	} {
+		if rec := e.get("GET", path); !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("GET %s = %d %s, want %s", path, rec.Code, rec.Body, want)
+		}
+	}
+}
+
 // TestSquirrelAfterEviction: an app evicted by --max-cached-apps and
 // rebuilt from what it kept (only the releases that answered) answers
 // every Squirrel route as before, releases that answer only Squirrel
