@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/otapub/ota-action/githubsrc"
 	"github.com/otapub/ota-action/githubsrc/githubsrctest"
@@ -251,6 +252,70 @@ func TestRolloutElectronUpdaterNamesItsDevice(t *testing.T) {
 		r := got[name]
 		if r.Error != "" || r.ChannelFile != "beta.yml" || !strings.HasSuffix(r.Picked, "/electron/"+want) || r.Downloaded != len("payload of "+want) {
 			t.Errorf("%s: %s %s picked %q, downloaded %d, error %s %q; want %s", name, r.ChannelFile, r.Version, r.Picked, r.Downloaded, r.Code, r.Error, want)
+		}
+	}
+}
+
+// TestRolloutElectronHaltInTheChain: a halted release between the staged
+// newest and the one every device gets is offered to nobody: 1.2.0 for
+// everyone, 1.2.5 halted, 1.3.0 at 10%: outside 1.3.0, 1.2.0, whatever
+// 1.2.5's share would say.
+func TestRolloutElectronHaltInTheChain(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", PublishedAt: day(1), Assets: electronRelease("1.2.0", "latest.yml")})
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.5", Notes: rolloutLine(t, "50", true), PublishedAt: day(2), Assets: electronRelease("1.2.5", "latest.yml")})
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.3.0", Notes: rolloutLine(t, "10", false), PublishedAt: day(3), Assets: electronRelease("1.3.0", "latest.yml")})
+	e := newEnv(t, gh)
+	requireElectron(t, e, "latest.yml", findDevice(t, map[string]uint32{"v1.2.5": 500_000}, map[string]uint32{"v1.3.0": 100_000}), electronWant{"1.2.0", "", true})
+	requireElectron(t, e, "latest.yml", insideID(t, "v1.3.0", 100_000), electronWant{"1.3.0", "", true})
+	requireElectron(t, e, "latest.yml", "", electronWant{"1.3.0", "10", false})
+	if rec := e.get("GET", "/electron/App-1.2.5-latest.bin"); rec.Code != http.StatusNotFound {
+		t.Errorf("the halted release's file = %d, want 404 (no channel file lists it)", rec.Code)
+	}
+}
+
+// TestRolloutElectronChainSameAfterEviction: every file of a chain, and a
+// beta*.yml merged with stable, answer each device the same after the app
+// is evicted and rebuilt from the releases that answered.
+func TestRolloutElectronChainSameAfterEviction(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", PublishedAt: day(1), Assets: electronRelease("1.2.0", "latest.yml")})
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.5", Notes: rolloutLine(t, "50", false), PublishedAt: day(2), Assets: electronRelease("1.2.5", "latest.yml")})
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.8-beta.1", Prerelease: true, Notes: rolloutLine(t, "30", false), PublishedAt: day(3), Assets: electronRelease("1.2.8-beta.1", "beta.yml")})
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.3.0", Notes: rolloutLine(t, "10", false), PublishedAt: day(4), Assets: electronRelease("1.3.0", "latest.yml")})
+	seedOther(t, gh)
+	e := newEnv(t, gh, func(c *proxy.Config) {
+		c.CacheTTL, c.MaxCachedApps = time.Hour, 1
+		c.Apps = []proxy.AppConfig{{Slug: "a", Repo: repo}, {Slug: "b", Repo: "demo-org/other"}}
+	})
+	devices := append(deviceIDs(20, 5), "")
+	got := requireSameAfterEviction(t, e, "/b/windows/x86_64/1.0.0", func() map[string]string {
+		out := map[string]string{}
+		for _, name := range []string{"latest.yml", "beta.yml"} {
+			for _, id := range devices {
+				req := httptest.NewRequest("GET", "/a/electron/"+name, nil)
+				if id != "" {
+					req.Header.Set("X-Device-Id", id)
+				}
+				rec := httptest.NewRecorder()
+				e.h.ServeHTTP(rec, req)
+				out[name+" as "+id] = rec.Result().Status + " " + rec.Body.String()
+			}
+		}
+		return out
+	})
+	versions := map[string]bool{}
+	for _, body := range got {
+		if _, v, ok := strings.Cut(body, "version: "); ok {
+			v, _, _ = strings.Cut(v, "\n")
+			versions[v] = true
+		}
+	}
+	for _, v := range []string{"1.3.0", "1.2.8-beta.1", "1.2.5", "1.2.0"} {
+		if !versions[v] {
+			t.Errorf("no device got %s: %v", v, versions)
 		}
 	}
 }
