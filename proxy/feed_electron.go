@@ -13,13 +13,19 @@ package proxy
 //     urls rewritten to names this route serves; a beta*.yml (any channel
 //     other than latest) is never older than the newest latest*.yml of the
 //     same OS and arch: when that is newer, it answers with that;
+//   - while that release is in a staged rollout, a request naming its
+//     device gets the newest release's file whose rollout takes it in (of
+//     the beta's and the stable ones, for a beta*.yml), as the other feeds
+//     decide (offerFor); others get the newest file with stagingPercentage,
+//     save that a beta*.yml whose newest file is a staged stable release
+//     gives them the newest beta when it is newer than the stable release
+//     every device gets (see betaChannel);
 //   - any other name is a file (or the .blockmap of a file) a served
 //     channel file lists: a redirect to its asset, as /download answers.
 //
 // Answers are encoded once per snapshot; the query (?noCache=) is never read.
 
 import (
-	"cmp"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -49,22 +55,34 @@ func (electronFeed) routes() []route {
 type electronTables struct {
 	channels map[string]otaAnswer
 	files    map[string]electronFile
-	// staged are the channel files whose release is in a staged rollout:
-	// channels holds them with stagingPercentage, for electron-updater to
-	// bucket itself; a request naming its device (--device-header) is
-	// bucketed here instead (see serveElectron).
+	// staged are the channel files whose newest release is in a staged
+	// rollout: channels holds what devices that do not name themselves
+	// get (with stagingPercentage, for electron-updater to bucket itself);
+	// a request naming its device (--device-header) is bucketed here
+	// instead (see serveElectron).
 	staged map[string]stagedChannel
 }
 
 // stagedChannel is a channel file in a staged rollout, for devices that
-// name themselves: inside, the file without stagingPercentage; outside,
-// the newest older release's that every device gets.
+// name themselves: chain is the newest release's file, then the older ones
+// whose rollouts take in devices the newer leave out, down to the first
+// every device gets, each without stagingPercentage; offerFor picks. none
+// is for a device no file of chain takes in: the newest at 0%, which
+// electron-updater offers to nobody.
 type stagedChannel struct {
+	chain []*electronAnswer
+	none  otaAnswer
+}
+
+// electronAnswer is a channel file as served to a device its release's
+// rollout takes in.
+type electronAnswer struct {
+	otaAnswer
 	rollout rollout.State
 	tag     string
-	inside  otaAnswer
-	outside otaAnswer
 }
+
+func (a *electronAnswer) stage() (rollout.State, string) { return a.rollout, a.tag }
 
 // electronFile is an asset a served channel file lists.
 type electronFile struct {
@@ -153,12 +171,11 @@ func (er electronRelease) mayServe(name string) bool {
 // with each file's asset.
 type servable struct {
 	er    electronRelease
+	name  string // the channel file's asset name
 	doc   *githubsrc.ChannelDoc
 	files map[string]string // url as written -> asset name on the release
-	// rollout is the release's staged rollout; when it leaves devices out,
-	// fallback is the newest older servable file every device gets.
-	rollout  rollout.State
-	fallback *servable
+	// rollout is the release's staged rollout.
+	rollout rollout.State
 }
 
 // readChannelFile reads channel file a of er, or says why it cannot be
@@ -172,7 +189,7 @@ func readChannelFile(ix *Index, er electronRelease, a githubsrc.Asset) (servable
 	if err != nil {
 		return servable{}, err.Error()
 	}
-	s := servable{er: er, doc: doc, files: map[string]string{}}
+	s := servable{er: er, name: a.Name, doc: doc, files: map[string]string{}}
 	var missing []string
 	doc.RewriteURLs(func(u string) string {
 		if name, ok := releaseFile(er.rel, u); ok {
@@ -211,14 +228,24 @@ func releaseFile(r *githubsrc.Release, u string) (string, bool) {
 	return "", false
 }
 
-// build picks, per channel file name, the newest servable file, makes the
-// beta files never older than the stable ones, rewrites their urls to names
-// /electron/ serves and encodes each once.
+// electronChannel is what one channel file name answers: the chain of
+// files stagedChannel describes, and which of them devices that do not
+// name themselves get.
+type electronChannel struct {
+	chain  []servable
+	public int
+}
+
+// build picks, per channel file name, the newest servable file and, while
+// that one is in a staged rollout, the older ones devices outside it get,
+// down to the first every device gets (the chain the other feeds keep for
+// offerFor); makes the beta files never older than the stable ones;
+// rewrites their urls to names /electron/ serves and encodes each once.
 func (electronFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 	rels := electronReleases(ix, opts)
-	picked := map[string]servable{}
+	chains := map[string][]servable{}
 	for _, name := range channelNames(rels) {
-		var head *servable
+		var chain []servable
 		for _, er := range rels {
 			a, ok := er.rel.Asset(name)
 			if !ok || !a.Uploaded() || !er.mayServe(name) {
@@ -235,123 +262,170 @@ func (electronFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 				continue
 			}
 			s.rollout = st
-			if head == nil {
-				head = &s
-				if !st.Full() {
-					continue // and find what devices outside it get
-				}
-			} else if !st.Full() {
-				continue // an older rollout: devices outside the newest get a release every device gets
-			} else {
-				head.fallback = &s
+			chain = append(chain, s)
+			if st.Full() {
+				break
 			}
-			break
 		}
-		if head != nil {
-			picked[name] = *head
+		if len(chain) > 0 {
+			chains[name] = chain
 		}
 	}
-	// A beta user is never left behind: <channel><suffix> answers the
-	// newer of itself and latest<suffix>, and is answered even when no
+	// Every release a chain holds answers, served or not (a beta older
+	// than stable is served as stable's): a rebuild after eviction looks
+	// at those only, and must still see its channel files.
+	for _, chain := range chains {
+		for _, s := range chain {
+			if !slices.Contains(ix.answering, s.er.rel.ID) {
+				ix.answering = append(ix.answering, s.er.rel.ID)
+			}
+		}
+	}
+	// A beta user is never left behind: <channel><suffix> answers from its
+	// own files and latest<suffix>'s together, and is answered even when no
 	// release has one.
-	serve := map[string]servable{}
 	var channels []string
-	for name, s := range picked {
-		serve[name] = s
+	for name := range chains {
 		if ch, _, _, err := githubsrc.ChannelFileTarget(name); err == nil && ch != "latest" && !slices.Contains(channels, ch) {
 			channels = append(channels, ch)
 		}
 	}
-	for name, stable := range picked {
+	serve := map[string]electronChannel{}
+	for name, chain := range chains {
 		ch, _, _, err := githubsrc.ChannelFileTarget(name)
-		if err != nil || ch != "latest" {
-			continue
-		}
-		suffix := strings.TrimPrefix(name, "latest")
-		for _, c := range channels {
-			if pre, ok := picked[c+suffix]; !ok || pre.er.v.LessThan(stable.er.v) {
-				serve[c+suffix] = stable
-			}
-		}
-	}
-	// A staged beta's devices outside it get the newer of its own fallback
-	// and the stable file every device gets: never left behind stable.
-	for name, sv := range serve {
-		ch, _, _, err := githubsrc.ChannelFileTarget(name)
-		if err != nil || ch == "latest" || sv.rollout.Full() {
-			continue
-		}
-		stable, ok := picked["latest"+strings.TrimPrefix(name, ch)]
-		if !ok {
-			continue
-		}
-		everyone := &stable
-		if !stable.rollout.Full() {
-			everyone = stable.fallback
-		}
-		if everyone != nil && (sv.fallback == nil || sv.fallback.er.v.LessThan(everyone.er.v)) {
-			sv.fallback = everyone
-			serve[name] = sv
-		}
-	}
-	// Every release a picked file comes from answers, served or not (a
-	// beta older than stable is served as stable's): a rebuild after
-	// eviction looks at those only, and must still see its channel files.
-	for _, sv := range picked {
-		for f := &sv; f != nil; f = f.fallback {
-			if !slices.Contains(ix.answering, f.er.rel.ID) {
-				ix.answering = append(ix.answering, f.er.rel.ID)
+		switch {
+		case err != nil:
+			serve[name] = electronChannel{chain: chain}
+		case ch != "latest":
+			serve[name] = betaChannel(chain, chains["latest"+strings.TrimPrefix(name, ch)])
+		default:
+			serve[name] = electronChannel{chain: chain}
+			suffix := strings.TrimPrefix(name, "latest")
+			for _, c := range channels {
+				if _, ok := chains[c+suffix]; !ok {
+					serve[c+suffix] = electronChannel{chain: chain}
+				}
 			}
 		}
 	}
 	t := &snap.electron
 	t.channels, t.files = map[string]otaAnswer{}, map[string]electronFile{}
+	// Each file is encoded once, for every name that serves it; newest
+	// first, so that of two releases listing one file name the newer's
+	// gets the short name.
+	type encoding struct {
+		id      int64
+		name    string
+		staging int
+	}
+	encoded := map[encoding]*electronAnswer{}
+	encode := func(s servable, staging int) (*electronAnswer, error) {
+		k := encoding{s.er.rel.ID, s.name, staging}
+		if a, ok := encoded[k]; ok {
+			return a, nil
+		}
+		ans, err := t.encode(ix, opts, s, staging)
+		if err != nil {
+			return nil, err
+		}
+		a := &electronAnswer{ans, s.rollout, s.er.rel.Tag}
+		encoded[k] = a
+		return a, nil
+	}
 	names := make([]string, 0, len(serve))
 	for name := range serve {
 		names = append(names, name)
 	}
-	// Newest first, so that of two releases listing one file name the
-	// newer's gets the short name.
-	slices.SortFunc(names, func(a, b string) int {
-		if c := serve[b].er.v.Compare(serve[a].er.v); c != 0 {
-			return c
-		}
-		return cmp.Compare(a, b)
-	})
+	slices.Sort(names)
+	var all []servable
 	for _, name := range names {
-		s := serve[name]
-		ans, err := t.encode(ix, opts, s, -1)
-		if err != nil {
-			snap.Withheld = append(snap.Withheld, fmt.Sprintf("%s of %s: %v", name, s.er.rel.Tag, err))
-			continue
+		all = append(all, serve[name].chain...)
+	}
+	slices.SortStableFunc(all, func(a, b servable) int { return b.er.v.Compare(a.er.v) })
+	for _, s := range all {
+		encode(s, -1) // an error is reported below, for each name serving s
+	}
+names:
+	for _, name := range names {
+		c := serve[name]
+		answers := make([]*electronAnswer, len(c.chain))
+		for i, s := range c.chain {
+			a, err := encode(s, -1)
+			if err != nil {
+				snap.Withheld = append(snap.Withheld, fmt.Sprintf("%s of %s: %v", name, s.er.rel.Tag, err))
+				continue names
+			}
+			answers[i] = a
 		}
-		if s.rollout.Full() {
-			t.channels[name] = ans
+		head := c.chain[0]
+		if head.rollout.Full() {
+			t.channels[name] = answers[0].otaAnswer
 			continue
 		}
 		// electron-updater reads an integer percentage (parseInt) and
 		// offers the update when its stagingUserId's bucket is below it.
-		staged, err := t.encode(ix, opts, s, int(s.rollout.Share/(rollout.Scale/100)))
-		if err != nil {
-			snap.Withheld = append(snap.Withheld, fmt.Sprintf("%s of %s: %v", name, s.er.rel.Tag, err))
-			continue
+		public := answers[c.public]
+		if p := c.chain[c.public]; !p.rollout.Full() {
+			staged, err := encode(p, int(p.rollout.Share/(rollout.Scale/100)))
+			if err != nil {
+				snap.Withheld = append(snap.Withheld, fmt.Sprintf("%s of %s: %v", name, p.er.rel.Tag, err))
+				continue
+			}
+			public = staged
 		}
-		t.channels[name] = staged
-		sc := stagedChannel{rollout: s.rollout, tag: s.er.rel.Tag, inside: ans}
-		// Outside: the newest older file every device gets, or, with none,
-		// this one at 0%: electron-updater then offers it to nobody.
-		outside, next := s, 0
-		if s.fallback != nil {
-			outside, next = *s.fallback, -1
+		sc := stagedChannel{chain: answers}
+		if !c.chain[len(c.chain)-1].rollout.Full() {
+			none, err := encode(head, 0)
+			if err != nil {
+				snap.Withheld = append(snap.Withheld, fmt.Sprintf("%s of %s: %v", name, head.er.rel.Tag, err))
+				continue
+			}
+			sc.none = none.otaAnswer
 		}
-		if out, err := t.encode(ix, opts, outside, next); err == nil {
-			sc.outside = out
-		}
+		t.channels[name] = public.otaAnswer
 		if t.staged == nil {
 			t.staged = map[string]stagedChannel{}
 		}
 		t.staged[name] = sc
 	}
+}
+
+// betaChannel is what a beta channel file (any channel but latest)
+// answers, from own, its own chain, and stable, latest's of the same OS and
+// arch: the two merged, newest first (on a tie, the beta's own), down to
+// the first file every device gets, so that a named device gets the newer
+// of what each would give it, as the Tauri feed's beta channel takes stable
+// releases in. Devices that do not name themselves get the newest file,
+// unless that is a staged stable release above a beta newer than the
+// stable release every device gets: they get that beta, or the share
+// stagingPercentage leaves out would never see the published beta.
+func betaChannel(own, stable []servable) electronChannel {
+	var c electronChannel
+	beta := -1 // where own[0] is in c.chain
+	for i, j := 0, 0; i < len(own) || j < len(stable); {
+		var next servable
+		if j == len(stable) || i < len(own) && !own[i].er.v.LessThan(stable[j].er.v) {
+			if j < len(stable) && own[i].er.v.Equal(stable[j].er.v) {
+				j++
+			}
+			if i == 0 {
+				beta = len(c.chain)
+			}
+			next, i = own[i], i+1
+		} else {
+			next, j = stable[j], j+1
+		}
+		c.chain = append(c.chain, next)
+		if next.rollout.Full() {
+			break
+		}
+	}
+	if beta > 0 {
+		if everyone := stable[len(stable)-1]; !everyone.rollout.Full() || everyone.er.v.LessThan(own[0].er.v) {
+			c.public = beta
+		}
+	}
+	return c
 }
 
 // encode makes s's channel file as served: its urls rewritten to names
@@ -439,10 +513,10 @@ func (s *Server) serveElectron(w http.ResponseWriter, r *http.Request, a *app, f
 		}
 		if staged && len(r.Header[s.deviceHeader]) > 0 {
 			h["Cache-Control"] = s.deviceCacheControl
-			if d := s.device(r, a); sc.rollout.Includes(d.App, sc.tag, d.ID) {
-				ans = sc.inside
+			if o := offerFor(sc.chain[0], sc.chain[1:], s.device(r, a)); o != nil {
+				ans = o.otaAnswer
 			} else {
-				ans = sc.outside
+				ans = sc.none
 			}
 		}
 		writeTyped(w, r, yamlType, ans.body, ans.length)
