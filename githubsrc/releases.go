@@ -189,6 +189,17 @@ func (c *Client) Release(ctx context.Context, repo Repo, id int64) (Release, err
 	return raw.release(), nil
 }
 
+// Latest reads the release GitHub calls the repository's latest (what
+// github.com/OWNER/NAME/releases/latest and electron-updater's GitHub
+// provider serve). It wraps ErrNotFound when there is none.
+func (c *Client) Latest(ctx context.Context, repo Repo) (Release, error) {
+	var raw ghRelease
+	if _, err := c.do(ctx, "read the latest release of "+repo.String(), true, c.get(repoPath(repo, "releases/latest")), &raw); err != nil {
+		return Release{}, err
+	}
+	return raw.release(), nil
+}
+
 // Assets lists every asset of a release, page by page: the copy embedded in
 // a release object is not documented to be complete.
 func (c *Client) Assets(ctx context.Context, repo Repo, releaseID int64) ([]Asset, error) {

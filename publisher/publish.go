@@ -24,7 +24,9 @@ type PublishOptions struct {
 	// WindowsInstaller is what latest.json's bare windows keys point at:
 	// NSIS unless MSI.
 	WindowsInstaller githubsrc.Installer
-	// MakeLatest is GitHub's make_latest: "true", "false" or "legacy"; "" leaves GitHub's default.
+	// MakeLatest is GitHub's make_latest: "true", "false" or "legacy"; ""
+	// leaves GitHub's default (true), except for a hot-swap bundle and
+	// under a partial Rollout, which are published with "false" (latest.go).
 	MakeLatest string
 	// Prerelease, when set, marks the release as a prerelease or not.
 	Prerelease *bool
@@ -45,6 +47,15 @@ type PublishReport struct {
 	URL       string            `json:"url"`
 	Assets    []string          `json:"assets"`
 	Release   githubsrc.Release `json:"-"`
+	// MakeLatest is the make_latest publish sent: "true", "false",
+	// "legacy", or "" for GitHub's default (true for a release).
+	MakeLatest string `json:"make_latest"`
+	// Latest is true when GitHub calls the release the repository's latest
+	// once published; LatestTag names the release it calls latest ("" when
+	// none, or when it could not be read: LatestError).
+	Latest      bool   `json:"latest"`
+	LatestTag   string `json:"latest_tag"`
+	LatestError string `json:"latest_error,omitempty"`
 }
 
 // Publish verifies the draft for the tag and refuses on any problem; then
@@ -69,6 +80,7 @@ func Publish(ctx context.Context, gh Releases, opts PublishOptions) (PublishRepo
 	if !rel.Draft {
 		rep.AlreadyPublished, rep.Release, rep.URL = true, rel, rel.HTMLURL
 		rep.Assets = browserURLs(rel.Tag, v.assets)
+		rep.setLatest(ctx, gh, opts.Repo)
 		return rep, nil
 	}
 	repo := opts.Repo
@@ -120,6 +132,12 @@ func Publish(ctx context.Context, gh Releases, opts PublishOptions) (PublishRepo
 	if bundle && edit.MakeLatest == "" {
 		edit.MakeLatest = "false"
 	}
+	if opts.Rollout != nil && !RolloutState(*opts.Rollout).Full() && edit.MakeLatest == "" {
+		// GitHub's latest goes to every reader at once; otapub rollout
+		// makes the release latest when it goes to every device.
+		edit.MakeLatest = "false"
+	}
+	rep.MakeLatest = edit.MakeLatest
 	if _, err := gh.EditRelease(ctx, repo, rel.ID, edit); err != nil {
 		return rep, fmt.Errorf("publish %s@%s (the release stays a draft): %w", repo, rel.Tag, err)
 	}
@@ -130,8 +148,20 @@ func Publish(ctx context.Context, gh Releases, opts PublishOptions) (PublishRepo
 	rep.Release, rep.URL = final, final.HTMLURL
 	rep.Immutable = rep.Immutable || final.Immutable
 	rep.Assets = browserURLs(final.Tag, final.Assets)
-	opts.Log.Info("published", "repo", repo.String(), "tag", final.Tag, "url", final.HTMLURL)
+	rep.setLatest(ctx, gh, repo)
+	opts.Log.Info("published", "repo", repo.String(), "tag", final.Tag, "url", final.HTMLURL, "latest", rep.LatestTag)
 	return rep, nil
+}
+
+// setLatest reads which release GitHub calls latest. The release is
+// published by then, so a failure is reported, not returned.
+func (rep *PublishReport) setLatest(ctx context.Context, gh Releases, repo githubsrc.Repo) {
+	latest, err := readLatest(ctx, gh, repo)
+	if err != nil {
+		rep.LatestError = err.Error()
+		return
+	}
+	rep.LatestTag, rep.Latest = latest.Tag, latest.ID != 0 && latest.ID == rep.Release.ID
 }
 
 // channelFiles are the electron-updater channel files publish writes:

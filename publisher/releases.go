@@ -11,6 +11,8 @@ import (
 // *githubsrc.Client has it.
 type Releases interface {
 	ReleasesByTag(ctx context.Context, repo githubsrc.Repo, tag string) ([]githubsrc.Release, error)
+	ListReleases(ctx context.Context, repo githubsrc.Repo, prev *githubsrc.Listing) (*githubsrc.Listing, error)
+	Latest(ctx context.Context, repo githubsrc.Repo) (githubsrc.Release, error)
 	Release(ctx context.Context, repo githubsrc.Repo, id int64) (githubsrc.Release, error)
 	Assets(ctx context.Context, repo githubsrc.Repo, releaseID int64) ([]githubsrc.Asset, error)
 	CreateDraft(ctx context.Context, repo githubsrc.Repo, nr githubsrc.NewRelease) (githubsrc.Release, error)

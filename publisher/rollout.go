@@ -31,6 +31,21 @@ type RolloutReport struct {
 	Halted    bool   `json:"halted"`
 	Changed   bool   `json:"changed"`
 	Immutable bool   `json:"immutable"`
+	// Latest is true when GitHub calls this release the repository's
+	// latest after the command; LatestTag names the release it calls
+	// latest ("" when none, or when it could not be read: LatestError).
+	Latest      bool   `json:"latest"`
+	LatestTag   string `json:"latest_tag"`
+	LatestError string `json:"latest_error,omitempty"`
+	// MadeLatest is true when this command made the release latest
+	// (make_latest=true), as it does when the rollout reaches every device.
+	MadeLatest bool `json:"made_latest"`
+	// NotLatest says why a release that now goes to every device was not
+	// made latest.
+	NotLatest string `json:"not_latest,omitempty"`
+	// LatestWarning says who still gets a release that is GitHub's latest
+	// while its rollout holds it back (halted or partial), and what to do.
+	LatestWarning string `json:"latest_warning,omitempty"`
 }
 
 // Rollout reads, and with a change writes, the rollout state of the
@@ -38,15 +53,24 @@ type RolloutReport struct {
 // (package rollout), the one part an immutable release still lets change,
 // so replicas of `otapub serve` all read it from GitHub. A draft is
 // refused: its rollout starts when it is published (PublishOptions.Rollout).
+//
+// A change that makes the release go to every device (a share of 100, or
+// --resume of one) also makes it GitHub's latest release, in the same
+// edit, when it is the newest release every device gets (mayBeLatest).
+// A halt or a partial share never moves GitHub's latest: when the release
+// is latest, LatestWarning says who still gets it.
 func Rollout(ctx context.Context, gh Releases, repo githubsrc.Repo, tag string, change RolloutChange) (RolloutReport, error) {
 	rep := RolloutReport{Repo: repo.String(), Tag: tag}
-	rels, err := gh.ReleasesByTag(ctx, repo, tag)
+	list, err := gh.ListReleases(ctx, repo, nil)
 	if err != nil {
 		return rep, err
 	}
 	var rel githubsrc.Release
 	found, draft := false, false
-	for _, r := range rels {
+	for _, r := range list.Releases {
+		if r.Tag != tag {
+			continue
+		}
 		if r.Draft {
 			draft = true
 			continue
@@ -63,9 +87,32 @@ func Rollout(ctx context.Context, gh Releases, repo githubsrc.Repo, tag string, 
 	before, _ := rollout.Split(rel.Notes)
 	after := change.apply(before)
 	rep.Before, rep.After = before, after
-	if after != before {
-		notes := rollout.Join(rel.Notes, after)
-		if _, err := gh.EditRelease(ctx, repo, rel.ID, githubsrc.ReleaseEdit{Notes: &notes}); err != nil {
+	writes := change.Share != nil || change.Halt || change.Resume
+
+	latest, lerr := readLatest(ctx, gh, repo)
+	if lerr != nil {
+		rep.LatestError = lerr.Error()
+	}
+	makeLatest := false
+	if writes && after.Full() {
+		ok, why := mayBeLatest(rel, list.Releases)
+		switch {
+		case !ok:
+			rep.NotLatest = why
+		case lerr != nil || latest.ID != rel.ID:
+			makeLatest = true
+		}
+	}
+	if after != before || makeLatest {
+		var edit githubsrc.ReleaseEdit
+		if after != before {
+			notes := rollout.Join(rel.Notes, after)
+			edit.Notes = &notes
+		}
+		if makeLatest {
+			edit.MakeLatest = "true"
+		}
+		if _, err := gh.EditRelease(ctx, repo, rel.ID, edit); err != nil {
 			return rep, fmt.Errorf("rollout %s of %s (unchanged: %s): %w", tag, repo, before, err)
 		}
 		back, err := gh.Release(ctx, repo, rel.ID)
@@ -75,7 +122,21 @@ func Rollout(ctx context.Context, gh Releases, repo githubsrc.Repo, tag string, 
 		if got, _ := rollout.Split(back.Notes); got != after {
 			return rep, fmt.Errorf("rollout %s of %s: GitHub kept %q, not %q: run the command again", tag, repo, got, after)
 		}
-		rep.Changed = true
+		rep.Changed = after != before
+		if makeLatest {
+			rep.MadeLatest = true
+			latest, lerr = readLatest(ctx, gh, repo)
+			rep.LatestError = ""
+			if lerr != nil {
+				rep.LatestError = lerr.Error()
+			}
+		}
+	}
+	if lerr == nil {
+		rep.LatestTag, rep.Latest = latest.Tag, latest.ID == rel.ID && latest.ID != 0
+	}
+	if writes && !after.Full() && rep.Latest {
+		rep.LatestWarning = latestWarning(repo, rel, after, list.Releases)
 	}
 	rep.State, rep.Percent, rep.Halted = after.String(), "100", after.Set && after.Halted
 	if after.Set {

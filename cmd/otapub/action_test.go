@@ -90,7 +90,7 @@ func TestActionYML(t *testing.T) {
 			t.Errorf("README.md does not document input %s", name)
 		}
 	}
-	for _, want := range []string{"release-id", "release-url", "uploaded", "problems"} {
+	for _, want := range []string{"release-id", "release-url", "uploaded", "problems", "latest"} {
 		o, ok := a.Outputs[want]
 		if !ok || o.Description == "" || o.Value != "${{ steps.run.outputs."+want+" }}" {
 			t.Errorf("output %s: %+v", want, o)

@@ -93,26 +93,48 @@ func publishCommand() *cli.Command {
 			}
 			if rep.AlreadyPublished {
 				out.printf("%s@%s is already published: nothing to do (%s)\n", vopts.Repo, vopts.Tag, rep.URL)
-				return out.setOutputs("release-id", fmt.Sprint(rep.Release.ID), "release-url", rep.URL)
+				reportLatest(out, rep, vopts.Tag, false)
+				return out.setOutputs("release-id", fmt.Sprint(rep.Release.ID), "release-url", rep.URL, "latest", fmt.Sprint(rep.Latest))
 			}
 			if rep.Immutable {
 				out.printf("note: %s makes releases immutable: %s can no longer gain, lose or change assets, and its tag cannot move\n", vopts.Repo, vopts.Tag)
 				out.annotate("notice", "the release is immutable from now on")
 			}
 			out.printf("published %s@%s: %s\n", vopts.Repo, vopts.Tag, rep.URL)
-			if _, bundle := rep.Release.Asset(ota.MetadataName); bundle && opts.MakeLatest == "" {
+			_, bundle := rep.Release.Asset(ota.MetadataName)
+			if bundle && opts.MakeLatest == "" {
 				out.printf("a hot-swap bundle: not made the repository's latest release (--latest true would)\n")
 			}
 			if opts.Rollout != nil {
 				out.printf("rollout: %s (widen with otapub rollout %s PERCENT, stop with --halt)\n", publisher.RolloutState(*opts.Rollout), vopts.Tag)
 			}
+			heldBack := opts.MakeLatest == "" && opts.Rollout != nil && !publisher.RolloutState(*opts.Rollout).Full() && !bundle
+			reportLatest(out, rep, vopts.Tag, heldBack)
 			for _, u := range rep.Assets {
 				out.printf("  %s\n", u)
 			}
 			if err := out.summary(fmt.Sprintf("Published [%s](%s).\n\n", vopts.Tag, rep.URL)); err != nil {
 				return err
 			}
-			return out.setOutputs("release-id", fmt.Sprint(rep.Release.ID), "release-url", rep.URL)
+			return out.setOutputs("release-id", fmt.Sprint(rep.Release.ID), "release-url", rep.URL, "latest", fmt.Sprint(rep.Latest))
 		},
+	}
+}
+
+// reportLatest says which release GitHub's releases/latest now serves, and
+// why it is not this one when publish held it back.
+func reportLatest(out *reporter, rep publisher.PublishReport, tag string, heldBack bool) {
+	switch {
+	case rep.LatestError != "":
+		out.printf("latest: could not read GitHub's latest release: %s\n", rep.LatestError)
+	case rep.Latest:
+		out.printf("latest: %s is GitHub's latest release (what releases/latest serves)\n", tag)
+	case rep.LatestTag == "":
+		out.printf("latest: GitHub calls no release latest\n")
+	default:
+		out.printf("latest: GitHub's latest release is still %s\n", rep.LatestTag)
+	}
+	if heldBack && !rep.Latest {
+		out.printf("  not made latest while the rollout is partial (make_latest=false): apps and links that read releases/latest would get it at 100%%; otapub rollout %s 100 makes it latest (--latest true would have now)\n", tag)
 	}
 }

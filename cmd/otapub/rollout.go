@@ -18,6 +18,9 @@ func rolloutCommand() *cli.Command {
 		Description: "otapub rollout TAG prints the state; otapub rollout TAG 10 offers the release to 10% of devices\n" +
 			"(decimals allowed; 100 is everyone); --halt offers it to nobody, --resume undoes --halt. The state\n" +
 			"is kept in the release's notes, as a line apps never see, so every otapub serve reads the same.\n" +
+			"Reaching 100% (a PERCENT of 100, or --resume of one) also makes the release GitHub's latest (what\n" +
+			"releases/latest serves to every reader) when no newer release already goes to every device; a\n" +
+			"prerelease never. A halt or a smaller share leaves GitHub's latest alone and warns when it is this release.\n" +
 			"Exit status: 0 done; 1 no such published release, or GitHub refused; 2 usage; 3 GitHub could not be asked.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "halt", Usage: "offer the release to nobody until --resume (the percentage is kept)", Destination: &halt},
@@ -59,6 +62,10 @@ func rolloutCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			if rep.LatestWarning != "" { // on stderr, --json or not
+				fmt.Fprintf(c.App.ErrWriter, "warning: %s\n", rep.LatestWarning)
+				out.annotate("warning", rep.LatestWarning)
+			}
 			if out.json {
 				return out.writeJSON(rep)
 			}
@@ -71,7 +78,24 @@ func rolloutCommand() *cli.Command {
 			if rep.After.Halted && change.Share != nil {
 				out.printf("note: still halted: otapub rollout %s --resume offers it again\n", tag)
 			}
-			return out.setOutputs("release-id", fmt.Sprint(rep.ReleaseID), "rollout", rep.Percent)
+			switch {
+			case rep.MadeLatest && rep.Latest:
+				out.printf("latest: made %s GitHub's latest release (what releases/latest serves)\n", tag)
+			case rep.MadeLatest:
+				out.printf("latest: asked GitHub to make %s latest, but it calls %q latest\n", tag, rep.LatestTag)
+			case rep.LatestError != "":
+				out.printf("latest: could not read GitHub's latest release: %s\n", rep.LatestError)
+			case rep.Latest:
+				out.printf("latest: %s is GitHub's latest release\n", tag)
+			case rep.LatestTag != "":
+				out.printf("latest: GitHub's latest release is %s\n", rep.LatestTag)
+			default:
+				out.printf("latest: GitHub calls no release latest\n")
+			}
+			if rep.NotLatest != "" {
+				out.printf("  not made latest: %s\n", rep.NotLatest)
+			}
+			return out.setOutputs("release-id", fmt.Sprint(rep.ReleaseID), "rollout", rep.Percent, "latest", fmt.Sprint(rep.Latest))
 		},
 	}
 }

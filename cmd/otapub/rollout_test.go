@@ -128,6 +128,86 @@ func TestRolloutEndToEnd(t *testing.T) {
 	}
 }
 
+// TestRolloutLatestCommands: publish --rollout 10 leaves GitHub's latest
+// release (what releases/latest serves, to every reader) on the previous
+// release; rollout 100 makes the new one latest; an older release reaching
+// 100 does not take it; a halt of the latest release moves nothing and
+// warns. Text, --json and the step output say what happened to it.
+func TestRolloutLatestCommands(t *testing.T) {
+	const repo = "demo-org/demo-app"
+	gh := githubsrctest.NewServer(t)
+	gh.AddRepo(repo, githubsrctest.RepoOptions{})
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.1.0", PublishedAt: time.Now().Add(-time.Hour), Assets: fixtureAssets(t, "tauri-v1/v1.1.0")})
+	outputs := filepath.Join(t.TempDir(), "outputs")
+	t.Setenv("GITHUB_REPOSITORY", repo)
+	t.Setenv("GITHUB_API_URL", gh.APIURL)
+	t.Setenv("GITHUB_TOKEN", githubsrctest.Token)
+	t.Setenv("GITHUB_ACTIONS", "")
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	t.Setenv("GITHUB_OUTPUT", outputs)
+	run := func(args string, wantStdout, wantStderr []string) string {
+		t.Helper()
+		code, stdout, stderr := otapub(t, args)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s\n%s", args, code, stdout, stderr)
+		}
+		for _, w := range wantStdout {
+			if !strings.Contains(stdout, w) {
+				t.Errorf("%s: stdout lacks %q:\n%s", args, w, stdout)
+			}
+		}
+		for _, w := range wantStderr {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("%s: stderr lacks %q:\n%s", args, w, stderr)
+			}
+		}
+		if len(wantStderr) == 0 && strings.Contains(stderr, "warning") {
+			t.Errorf("%s: an unexpected warning:\n%s", args, stderr)
+		}
+		return stdout
+	}
+	latest := func(step, want, output string) {
+		t.Helper()
+		if got := latestRelease(t, gh); got != want {
+			t.Errorf("%s: GitHub's latest release is %s, want %s", step, got, want)
+		}
+		if got := readOutputs(t, outputs)["latest"]; got != output {
+			t.Errorf("%s: step output latest=%q, want %q", step, got, output)
+		}
+	}
+
+	dir := copyFixture(t, "tauri-v2/v1.2.0")
+	run("upload v1.2.0 "+dir, nil, nil)
+	run("publish v1.2.0 --rollout 10", []string{"latest: GitHub's latest release is still v1.1.0", "otapub rollout v1.2.0 100 makes it latest"}, nil)
+	latest("publish --rollout 10", "v1.1.0", "false")
+	run("rollout v1.2.0 50", []string{"latest: GitHub's latest release is v1.1.0"}, nil)
+	run("rollout v1.2.0 100", []string{"latest: made v1.2.0 GitHub's latest release"}, nil)
+	latest("rollout 100", "v1.2.0", "true")
+
+	// An older release reaching every device leaves v1.2.0 latest.
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.1.5", Notes: "<!-- otapub:rollout percent=10 -->", Assets: fixtureAssets(t, "tauri-v1/v1.1.0")})
+	run("rollout v1.1.5 100", []string{"latest: GitHub's latest release is v1.2.0", "not made latest: v1.2.0 is newer"}, nil)
+	latest("an older release at 100", "v1.2.0", "false")
+
+	// Halting the latest release: GitHub's latest stays, with a warning
+	// naming who still gets it and what to do.
+	run("rollout v1.2.0 --halt", []string{"halted at 100%"}, []string{
+		"warning: v1.2.0 is GitHub's latest release", "releases/latest/download/latest.json", "electron-updater's GitHub provider",
+		"gh release edit v1.1.5 --repo demo-org/demo-app --latest",
+	})
+	latest("halt", "v1.2.0", "true")
+	stdout := run("rollout v1.2.0 --json", nil, nil)
+	var st struct {
+		Latest     bool   `json:"latest"`
+		LatestTag  string `json:"latest_tag"`
+		MadeLatest bool   `json:"made_latest"`
+		Halted     bool   `json:"halted"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &st); err != nil || !st.Latest || st.LatestTag != "v1.2.0" || st.MadeLatest || !st.Halted {
+		t.Errorf("rollout --json: %v\n%s", err, stdout)
+	}
+}
+
 // TestRolloutCommandRefusals: bad input exits 2, a draft or an unknown tag
 // exits 1, each naming the problem; nothing is changed.
 func TestRolloutCommandRefusals(t *testing.T) {

@@ -505,12 +505,13 @@ func (s *Server) listReleases(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) createRelease(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		TagName         string `json:"tag_name"`
-		TargetCommitish string `json:"target_commitish"`
-		Name            string `json:"name"`
-		Body            string `json:"body"`
-		Draft           bool   `json:"draft"`
-		Prerelease      bool   `json:"prerelease"`
+		TagName         string  `json:"tag_name"`
+		TargetCommitish string  `json:"target_commitish"`
+		Name            string  `json:"name"`
+		Body            string  `json:"body"`
+		Draft           bool    `json:"draft"`
+		Prerelease      bool    `json:"prerelease"`
+		MakeLatest      *string `json:"make_latest"`
 	}
 	if !decodeJSON(w, r, &in) {
 		return
@@ -540,6 +541,9 @@ func (s *Server) createRelease(w http.ResponseWriter, r *http.Request) {
 	}
 	rel.setDraft(in.Draft, rp, now)
 	rp.releases = append(rp.releases, rel)
+	if !in.Draft {
+		rp.makeLatest(rel, in.MakeLatest, true)
+	}
 	writeJSON(w, http.StatusCreated, s.releaseJSON(rp, rel))
 }
 
@@ -550,13 +554,54 @@ func (s *Server) latestRelease(w http.ResponseWriter, r *http.Request) {
 	if rp == nil {
 		return
 	}
-	for i := len(rp.releases) - 1; i >= 0; i-- {
-		if rel := rp.releases[i]; !rel.draft && !rel.prerelease && !rel.notLatest {
-			writeJSON(w, http.StatusOK, s.releaseJSON(rp, rel))
-			return
-		}
+	if rel := rp.latestRelease(); rel != nil {
+		writeJSON(w, http.StatusOK, s.releaseJSON(rp, rel))
+		return
 	}
 	writeError(w, http.StatusNotFound, "Not Found", nil)
+}
+
+// latestRelease is what GET .../releases/latest answers: the release
+// make_latest last chose, while it is published and not a prerelease
+// ("Drafts and prereleases cannot be set as latest"), else the newest
+// such release by creation that was not published with make_latest=false.
+func (rp *repo) latestRelease() *release {
+	if rel := rp.latest; rel != nil && !rel.draft && !rel.prerelease && slices.Contains(rp.releases, rel) {
+		return rel
+	}
+	for i := len(rp.releases) - 1; i >= 0; i-- {
+		if rel := rp.releases[i]; !rel.draft && !rel.prerelease && !rel.notLatest {
+			return rel
+		}
+	}
+	return nil
+}
+
+// makeLatest applies a make_latest sent with a create or an edit. GitHub:
+// "Defaults to true for newly published releases"; "legacy" decides by
+// creation date (and semver, which the fake leaves out); "false" on the
+// current latest lets the legacy rule pick another.
+func (rp *repo) makeLatest(rel *release, makeLatest *string, publishing bool) {
+	v := ""
+	if makeLatest != nil {
+		v = *makeLatest
+	}
+	if v == "" && publishing {
+		v = "true"
+	}
+	switch v {
+	case "true":
+		if !rel.draft && !rel.prerelease {
+			rp.latest, rel.notLatest = rel, false
+		}
+	case "false":
+		rel.notLatest = true
+		if rp.latest == rel {
+			rp.latest = nil
+		}
+	case "legacy":
+		rp.latest, rel.notLatest = nil, false
+	}
 }
 
 func (s *Server) releaseSub(w http.ResponseWriter, r *http.Request) {
@@ -622,6 +667,21 @@ func (s *Server) editRelease(w http.ResponseWriter, r *http.Request) {
 	if rel == nil {
 		return
 	}
+	if in.MakeLatest != nil && *in.MakeLatest == "true" {
+		// GitHub answers 422 "Latest release cannot be draft or prerelease"
+		// (cli/cli#6853) for a release that would still be either.
+		draft, pre := rel.draft, rel.prerelease
+		if in.Draft != nil {
+			draft = *in.Draft
+		}
+		if in.Prerelease != nil {
+			pre = *in.Prerelease
+		}
+		if draft || pre {
+			writeError(w, http.StatusUnprocessableEntity, "Validation Failed", []apiError{{Resource: "Release", Field: "make_latest", Code: "custom", Message: "Latest release cannot be draft or prerelease."}})
+			return
+		}
+	}
 	if rel.immutable && (in.Draft != nil && *in.Draft || in.TagName != nil && *in.TagName != rel.tag) {
 		writeError(w, http.StatusUnprocessableEntity, "Cannot modify an immutable release", nil)
 		return
@@ -646,9 +706,11 @@ func (s *Server) editRelease(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		rel.setDraft(false, rp, s.now().UTC().Truncate(time.Second))
-		rel.notLatest = in.MakeLatest != nil && *in.MakeLatest == "false"
+		rp.makeLatest(rel, in.MakeLatest, true)
 	} else if in.Draft != nil && *in.Draft {
 		rel.setDraft(true, rp, time.Time{})
+	} else if !rel.draft {
+		rp.makeLatest(rel, in.MakeLatest, false)
 	}
 	writeJSON(w, http.StatusOK, s.releaseJSON(rp, rel))
 }

@@ -65,6 +65,11 @@ type repo struct {
 	private     bool
 	immutable   bool
 	releases    []*release // in creation order; listed newest first
+	// latest is the release make_latest made the latest (sent "true", or
+	// left out when publishing, as GitHub defaults). nil, or no longer
+	// eligible, falls back to the newest eligible release by creation:
+	// GitHub's "legacy" rule, and what seeded releases get.
+	latest *release
 }
 
 type release struct {
@@ -75,7 +80,7 @@ type release struct {
 	draft       bool
 	prerelease  bool
 	immutable   bool
-	notLatest   bool // published with make_latest=false: never the latest
+	notLatest   bool // published with make_latest=false: never the legacy pick
 	untagged    string
 	createdAt   time.Time
 	publishedAt time.Time
