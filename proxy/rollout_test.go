@@ -39,16 +39,22 @@ func setNotes(t testing.TB, gh *githubsrctest.Server, id int64, notes string) {
 	check(t, err)
 }
 
-// checkAs sends a check as device id and returns the status and the
-// version offered ("" for 204).
-func (e *env) checkAs(t testing.TB, path, id string) (int, string, *httptest.ResponseRecorder) {
-	t.Helper()
+// getAs sends GET path as device id (none when empty).
+func (e *env) getAs(path, id string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest("GET", path, nil)
 	if id != "" {
 		req.Header.Set("X-Device-Id", id)
 	}
 	rec := httptest.NewRecorder()
 	e.h.ServeHTTP(rec, req)
+	return rec
+}
+
+// checkAs sends a check as device id and returns the status and the
+// version offered ("" for 204).
+func (e *env) checkAs(t testing.TB, path, id string) (int, string, *httptest.ResponseRecorder) {
+	t.Helper()
+	rec := e.getAs(path, id)
 	var a answer
 	if rec.Code == 200 {
 		if err := json.Unmarshal(rec.Body.Bytes(), &a); err != nil {
@@ -567,13 +573,7 @@ func TestRolloutSquirrel(t *testing.T) {
 	id := gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Notes: "New.\n" + rolloutLine(t, "30", false), PublishedAt: day(2), Assets: squirrelFixture(t, "1.2.0")})
 	e := newEnv(t, gh, func(c *proxy.Config) { c.CacheTTL = time.Hour })
 	in, out := insideID(t, "v1.2.0", 300_000), outsideID(t, "v1.2.0", 300_000)
-	get := func(path, device string) *httptest.ResponseRecorder {
-		req := httptest.NewRequest("GET", path, nil)
-		req.Header.Set("X-Device-Id", device)
-		rec := httptest.NewRecorder()
-		e.h.ServeHTTP(rec, req)
-		return rec
-	}
+	get := e.getAs
 	for _, path := range []string{"/update/darwin_arm64/1.0.0", "/demo-org/demo-app/darwin-arm64/1.0.0"} {
 		if u := macUpdate(t, get(path, in).Body.Bytes()); !strings.Contains(u.URL, "/v1.2.0/") || u.Notes != "New." {
 			t.Errorf("%s inside: %+v", path, u)
@@ -629,11 +629,7 @@ func TestRolloutSquirrelWindowsNeverGoesBack(t *testing.T) {
 	e := newEnv(t, gh, func(c *proxy.Config) { c.CacheTTL = time.Hour })
 	in, out := insideID(t, "v1.2.0", 300_000), outsideID(t, "v1.2.0", 300_000)
 	get := func(path, device string) *httptest.ResponseRecorder {
-		req := httptest.NewRequest("GET", path+"?id=DemoApp&localVersion=1.2.0&arch=amd64", nil)
-		req.Header.Set("X-Device-Id", device)
-		rec := httptest.NewRecorder()
-		e.h.ServeHTTP(rec, req)
-		return rec
+		return e.getAs(path+"?id=DemoApp&localVersion=1.2.0&arch=amd64", device)
 	}
 	shapes := []string{"/update/win32/%s/RELEASES", "/demo-org/demo-app/win32-x64/%s/RELEASES"}
 	want := func(stage, path, device, pkg string) {
