@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -101,6 +102,9 @@ func (g *GitHubSource) Releases(ctx context.Context, prev any) ([]githubsrc.Rele
 		return nil, l, true, nil // unchanged since prev, which the caller's snapshot was built from
 	}
 	trim(l.Releases)
+	if !slices.ContainsFunc(l.Releases, func(r githubsrc.Release) bool { return r.Draft }) {
+		return l.Releases, l, false, nil // the listing's own: kept once, not twice
+	}
 	var published []githubsrc.Release
 	for _, r := range l.Releases {
 		if !r.Draft {

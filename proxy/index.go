@@ -3,6 +3,7 @@ package proxy
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/otapub/ota-action/githubsrc"
@@ -71,9 +72,16 @@ type Index struct {
 	// without the prefix and a leading "v"): the adoption metrics' labels.
 	versions map[string]struct{}
 	texts    map[int64][]byte
-	assets   map[string]map[string]assetRef
-	tauri    *tauriPlan        // the Tauri feed's, while the snapshot is built
-	electron []electronRelease // electronReleases', while the snapshot is built
+	// tags are the releases by tag, as indexes in Releases (the later of
+	// two with one tag); locations, the redirect of each of their assets
+	// that is the same for every client (a public repository's browser
+	// URL, Index.locate), release after release from the release's
+	// locatedAt, nil without any.
+	tags      map[string]int
+	locations []string
+	locatedAt []int
+	tauri     *tauriPlan        // the Tauri feed's, while the snapshot is built
+	electron  []electronRelease // electronReleases', while the snapshot is built
 	// only, when set, limits the releases feeds look at to these IDs: a
 	// rebuild from the very releases and texts of the last build, which
 	// found only those answering (Index.answering).
@@ -84,14 +92,6 @@ type Index struct {
 	// facts are what parsing each release gave (facts.go), by release
 	// ID, while the snapshot is built.
 	facts map[int64]*releaseFacts
-}
-
-type assetRef struct {
-	rel   *githubsrc.Release
-	asset *githubsrc.Asset // in rel.Assets
-	// location is the Location of a redirect to the asset that is the same
-	// for every client (a public repository's browser URL), made once.
-	location []string
 }
 
 // fixedURLs is a Source whose download URLs are the same for every client
@@ -105,42 +105,57 @@ type fixedURLs interface {
 
 // locate makes the redirect of every asset src has a fixed URL for.
 func (ix *Index) locate(src fixedURLs) {
-	for _, byName := range ix.assets {
-		for name, ref := range byName {
-			if u, ok := src.FixedURL(*ref.asset); ok {
-				ref.location = []string{u}
-				byName[name] = ref
+	ix.locatedAt = make([]int, len(ix.Releases))
+	n := 0
+	for i, r := range ix.Releases {
+		ix.locatedAt[i] = n
+		n += len(r.Assets)
+	}
+	for i, r := range ix.Releases {
+		for j, a := range r.Assets {
+			if u, ok := src.FixedURL(a); ok && a.Uploaded() {
+				if ix.locations == nil {
+					ix.locations = make([]string, n)
+				}
+				ix.locations[ix.locatedAt[i]+j] = u
 			}
 		}
+	}
+	if ix.locations == nil {
+		ix.locatedAt = nil // none fixed: a private repository's
 	}
 }
 
 // newIndex indexes the app's releases among rels: published, and tagged
 // with its tag prefix (in a monorepo the others are another app's). texts
-// holds the fetched contents of small assets by ID and is kept, not copied.
+// holds the fetched contents of small assets by ID and is kept, not copied;
+// so is rels, unless the index leaves some out or changes their notes.
 func newIndex(rels []githubsrc.Release, texts map[int64][]byte, opts SnapshotOptions) *Index {
-	ix := &Index{texts: texts, assets: map[string]map[string]assetRef{}, versions: map[string]struct{}{}}
-	for _, r := range rels {
-		if opts.ours(r) {
-			ix.Releases = append(ix.Releases, r)
+	ix := &Index{texts: texts, tags: make(map[string]int, len(rels)), versions: make(map[string]struct{}, len(rels))}
+	shared := !slices.ContainsFunc(rels, func(r githubsrc.Release) bool { return !opts.ours(r) })
+	if shared {
+		ix.Releases = rels
+	} else {
+		for _, r := range rels {
+			if opts.ours(r) {
+				ix.Releases = append(ix.Releases, r)
+			}
 		}
 	}
 	for i := range ix.Releases {
-		rel := &ix.Releases[i]
-		if st, notes := rollout.Split(rel.Notes); st.Set {
+		if st, notes := rollout.Split(ix.Releases[i].Notes); st.Set {
 			if ix.rollouts == nil {
 				ix.rollouts = map[int64]rollout.State{}
+				if shared {
+					ix.Releases = slices.Clone(ix.Releases) // the notes change: rels is the app's
+				}
 			}
-			ix.rollouts[rel.ID], rel.Notes = st, notes
+			ix.rollouts[ix.Releases[i].ID], ix.Releases[i].Notes = st, notes
 		}
-		byName := make(map[string]assetRef, len(rel.Assets))
+	}
+	for i, rel := range ix.Releases {
 		ix.versions[opts.tagVersion(rel.Tag)] = struct{}{}
-		for j := range rel.Assets {
-			if a := &rel.Assets[j]; a.Uploaded() {
-				byName[a.Name] = assetRef{rel: rel, asset: a}
-			}
-		}
-		ix.assets[rel.Tag] = byName
+		ix.tags[rel.Tag] = i
 	}
 	return ix
 }
@@ -186,11 +201,41 @@ func (ix *Index) keepText(a githubsrc.Asset, kept []byte) {
 
 // Asset finds an uploaded asset by tag and name.
 func (ix *Index) Asset(tag, name string) (githubsrc.Release, githubsrc.Asset, bool) {
-	ref, ok := ix.assets[tag][name]
+	i, j, ok := ix.find(tag, name)
 	if !ok {
 		return githubsrc.Release{}, githubsrc.Asset{}, false
 	}
-	return *ref.rel, *ref.asset, true
+	return ix.Releases[i], ix.Releases[i].Assets[j], true
+}
+
+// find finds an uploaded asset by tag and name: the release's index in
+// Releases, the asset's in its Assets (the last of two with one name).
+// It does not allocate.
+func (ix *Index) find(tag, name string) (int, int, bool) {
+	i, ok := ix.tags[tag]
+	if !ok {
+		return 0, 0, false
+	}
+	assets := ix.Releases[i].Assets
+	for j := len(assets) - 1; j >= 0; j-- {
+		if assets[j].Name == name && assets[j].Uploaded() {
+			return i, j, true
+		}
+	}
+	return 0, 0, false
+}
+
+// location returns the fixed redirect of asset j of release i (locate),
+// as a header value, or nil when it has none.
+func (ix *Index) location(i, j int) []string {
+	if ix.locations == nil {
+		return nil
+	}
+	k := ix.locatedAt[i] + j
+	if ix.locations[k] == "" {
+		return nil
+	}
+	return ix.locations[k : k+1 : k+1]
 }
 
 // Snapshot is what one refresh built: the Index, and every feed's answer
