@@ -55,6 +55,7 @@ func (r ghRelease) release() Release {
 	for i, a := range r.Assets {
 		rel.Assets[i] = a.asset()
 	}
+	shareBrowserBase(rel.Assets)
 	return rel
 }
 
@@ -62,7 +63,7 @@ func (a ghAsset) asset() Asset {
 	return Asset{
 		ID: a.ID, Name: a.Name, Label: a.Label, State: a.State, Size: a.Size,
 		ContentType: a.ContentType, Digest: a.Digest,
-		BrowserURL: a.BrowserDownloadURL, APIURL: a.URL, UpdatedAt: a.UpdatedAt,
+		browserURL: a.BrowserDownloadURL, APIURL: a.URL, UpdatedAt: a.UpdatedAt,
 	}
 }
 

@@ -25,8 +25,9 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 var publicRedirect = []string{"public, max-age=3600"}
 
 // serveDownload answers a download of asset name of release tag. A public
-// asset's redirect was made when the snapshot was (Index.locate): that
-// answer is a lookup and two header values, with no allocation.
+// asset's redirect is made on its first download from the snapshot
+// (Index.location): after that the answer is a lookup and two header
+// values, with no allocation.
 func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request, a *app, tag, name string) {
 	snap := s.snapshot(w, r, a)
 	if snap == nil {

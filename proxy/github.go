@@ -156,10 +156,16 @@ func (g *GitHubSource) Text(ctx context.Context, _ githubsrc.Release, a githubsr
 // FixedURL returns a's browser URL when the repository is known to be
 // public: what Download would answer, without asking anything.
 func (g *GitHubSource) FixedURL(a githubsrc.Asset) (string, bool) {
-	if private, known := g.IsPrivate(); !known || private || a.BrowserURL == "" {
+	if !g.HasFixedURL(a) {
 		return "", false
 	}
-	return a.BrowserURL, true
+	return a.BrowserURL(), true
+}
+
+// HasFixedURL reports whether FixedURL has a URL for a, without making it.
+func (g *GitHubSource) HasFixedURL(a githubsrc.Asset) bool {
+	private, known := g.IsPrivate()
+	return known && !private && a.HasBrowserURL()
 }
 
 // signedURLReuse is how long a signed URL is reused: GitHub does not document

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/otapub/ota-action/githubsrc"
 	"github.com/otapub/ota-action/githubsrc/rollout"
@@ -76,9 +77,10 @@ type Index struct {
 	// two with one tag); locations, the redirect of each of their assets
 	// that is the same for every client (a public repository's browser
 	// URL, Index.locate), release after release from the release's
-	// locatedAt, nil without any.
+	// locatedAt, made on the asset's first download; nil when none has one.
 	tags      map[string]int
-	locations []string
+	fixed     fixedURLs
+	locations []atomic.Pointer[[]string]
 	locatedAt []int
 	tauri     *tauriPlan        // the Tauri feed's, while the snapshot is built
 	electron  []electronRelease // electronReleases', while the snapshot is built
@@ -101,29 +103,29 @@ type fixedURLs interface {
 	// FixedURL returns a's, or false when it has none (a private
 	// repository's assets, which need a signed URL each time).
 	FixedURL(a githubsrc.Asset) (string, bool)
+	// HasFixedURL reports whether FixedURL has one for a, without making it.
+	HasFixedURL(a githubsrc.Asset) bool
 }
 
-// locate makes the redirect of every asset src has a fixed URL for.
+// locate readies the redirect of every asset src has a fixed URL for:
+// made on its first download, since most assets are never downloaded
+// through the proxy (answers point at the installers and updater
+// payloads), and their URLs are the biggest part of a listing.
 func (ix *Index) locate(src fixedURLs) {
+	n, fixed := 0, false
 	ix.locatedAt = make([]int, len(ix.Releases))
-	n := 0
 	for i, r := range ix.Releases {
 		ix.locatedAt[i] = n
 		n += len(r.Assets)
-	}
-	for i, r := range ix.Releases {
-		for j, a := range r.Assets {
-			if u, ok := src.FixedURL(a); ok && a.Uploaded() {
-				if ix.locations == nil {
-					ix.locations = make([]string, n)
-				}
-				ix.locations[ix.locatedAt[i]+j] = u
-			}
+		for _, a := range r.Assets {
+			fixed = fixed || src.HasFixedURL(a)
 		}
 	}
-	if ix.locations == nil {
-		ix.locatedAt = nil // none fixed: a private repository's
+	if !fixed {
+		ix.locatedAt = nil // none: a private repository's
+		return
 	}
+	ix.fixed, ix.locations = src, make([]atomic.Pointer[[]string], n)
 }
 
 // newIndex indexes the app's releases among rels: published, and tagged
@@ -226,16 +228,23 @@ func (ix *Index) find(tag, name string) (int, int, bool) {
 }
 
 // location returns the fixed redirect of asset j of release i (locate),
-// as a header value, or nil when it has none.
+// as a header value, or nil when it has none. Only an asset's first
+// download from the Index allocates.
 func (ix *Index) location(i, j int) []string {
 	if ix.locations == nil {
 		return nil
 	}
-	k := ix.locatedAt[i] + j
-	if ix.locations[k] == "" {
+	p := &ix.locations[ix.locatedAt[i]+j]
+	if loc := p.Load(); loc != nil {
+		return *loc
+	}
+	u, ok := ix.fixed.FixedURL(ix.Releases[i].Assets[j])
+	if !ok {
 		return nil
 	}
-	return ix.locations[k : k+1 : k+1]
+	loc := []string{u}
+	p.Store(&loc)
+	return loc
 }
 
 // Snapshot is what one refresh built: the Index, and every feed's answer
@@ -282,8 +291,8 @@ func (snap *Snapshot) Asset(tag, name string) (githubsrc.Release, githubsrc.Asse
 
 // DownloadURL is where an answer sends the client for asset a of tag.
 func DownloadURL(opts SnapshotOptions, tag string, a githubsrc.Asset) string {
-	if opts.Direct && a.BrowserURL != "" {
-		return a.BrowserURL
+	if opts.Direct && a.HasBrowserURL() {
+		return a.BrowserURL()
 	}
 	return opts.DownloadBase + url.PathEscape(tag) + "/" + url.PathEscape(a.Name)
 }

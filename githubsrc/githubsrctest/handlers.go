@@ -339,8 +339,9 @@ func (j releaseJSON) release() githubsrc.Release {
 	for _, a := range j.Assets {
 		ga := githubsrc.Asset{
 			ID: a.ID, Name: a.Name, Label: a.Label, State: a.State, Size: a.Size, ContentType: a.ContentType,
-			BrowserURL: a.BrowserDownloadURL, APIURL: a.URL, UpdatedAt: a.UpdatedAt,
+			APIURL: a.URL, UpdatedAt: a.UpdatedAt,
 		}
+		ga.SetBrowserURL(a.BrowserDownloadURL)
 		if a.Digest != nil {
 			ga.Digest = *a.Digest
 		}
