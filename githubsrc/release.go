@@ -73,16 +73,17 @@ func (r Release) Asset(name string) (Asset, bool) {
 	return Asset{}, false
 }
 
-// Asset is a file attached to a release.
+// Asset is a file attached to a release: what otapub reads of one. A
+// proxy keeps every listed asset for as long as it serves the app, so
+// what nothing reads (label, content type, API URL, update time) is not
+// decoded.
 type Asset struct {
-	ID    int64
-	Name  string
-	Label string
+	ID   int64
+	Name string
 	// State is "uploaded" once complete; an interrupted upload leaves
 	// "starter" or "open" behind.
-	State       string
-	Size        int64
-	ContentType string
+	State string
+	Size  int64
 	// Digest is "sha256:<hex>" as GitHub computed it at upload, or "" for
 	// assets uploaded before GitHub kept digests (June 2025) and on servers
 	// that do not report one.
@@ -93,8 +94,6 @@ type Asset struct {
 	// holds for its life in the proxy.
 	browserURL string
 	based      bool
-	APIURL     string // the API's asset URL
-	UpdatedAt  time.Time
 }
 
 // BrowserURL returns browser_download_url: anonymous downloads, public

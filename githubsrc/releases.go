@@ -32,16 +32,12 @@ type ghRelease struct {
 }
 
 type ghAsset struct {
-	ID                 int64     `json:"id"`
-	Name               string    `json:"name"`
-	Label              string    `json:"label"`
-	State              string    `json:"state"`
-	Size               int64     `json:"size"`
-	ContentType        string    `json:"content_type"`
-	Digest             string    `json:"digest"`
-	BrowserDownloadURL string    `json:"browser_download_url"`
-	URL                string    `json:"url"`
-	UpdatedAt          time.Time `json:"updated_at"`
+	ID                 int64  `json:"id"`
+	Name               string `json:"name"`
+	State              string `json:"state"`
+	Size               int64  `json:"size"`
+	Digest             string `json:"digest"`
+	BrowserDownloadURL string `json:"browser_download_url"`
 }
 
 func (r ghRelease) release() Release {
@@ -61,9 +57,8 @@ func (r ghRelease) release() Release {
 
 func (a ghAsset) asset() Asset {
 	return Asset{
-		ID: a.ID, Name: a.Name, Label: a.Label, State: a.State, Size: a.Size,
-		ContentType: a.ContentType, Digest: a.Digest,
-		browserURL: a.BrowserDownloadURL, APIURL: a.URL, UpdatedAt: a.UpdatedAt,
+		ID: a.ID, Name: a.Name, State: a.State, Size: a.Size, Digest: a.Digest,
+		browserURL: a.BrowserDownloadURL,
 	}
 }
 

@@ -199,8 +199,7 @@ func (g *GitHubSource) Download(ctx context.Context, _ githubsrc.Release, a gith
 
 // trim drops, in place, what the proxy never reads from a listed release:
 // the listing is kept for its next conditional read, and its releases share
-// their assets with it, so an asset's API URL, digest, content type, label
-// and time (half of what each one holds) would otherwise stay for the
+// their assets with it, so an asset's digest would otherwise stay for the
 // app's life. The states of uploaded assets share one string.
 func trim(rels []githubsrc.Release) {
 	for i := range rels {
@@ -208,7 +207,7 @@ func trim(rels []githubsrc.Release) {
 		r.HTMLURL, r.UploadURL, r.TargetCommitish = "", "", ""
 		for j := range r.Assets {
 			a := &r.Assets[j]
-			a.APIURL, a.Digest, a.ContentType, a.Label, a.UpdatedAt = "", "", "", "", time.Time{}
+			a.Digest = ""
 			if a.State == "uploaded" {
 				a.State = "uploaded"
 			}
