@@ -45,8 +45,27 @@ type releaseFacts struct {
 	// costs little more.
 	answers []*Answer
 	// squirrel are the release's releaseFiles (feed_squirrel.go), each
-	// asset by index; nil until the Squirrel feed asks.
-	squirrel []squirrelAt
+	// asset by index; nil until the Squirrel feed asks. squirrelValid
+	// says the feed made an answer of every one of them and found each
+	// fit (newSquirrelFile): what it checks is the listing's and the
+	// options'.
+	squirrel      []squirrelAt
+	squirrelValid bool
+}
+
+// squirrelValid reports whether the last build from the same listing
+// found every one of gh's releaseFiles fit to answer Squirrel.Mac.
+func (ix *Index) squirrelValid(gh *githubsrc.Release) bool {
+	f := ix.facts[gh.ID]
+	return f != nil && f.squirrel != nil && f.squirrelValid
+}
+
+// squirrelChecked notes, for the next build from the same listing,
+// whether every one of gh's releaseFiles was found fit.
+func (ix *Index) squirrelChecked(gh *githubsrc.Release, valid bool) {
+	if f := ix.facts[gh.ID]; f != nil {
+		f.squirrelValid = valid && f.squirrel != nil
+	}
 }
 
 type squirrelAt struct {
