@@ -6,6 +6,7 @@ package proxy
 
 import (
 	"fmt"
+	"iter"
 	"maps"
 	"net/http"
 	"net/url"
@@ -106,8 +107,8 @@ func (s *Snapshot) latestJSON(c Channel, d Device) ([]byte, []string, bool) {
 func (tauriFeed) texts(ix *Index, opts SnapshotOptions, dst []githubsrc.Asset) []githubsrc.Asset {
 	for _, r := range plan(ix, opts).parsed {
 		if r.needed {
-			for _, p := range r.found.ByKey {
-				dst = append(dst, p.Sig)
+			for sig := range r.sigs() {
+				dst = append(dst, sig)
 			}
 		}
 	}
@@ -211,12 +212,12 @@ func plan(ix *Index, opts SnapshotOptions) *tauriPlan {
 			if isBundle(gh) {
 				continue // a hot-swap bundle (feed_ota.go), never a native update
 			}
-			v, found, err := ix.parse(gh, opts)
+			v, found, facts, err := ix.parse(gh, opts)
 			if err != nil {
 				p.badTags = append(p.badTags, fmt.Sprintf("release %s: %s", gh.Tag, err))
 				continue
 			}
-			p.parsed = append(p.parsed, &release{gh: gh, version: v, prerelease: gh.Prerelease || v.Prerelease() != "", found: found, rollout: ix.Rollout(gh.ID)})
+			p.parsed = append(p.parsed, &release{gh: gh, version: v, prerelease: gh.Prerelease || v.Prerelease() != "", found: found, facts: facts, rollout: ix.Rollout(gh.ID)})
 		}
 		// Newest version first; the same version twice (v1.2.0 and 1.2.0): the later publication.
 		slices.SortStableFunc(p.parsed, func(a, b *release) int {
@@ -248,7 +249,7 @@ func plan(ix *Index, opts SnapshotOptions) *tauriPlan {
 				}
 			}
 		}
-		if !r.needed && len(r.found.ByKey) > 0 {
+		if !r.needed && r.hasPayloads() {
 			continue // every key it could answer is answered by newer releases
 		}
 		answers := func(k githubsrc.Platform) bool { _, ok := possible[k]; return ok }
@@ -284,7 +285,11 @@ type release struct {
 	gh         *githubsrc.Release
 	version    *semver.Version
 	prerelease bool
-	found      githubsrc.Payloads
+	// found are r's payloads (FindPayloads); with facts, what the last
+	// build from the same listing noted of them, made only when asked
+	// for (payloads).
+	found githubsrc.Payloads
+	facts *releaseFacts
 	// rollout is the release's staged rollout (Index.Rollout).
 	rollout rollout.State
 	// needed says some key r could answer is not answered by a newer
@@ -293,10 +298,46 @@ type release struct {
 	entries map[githubsrc.Platform]*candidate // every key clients look up
 }
 
+// payloads returns r's payloads, made from its facts on first use.
+func (r *release) payloads() githubsrc.Payloads {
+	if r.facts != nil && r.found.ByKey == nil {
+		r.found = r.facts.found(r.gh)
+	}
+	return r.found
+}
+
+// hasPayloads reports whether r has a signed payload.
+func (r *release) hasPayloads() bool {
+	if r.facts != nil {
+		return len(r.facts.payloads) > 0
+	}
+	return len(r.found.ByKey) > 0
+}
+
+// sigs yields the .sig of each of r's payloads, without making a map of
+// them from its facts.
+func (r *release) sigs() iter.Seq[githubsrc.Asset] {
+	return func(yield func(githubsrc.Asset) bool) {
+		if r.facts != nil {
+			for _, k := range r.facts.payloads {
+				if !yield(r.gh.Assets[k.sig]) {
+					return
+				}
+			}
+			return
+		}
+		for _, p := range r.found.ByKey {
+			if !yield(p.Sig) {
+				return
+			}
+		}
+	}
+}
+
 // read reports whether every .sig of r's payloads has been read.
 func (r *release) read(ix *Index) bool {
-	for _, p := range r.found.ByKey {
-		if _, ok := ix.Text(p.Sig); !ok {
+	for sig := range r.sigs() {
+		if _, ok := ix.Text(sig); !ok {
 			return false
 		}
 	}
@@ -312,7 +353,7 @@ func (r *release) collect(ix *Index, opts SnapshotOptions, note func(tag, what s
 	note = ix.collecting(r, note)
 	defer ix.collected(r)
 	withhold := func(name, why string) { note(r.gh.Tag, name+": "+why) }
-	found := r.found
+	found := r.payloads()
 	for _, a := range found.Incomplete {
 		withhold(a.Name, "not fully uploaded")
 	}
