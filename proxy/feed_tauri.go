@@ -140,9 +140,18 @@ func (tauriFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 		return answers[cand]
 	}
 	manifests := map[*release]*manifest{}
-	for c := range numChannels {
-		t.answers[c] = map[githubsrc.Platform]*Answer{}
-		full := map[githubsrc.Platform]bool{} // answered for every device
+	// Without a prerelease, Beta is answered as Stable is: one table,
+	// worked out once.
+	channels, keys := Stable+1, 0
+	for _, r := range parsed {
+		if r.prerelease {
+			channels = numChannels
+		}
+		keys = max(keys, len(r.entries))
+	}
+	for c := range channels {
+		t.answers[c] = make(map[githubsrc.Platform]*Answer, keys)
+		full := make(map[githubsrc.Platform]bool, keys) // answered for every device
 		for _, r := range parsed {
 			if c == Stable && r.prerelease {
 				continue
@@ -169,7 +178,9 @@ func (tauriFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 			}
 		}
 	}
-	if maps.Equal(t.answers[Stable], t.answers[Beta]) && maps.EqualFunc(t.held[Stable], t.held[Beta], slices.Equal) {
+	if channels == Stable+1 {
+		t.answers[Beta], t.held[Beta], t.latest[Beta] = t.answers[Stable], t.held[Stable], t.latest[Stable]
+	} else if maps.Equal(t.answers[Stable], t.answers[Beta]) && maps.EqualFunc(t.held[Stable], t.held[Beta], slices.Equal) {
 		t.answers[Beta], t.held[Beta] = t.answers[Stable], t.held[Stable] // no prerelease is newer: one table
 	}
 }
@@ -231,14 +242,21 @@ func plan(ix *Index, opts SnapshotOptions) *tauriPlan {
 	p.texts = len(ix.texts)
 	p.withheld = slices.Clone(p.badTags)
 	withhold := func(tag, what string) { p.withheld = append(p.withheld, fmt.Sprintf("release %s: %s", tag, what)) }
-	var taken [numChannels]map[githubsrc.Platform]bool
-	for c := range taken {
-		taken[c] = map[githubsrc.Platform]bool{}
+	// Without a prerelease, Beta takes the keys Stable does: worked out once.
+	channels := Stable + 1
+	if slices.ContainsFunc(p.parsed, func(r *release) bool { return r.prerelease }) {
+		channels = numChannels
 	}
+	var taken [numChannels]map[githubsrc.Platform]bool
 	for _, r := range p.parsed {
 		r.needed, r.entries = false, nil
 		possible := ix.updaterKeys(r, opts)
-		for c := range numChannels {
+		for c := range channels {
+			if taken[c] == nil {
+				taken[c] = make(map[githubsrc.Platform]bool, len(possible))
+			}
+		}
+		for c := range channels {
 			if c == Stable && r.prerelease {
 				continue
 			}
@@ -260,7 +278,7 @@ func plan(ix *Index, opts SnapshotOptions) *tauriPlan {
 		if !r.rollout.Full() {
 			continue // devices outside its rollout need an older release's answer
 		}
-		for c := range numChannels {
+		for c := range channels {
 			if c == Stable && r.prerelease {
 				continue
 			}
