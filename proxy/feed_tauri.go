@@ -107,6 +107,7 @@ func (s *Snapshot) latestJSON(c Channel, d Device) ([]byte, []string, bool) {
 func (tauriFeed) texts(ix *Index, opts SnapshotOptions, dst []githubsrc.Asset) []githubsrc.Asset {
 	for _, r := range plan(ix, opts).parsed {
 		if r.needed {
+			dst = slices.Grow(dst, r.payloadCount())
 			for sig := range r.sigs() {
 				dst = append(dst, sig)
 			}
@@ -267,7 +268,7 @@ func plan(ix *Index, opts SnapshotOptions) *tauriPlan {
 				}
 			}
 		}
-		if !r.needed && r.hasPayloads() {
+		if !r.needed && r.payloadCount() > 0 {
 			continue // every key it could answer is answered by newer releases
 		}
 		answers := func(k githubsrc.Platform) bool { _, ok := possible[k]; return ok }
@@ -324,12 +325,12 @@ func (r *release) payloads() githubsrc.Payloads {
 	return r.found
 }
 
-// hasPayloads reports whether r has a signed payload.
-func (r *release) hasPayloads() bool {
+// payloadCount is how many signed payloads r has.
+func (r *release) payloadCount() int {
 	if r.facts != nil {
-		return len(r.facts.payloads) > 0
+		return len(r.facts.payloads)
 	}
-	return len(r.found.ByKey) > 0
+	return len(r.found.ByKey)
 }
 
 // sigs yields the .sig of each of r's payloads, without making a map of
