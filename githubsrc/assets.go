@@ -62,8 +62,8 @@ type Download struct {
 // works anonymously and costs no rate limit. Private ones (and drafts) go
 // through ResolveDownload.
 func (c *Client) DownloadURL(ctx context.Context, repo Repo, a Asset, private bool) (Download, error) {
-	if !private && a.BrowserURL != "" {
-		return Download{URL: a.BrowserURL}, nil
+	if !private && a.HasBrowserURL() {
+		return Download{URL: a.BrowserURL()}, nil
 	}
 	return c.ResolveDownload(ctx, repo, a.ID)
 }
@@ -170,10 +170,10 @@ func (c *Client) openURL(ctx context.Context, op, u string) (io.ReadCloser, erro
 func (c *Client) ReadAsset(ctx context.Context, repo Repo, a Asset, private bool, limit int64) ([]byte, error) {
 	var rc io.ReadCloser
 	var err error
-	if private || a.BrowserURL == "" {
+	if private || !a.HasBrowserURL() {
 		rc, err = c.OpenAsset(ctx, repo, a.ID)
 	} else {
-		rc, err = c.openURL(ctx, fmt.Sprintf("download %s of %s", a.Name, repo), a.BrowserURL)
+		rc, err = c.openURL(ctx, fmt.Sprintf("download %s of %s", a.Name, repo), a.BrowserURL())
 	}
 	if err != nil {
 		return nil, err

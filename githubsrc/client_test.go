@@ -139,7 +139,7 @@ func TestDrafts(t *testing.T) {
 		if rel.ID != draft || !rel.Draft || !rel.PublishedAt.IsZero() {
 			t.Errorf("DraftByTag = %+v", rel)
 		}
-		if u := rel.Assets[0].BrowserURL; !strings.Contains(u, "/releases/download/untagged-") {
+		if u := rel.Assets[0].BrowserURL(); !strings.Contains(u, "/releases/download/untagged-") {
 			t.Errorf("draft asset URL %s, want an untagged-… URL until publication", u)
 		}
 	})
@@ -195,7 +195,7 @@ func TestCreateAndPublish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pub.Draft || pub.PublishedAt.IsZero() || !strings.Contains(pub.Assets[0].BrowserURL, "/download/v1.2.0/") {
+	if pub.Draft || pub.PublishedAt.IsZero() || !strings.Contains(pub.Assets[0].BrowserURL(), "/download/v1.2.0/") {
 		t.Errorf("published release = %+v; want published_at and tag URLs", pub)
 	}
 	got, err := c.Release(ctx, repo, rel.ID)
@@ -472,7 +472,7 @@ func TestDownloads(t *testing.T) {
 		c := newClient(t, gh, "", githubsrc.Retry{})
 		before := gh.APICalls()
 		d, err := c.DownloadURL(ctx, repo, rel.Assets[0], false)
-		if err != nil || d.URL != rel.Assets[0].BrowserURL {
+		if err != nil || d.URL != rel.Assets[0].BrowserURL() {
 			t.Fatalf("DownloadURL = %+v, %v", d, err)
 		}
 		if gh.APICalls() != before {
@@ -497,7 +497,7 @@ func TestDownloads(t *testing.T) {
 			t.Errorf("fetched %q", got)
 		}
 		// The browser URL of a private repository 404s, even with a token.
-		resp, err := http.Get(rel.Assets[0].BrowserURL)
+		resp, err := http.Get(rel.Assets[0].BrowserURL())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -604,5 +604,41 @@ func TestFakeStorageRefusesCredentials(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("storage with a token answered %d, want 400 like S3", resp.StatusCode)
+	}
+}
+
+// TestListedBrowserURLs: the browser URLs a listing gives are the JSON's
+// browser_download_url, byte for byte, though each release holds them as
+// one base its assets share (the names GitHub renames, and a tag with a
+// "+", included; TestShareBrowserBase has names that need escaping).
+func TestListedBrowserURLs(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.2.0+build.7", Assets: map[string][]byte{
+		"Demo App_1.2.0_x64-setup.exe": []byte("x"), "Demo App_1.2.0_x64-setup.exe.sig": []byte("s"), "démo.AppImage": []byte("y"),
+	}})
+	gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.1.0"})
+	c := newClient(t, gh, githubsrctest.Token, githubsrc.Retry{})
+	l, err := c.ListReleases(t.Context(), repo, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int64]string{}
+	for _, r := range gh.Releases(fullName) {
+		for _, a := range r.Assets {
+			want[a.ID] = a.BrowserURL()
+		}
+	}
+	n := 0
+	for _, r := range l.Releases {
+		for _, a := range r.Assets {
+			n++
+			if got := a.BrowserURL(); got != want[a.ID] || got == "" || !a.HasBrowserURL() {
+				t.Errorf("%s: browser URL %q, want %q", a.Name, got, want[a.ID])
+			}
+		}
+	}
+	if n != 3 {
+		t.Errorf("%d assets listed, want 3", n)
 	}
 }

@@ -3,6 +3,7 @@ package githubsrc
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -72,23 +73,74 @@ func (r Release) Asset(name string) (Asset, bool) {
 	return Asset{}, false
 }
 
-// Asset is a file attached to a release.
+// Asset is a file attached to a release: what otapub reads of one. A
+// proxy keeps every listed asset for as long as it serves the app, so
+// what nothing reads (label, content type, API URL, update time) is not
+// decoded.
 type Asset struct {
-	ID    int64
-	Name  string
-	Label string
+	ID   int64
+	Name string
 	// State is "uploaded" once complete; an interrupted upload leaves
 	// "starter" or "open" behind.
-	State       string
-	Size        int64
-	ContentType string
+	State string
+	Size  int64
 	// Digest is "sha256:<hex>" as GitHub computed it at upload, or "" for
 	// assets uploaded before GitHub kept digests (June 2025) and on servers
 	// that do not report one.
-	Digest     string
-	BrowserURL string // browser_download_url: anonymous downloads, public repos only
-	APIURL     string // the API's asset URL
-	UpdatedAt  time.Time
+	Digest string
+	// browserURL is browser_download_url, or with based the part before
+	// the escaped name that every asset of the release shares: the URL of
+	// each asset, held in full, would be the biggest thing a release
+	// holds for its life in the proxy.
+	browserURL string
+	based      bool
+}
+
+// BrowserURL returns browser_download_url: anonymous downloads, public
+// repositories only; "" when GitHub gave none.
+func (a Asset) BrowserURL() string {
+	if a.based {
+		return a.browserURL + url.PathEscape(a.Name)
+	}
+	return a.browserURL
+}
+
+// SetBrowserURL sets what BrowserURL returns.
+func (a *Asset) SetBrowserURL(u string) { a.browserURL, a.based = u, false }
+
+// HasBrowserURL reports whether BrowserURL is not "", without making it.
+func (a Asset) HasBrowserURL() bool { return a.browserURL != "" }
+
+// browserBase returns the part of a's browser_download_url before its
+// escaped name, or "" when it does not end with that.
+func browserBase(u, name string) string {
+	base, ok := strings.CutSuffix(u, "/"+url.PathEscape(name))
+	if !ok {
+		return ""
+	}
+	return u[:len(base)+1]
+}
+
+// shareBrowserBase has the assets of one release hold their browser URLs
+// as one shared base when each is that base and its escaped name, which
+// is what GitHub gives: exactly, or not at all.
+func shareBrowserBase(assets []Asset) {
+	if len(assets) == 0 {
+		return
+	}
+	base := browserBase(assets[0].browserURL, assets[0].Name)
+	if base == "" {
+		return
+	}
+	for _, a := range assets {
+		if !a.HasBrowserURL() || a.based || browserBase(a.browserURL, a.Name) != base {
+			return
+		}
+	}
+	base = strings.Clone(base)
+	for i := range assets {
+		assets[i].browserURL, assets[i].based = base, true
+	}
 }
 
 // Uploaded reports whether the asset is complete.

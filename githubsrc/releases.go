@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -31,16 +32,12 @@ type ghRelease struct {
 }
 
 type ghAsset struct {
-	ID                 int64     `json:"id"`
-	Name               string    `json:"name"`
-	Label              string    `json:"label"`
-	State              string    `json:"state"`
-	Size               int64     `json:"size"`
-	ContentType        string    `json:"content_type"`
-	Digest             string    `json:"digest"`
-	BrowserDownloadURL string    `json:"browser_download_url"`
-	URL                string    `json:"url"`
-	UpdatedAt          time.Time `json:"updated_at"`
+	ID                 int64  `json:"id"`
+	Name               string `json:"name"`
+	State              string `json:"state"`
+	Size               int64  `json:"size"`
+	Digest             string `json:"digest"`
+	BrowserDownloadURL string `json:"browser_download_url"`
 }
 
 func (r ghRelease) release() Release {
@@ -54,14 +51,14 @@ func (r ghRelease) release() Release {
 	for i, a := range r.Assets {
 		rel.Assets[i] = a.asset()
 	}
+	shareBrowserBase(rel.Assets)
 	return rel
 }
 
 func (a ghAsset) asset() Asset {
 	return Asset{
-		ID: a.ID, Name: a.Name, Label: a.Label, State: a.State, Size: a.Size,
-		ContentType: a.ContentType, Digest: a.Digest,
-		BrowserURL: a.BrowserDownloadURL, APIURL: a.URL, UpdatedAt: a.UpdatedAt,
+		ID: a.ID, Name: a.Name, State: a.State, Size: a.Size, Digest: a.Digest,
+		browserURL: a.BrowserDownloadURL,
 	}
 }
 
@@ -75,10 +72,13 @@ type Listing struct {
 	pages     []listPage
 }
 
+// listPage is one page of a Listing: its ETag, and how many of the
+// Listing's Releases it gave (after those of the pages before it), so
+// that the releases are held once, not once per page and once in all.
 type listPage struct {
-	etag     string
-	releases []Release
-	last     bool
+	etag string
+	n    int
+	last bool
 }
 
 // ListReleases reads every release of repo the token can see (drafts only
@@ -87,14 +87,17 @@ type listPage struct {
 // page fails it returns the error with a Listing of the pages read and
 // prev's after them: passed as prev to the next call, the pages already
 // read cost 304s there instead of being read again (its Releases are not
-// a whole listing).
+// one listing: the pages read, then prev's after them).
 func (c *Client) ListReleases(ctx context.Context, repo Repo, prev *Listing) (*Listing, error) {
 	op := "list releases of " + repo.String()
 	out := &Listing{Unchanged: prev != nil}
+	prevAt := 0 // where prev's page `page` starts in prev.Releases
 	for page := 1; page <= c.maxPages; page++ {
 		var old *listPage
+		oldAt := prevAt
 		if prev != nil && page <= len(prev.pages) {
 			old = &prev.pages[page-1]
+			prevAt += old.n
 		}
 		etag := ""
 		if old != nil {
@@ -107,21 +110,23 @@ func (c *Client) ListReleases(ctx context.Context, repo Repo, prev *Listing) (*L
 		switch {
 		case err != nil && resp != nil && resp.StatusCode == http.StatusNotModified && old != nil:
 			p = *old
+			out.Releases = append(out.Releases, prev.Releases[oldAt:oldAt+old.n]...)
 		case err != nil:
-			if prev != nil && page <= len(prev.pages) {
+			if old != nil {
 				out.pages = append(out.pages, prev.pages[page-1:]...)
+				out.Releases = append(out.Releases, prev.Releases[oldAt:]...)
 			}
 			out.Unchanged = false
 			return out, err
 		default:
 			out.Unchanged = false
-			p = listPage{etag: resp.Header.Get("ETag"), last: resp.NextPage == 0, releases: make([]Release, len(raw))}
-			for i, r := range raw {
-				p.releases[i] = r.release()
+			p = listPage{etag: resp.Header.Get("ETag"), last: resp.NextPage == 0, n: len(raw)}
+			out.Releases = slices.Grow(out.Releases, len(raw))
+			for _, r := range raw {
+				out.Releases = append(out.Releases, r.release())
 			}
 		}
 		out.pages = append(out.pages, p)
-		out.Releases = append(out.Releases, p.releases...)
 		if p.last {
 			break
 		}

@@ -46,8 +46,9 @@ func BenchmarkDownloadPublic(b *testing.B) {
 	benchmarkCheck(b, "/download/v1.2.0/DemoApp_1.2.0_x64-setup.exe")
 }
 
-// TestDownloadAllocatesNothing: the redirect of a public asset, made with
-// the snapshot, is served without allocating (the download fast path).
+// TestDownloadAllocatesNothing: the redirect of a public asset, made on
+// its first download from the snapshot, is served after that without
+// allocating (the download fast path).
 func TestDownloadAllocatesNothing(t *testing.T) {
 	e := newEnv(t, nil)
 	seedReleases(t, e.gh)

@@ -25,8 +25,9 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 var publicRedirect = []string{"public, max-age=3600"}
 
 // serveDownload answers a download of asset name of release tag. A public
-// asset's redirect was made when the snapshot was (Index.locate): that
-// answer is a lookup and two header values, with no allocation.
+// asset's redirect is made on its first download from the snapshot
+// (Index.location): after that the answer is a lookup and two header
+// values, with no allocation.
 func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request, a *app, tag, name string) {
 	snap := s.snapshot(w, r, a)
 	if snap == nil {
@@ -39,20 +40,21 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request, a *app, t
 // the one place a redirect (signed for a private repository) or a local
 // file is served, whichever route named the asset.
 func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request, a *app, snap *Snapshot, tag, name string) {
-	ref, ok := snap.index.assets[tag][name]
+	ix := snap.index
+	i, j, ok := ix.find(tag, name)
 	if !ok {
 		s.writeError(w, r, http.StatusNotFound, fmt.Sprintf("no asset %q in a published release %q", name, tag))
 		return
 	}
-	if ref.location != nil {
-		a.adoption.download(*ref.asset, a.opts.tagVersion(ref.rel.Tag))
+	if loc := ix.location(i, j); loc != nil {
+		a.adoption.download(ix.Releases[i].Assets[j], a.opts.tagVersion(ix.Releases[i].Tag))
 		h := w.Header()
-		h["Location"] = ref.location
+		h["Location"] = loc
 		h["Cache-Control"] = publicRedirect
 		w.WriteHeader(http.StatusFound)
 		return
 	}
-	rel, asset := *ref.rel, *ref.asset
+	rel, asset := ix.Releases[i], ix.Releases[i].Assets[j]
 	key := downloadKey{a, asset.ID}
 	now := s.cfg.Now()
 	d, ok := s.dls.Get(key)

@@ -45,8 +45,27 @@ type releaseFacts struct {
 	// costs little more.
 	answers []*Answer
 	// squirrel are the release's releaseFiles (feed_squirrel.go), each
-	// asset by index; nil until the Squirrel feed asks.
-	squirrel []squirrelAt
+	// asset by index; nil until the Squirrel feed asks. squirrelValid
+	// says the feed made an answer of every one of them and found each
+	// fit (newSquirrelFile): what it checks is the listing's and the
+	// options'.
+	squirrel      []squirrelAt
+	squirrelValid bool
+}
+
+// squirrelValid reports whether the last build from the same listing
+// found every one of gh's releaseFiles fit to answer Squirrel.Mac.
+func (ix *Index) squirrelValid(gh *githubsrc.Release) bool {
+	f := ix.facts[gh.ID]
+	return f != nil && f.squirrel != nil && f.squirrelValid
+}
+
+// squirrelChecked notes, for the next build from the same listing,
+// whether every one of gh's releaseFiles was found fit.
+func (ix *Index) squirrelChecked(gh *githubsrc.Release, valid bool) {
+	if f := ix.facts[gh.ID]; f != nil {
+		f.squirrelValid = valid && f.squirrel != nil
+	}
 }
 
 type squirrelAt struct {
@@ -91,10 +110,12 @@ type entryAt struct {
 
 // parse returns gh's version and payloads (FindPayloads), parsing its tag
 // and asset names once per listing: the Index starts from what the app's
-// last build from the same listing kept (Server.build).
-func (ix *Index) parse(gh *githubsrc.Release, opts SnapshotOptions) (*semver.Version, githubsrc.Payloads, error) {
+// last build from the same listing kept (Server.build). Those it returns
+// as the facts they are noted in, without the payloads, which a rebuild
+// mostly needs no map of (release.payloads makes it).
+func (ix *Index) parse(gh *githubsrc.Release, opts SnapshotOptions) (*semver.Version, githubsrc.Payloads, *releaseFacts, error) {
 	if f, ok := ix.facts[gh.ID]; ok {
-		return f.version, f.found(gh), f.err
+		return f.version, githubsrc.Payloads{}, f, f.err
 	}
 	f := &releaseFacts{}
 	var found githubsrc.Payloads
@@ -106,7 +127,7 @@ func (ix *Index) parse(gh *githubsrc.Release, opts SnapshotOptions) (*semver.Ver
 		ix.facts = map[int64]*releaseFacts{}
 	}
 	ix.facts[gh.ID] = f
-	return f.version, found, f.err
+	return f.version, found, nil, f.err
 }
 
 // version returns gh's version, from the facts parse kept when there are
@@ -234,7 +255,8 @@ func (ix *Index) updaterKeys(r *release, opts SnapshotOptions) map[githubsrc.Pla
 		}
 		return keys
 	}
-	all := githubsrc.UpdaterKeys(r.found.ByKey, r.found.Shipped, opts.WindowsInstaller)
+	found := r.payloads()
+	all := githubsrc.UpdaterKeys(found.ByKey, found.Shipped, opts.WindowsInstaller)
 	keys := make(map[githubsrc.Platform]bool, len(all))
 	for k := range all {
 		keys[k] = true

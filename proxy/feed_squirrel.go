@@ -94,8 +94,6 @@ type squirrelTables struct {
 	// the first release rolled out to every device, as files; empty when
 	// none has one.
 	releases []*squirrelText
-	// platforms names, for a 404, the platform keys and formats files has.
-	platforms string
 }
 
 // squirrelFile is one release's file for a key.
@@ -216,12 +214,15 @@ func (squirrelFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 	rels := squirrelReleases(ix, opts)
 	for _, er := range rels {
 		st, label := ix.Rollout(er.rel.ID), er.v.String()
+		valid, checked := ix.squirrelValid(er.rel), true
 		for k, a := range ix.squirrelFiles(er.rel) {
 			if full[k] {
+				checked = false
 				continue
 			}
-			f, err := newSquirrelFile(opts, er, a, label)
+			f, err := newSquirrelFile(opts, er, a, label, valid)
 			if err != nil {
+				checked = false
 				snap.Withheld = append(snap.Withheld, fmt.Sprintf("release %s: %s: %v", er.rel.Tag, a.Name, err))
 				continue
 			}
@@ -230,8 +231,8 @@ func (squirrelFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 			full[k] = st.Full()
 			answering(er)
 		}
+		ix.squirrelChecked(er.rel, checked)
 	}
-	t.platforms = platformList(t.files)
 	for _, er := range rels {
 		a, ok := er.rel.Asset(releasesName)
 		if !ok || !a.Uploaded() {
@@ -330,8 +331,13 @@ func fileKey(name string) (squirrelKey, bool, bool) {
 
 // newSquirrelFile encodes file a of er as Squirrel.Mac's answer.
 // label is er's version as metrics label it, made once per release.
-func newSquirrelFile(opts SnapshotOptions, er electronRelease, a githubsrc.Asset, label string) (*squirrelFile, error) {
+// valid says the last build from the same listing found every file of
+// er fit (Index.squirrelValid): the answer is not checked again.
+func newSquirrelFile(opts SnapshotOptions, er electronRelease, a githubsrc.Asset, label string, valid bool) (*squirrelFile, error) {
 	f := &squirrelFile{v: er.v, rel: er.rel, tag: er.rel.Tag, asset: a.Name, label: label}
+	if valid {
+		return f, nil
+	}
 	if err := f.update(opts).Validate(); err != nil {
 		return nil, err
 	}
@@ -777,7 +783,7 @@ func (s *Server) downloadNotFound(w http.ResponseWriter, r *http.Request, a *app
 	if snap == nil {
 		return
 	}
-	have := snap.squirrel.platforms
+	have := platformList(snap.squirrel.files) // made for the 404 alone: most snapshots never answer one
 	if have == "" {
 		have = "none"
 	}

@@ -6,6 +6,7 @@ package proxy
 
 import (
 	"fmt"
+	"iter"
 	"maps"
 	"net/http"
 	"net/url"
@@ -106,8 +107,9 @@ func (s *Snapshot) latestJSON(c Channel, d Device) ([]byte, []string, bool) {
 func (tauriFeed) texts(ix *Index, opts SnapshotOptions, dst []githubsrc.Asset) []githubsrc.Asset {
 	for _, r := range plan(ix, opts).parsed {
 		if r.needed {
-			for _, p := range r.found.ByKey {
-				dst = append(dst, p.Sig)
+			dst = slices.Grow(dst, r.payloadCount())
+			for sig := range r.sigs() {
+				dst = append(dst, sig)
 			}
 		}
 	}
@@ -139,9 +141,18 @@ func (tauriFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 		return answers[cand]
 	}
 	manifests := map[*release]*manifest{}
-	for c := range numChannels {
-		t.answers[c] = map[githubsrc.Platform]*Answer{}
-		full := map[githubsrc.Platform]bool{} // answered for every device
+	// Without a prerelease, Beta is answered as Stable is: one table,
+	// worked out once.
+	channels, keys := Stable+1, 0
+	for _, r := range parsed {
+		if r.prerelease {
+			channels = numChannels
+		}
+		keys = max(keys, len(r.entries))
+	}
+	for c := range channels {
+		t.answers[c] = make(map[githubsrc.Platform]*Answer, keys)
+		full := make(map[githubsrc.Platform]bool, keys) // answered for every device
 		for _, r := range parsed {
 			if c == Stable && r.prerelease {
 				continue
@@ -168,7 +179,9 @@ func (tauriFeed) build(ix *Index, opts SnapshotOptions, snap *Snapshot) {
 			}
 		}
 	}
-	if maps.Equal(t.answers[Stable], t.answers[Beta]) && maps.EqualFunc(t.held[Stable], t.held[Beta], slices.Equal) {
+	if channels == Stable+1 {
+		t.answers[Beta], t.held[Beta], t.latest[Beta] = t.answers[Stable], t.held[Stable], t.latest[Stable]
+	} else if maps.Equal(t.answers[Stable], t.answers[Beta]) && maps.EqualFunc(t.held[Stable], t.held[Beta], slices.Equal) {
 		t.answers[Beta], t.held[Beta] = t.answers[Stable], t.held[Stable] // no prerelease is newer: one table
 	}
 }
@@ -211,12 +224,12 @@ func plan(ix *Index, opts SnapshotOptions) *tauriPlan {
 			if isBundle(gh) {
 				continue // a hot-swap bundle (feed_ota.go), never a native update
 			}
-			v, found, err := ix.parse(gh, opts)
+			v, found, facts, err := ix.parse(gh, opts)
 			if err != nil {
 				p.badTags = append(p.badTags, fmt.Sprintf("release %s: %s", gh.Tag, err))
 				continue
 			}
-			p.parsed = append(p.parsed, &release{gh: gh, version: v, prerelease: gh.Prerelease || v.Prerelease() != "", found: found, rollout: ix.Rollout(gh.ID)})
+			p.parsed = append(p.parsed, &release{gh: gh, version: v, prerelease: gh.Prerelease || v.Prerelease() != "", found: found, facts: facts, rollout: ix.Rollout(gh.ID)})
 		}
 		// Newest version first; the same version twice (v1.2.0 and 1.2.0): the later publication.
 		slices.SortStableFunc(p.parsed, func(a, b *release) int {
@@ -230,14 +243,21 @@ func plan(ix *Index, opts SnapshotOptions) *tauriPlan {
 	p.texts = len(ix.texts)
 	p.withheld = slices.Clone(p.badTags)
 	withhold := func(tag, what string) { p.withheld = append(p.withheld, fmt.Sprintf("release %s: %s", tag, what)) }
-	var taken [numChannels]map[githubsrc.Platform]bool
-	for c := range taken {
-		taken[c] = map[githubsrc.Platform]bool{}
+	// Without a prerelease, Beta takes the keys Stable does: worked out once.
+	channels := Stable + 1
+	if slices.ContainsFunc(p.parsed, func(r *release) bool { return r.prerelease }) {
+		channels = numChannels
 	}
+	var taken [numChannels]map[githubsrc.Platform]bool
 	for _, r := range p.parsed {
 		r.needed, r.entries = false, nil
 		possible := ix.updaterKeys(r, opts)
-		for c := range numChannels {
+		for c := range channels {
+			if taken[c] == nil {
+				taken[c] = make(map[githubsrc.Platform]bool, len(possible))
+			}
+		}
+		for c := range channels {
 			if c == Stable && r.prerelease {
 				continue
 			}
@@ -248,7 +268,7 @@ func plan(ix *Index, opts SnapshotOptions) *tauriPlan {
 				}
 			}
 		}
-		if !r.needed && len(r.found.ByKey) > 0 {
+		if !r.needed && r.payloadCount() > 0 {
 			continue // every key it could answer is answered by newer releases
 		}
 		answers := func(k githubsrc.Platform) bool { _, ok := possible[k]; return ok }
@@ -259,7 +279,7 @@ func plan(ix *Index, opts SnapshotOptions) *tauriPlan {
 		if !r.rollout.Full() {
 			continue // devices outside its rollout need an older release's answer
 		}
-		for c := range numChannels {
+		for c := range channels {
 			if c == Stable && r.prerelease {
 				continue
 			}
@@ -284,7 +304,11 @@ type release struct {
 	gh         *githubsrc.Release
 	version    *semver.Version
 	prerelease bool
-	found      githubsrc.Payloads
+	// found are r's payloads (FindPayloads); with facts, what the last
+	// build from the same listing noted of them, made only when asked
+	// for (payloads).
+	found githubsrc.Payloads
+	facts *releaseFacts
 	// rollout is the release's staged rollout (Index.Rollout).
 	rollout rollout.State
 	// needed says some key r could answer is not answered by a newer
@@ -293,10 +317,46 @@ type release struct {
 	entries map[githubsrc.Platform]*candidate // every key clients look up
 }
 
+// payloads returns r's payloads, made from its facts on first use.
+func (r *release) payloads() githubsrc.Payloads {
+	if r.facts != nil && r.found.ByKey == nil {
+		r.found = r.facts.found(r.gh)
+	}
+	return r.found
+}
+
+// payloadCount is how many signed payloads r has.
+func (r *release) payloadCount() int {
+	if r.facts != nil {
+		return len(r.facts.payloads)
+	}
+	return len(r.found.ByKey)
+}
+
+// sigs yields the .sig of each of r's payloads, without making a map of
+// them from its facts.
+func (r *release) sigs() iter.Seq[githubsrc.Asset] {
+	return func(yield func(githubsrc.Asset) bool) {
+		if r.facts != nil {
+			for _, k := range r.facts.payloads {
+				if !yield(r.gh.Assets[k.sig]) {
+					return
+				}
+			}
+			return
+		}
+		for _, p := range r.found.ByKey {
+			if !yield(p.Sig) {
+				return
+			}
+		}
+	}
+}
+
 // read reports whether every .sig of r's payloads has been read.
 func (r *release) read(ix *Index) bool {
-	for _, p := range r.found.ByKey {
-		if _, ok := ix.Text(p.Sig); !ok {
+	for sig := range r.sigs() {
+		if _, ok := ix.Text(sig); !ok {
 			return false
 		}
 	}
@@ -312,7 +372,7 @@ func (r *release) collect(ix *Index, opts SnapshotOptions, note func(tag, what s
 	note = ix.collecting(r, note)
 	defer ix.collected(r)
 	withhold := func(name, why string) { note(r.gh.Tag, name+": "+why) }
-	found := r.found
+	found := r.payloads()
 	for _, a := range found.Incomplete {
 		withhold(a.Name, "not fully uploaded")
 	}

@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -101,6 +102,9 @@ func (g *GitHubSource) Releases(ctx context.Context, prev any) ([]githubsrc.Rele
 		return nil, l, true, nil // unchanged since prev, which the caller's snapshot was built from
 	}
 	trim(l.Releases)
+	if !slices.ContainsFunc(l.Releases, func(r githubsrc.Release) bool { return r.Draft }) {
+		return l.Releases, l, false, nil // the listing's own: kept once, not twice
+	}
 	var published []githubsrc.Release
 	for _, r := range l.Releases {
 		if !r.Draft {
@@ -152,10 +156,16 @@ func (g *GitHubSource) Text(ctx context.Context, _ githubsrc.Release, a githubsr
 // FixedURL returns a's browser URL when the repository is known to be
 // public: what Download would answer, without asking anything.
 func (g *GitHubSource) FixedURL(a githubsrc.Asset) (string, bool) {
-	if private, known := g.IsPrivate(); !known || private || a.BrowserURL == "" {
+	if !g.HasFixedURL(a) {
 		return "", false
 	}
-	return a.BrowserURL, true
+	return a.BrowserURL(), true
+}
+
+// HasFixedURL reports whether FixedURL has a URL for a, without making it.
+func (g *GitHubSource) HasFixedURL(a githubsrc.Asset) bool {
+	private, known := g.IsPrivate()
+	return known && !private && a.HasBrowserURL()
 }
 
 // signedURLReuse is how long a signed URL is reused: GitHub does not document
@@ -189,8 +199,7 @@ func (g *GitHubSource) Download(ctx context.Context, _ githubsrc.Release, a gith
 
 // trim drops, in place, what the proxy never reads from a listed release:
 // the listing is kept for its next conditional read, and its releases share
-// their assets with it, so an asset's API URL, digest, content type, label
-// and time (half of what each one holds) would otherwise stay for the
+// their assets with it, so an asset's digest would otherwise stay for the
 // app's life. The states of uploaded assets share one string.
 func trim(rels []githubsrc.Release) {
 	for i := range rels {
@@ -198,7 +207,7 @@ func trim(rels []githubsrc.Release) {
 		r.HTMLURL, r.UploadURL, r.TargetCommitish = "", "", ""
 		for j := range r.Assets {
 			a := &r.Assets[j]
-			a.APIURL, a.Digest, a.ContentType, a.Label, a.UpdatedAt = "", "", "", "", time.Time{}
+			a.Digest = ""
 			if a.State == "uploaded" {
 				a.State = "uploaded"
 			}

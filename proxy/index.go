@@ -3,7 +3,9 @@ package proxy
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/otapub/ota-action/githubsrc"
 	"github.com/otapub/ota-action/githubsrc/rollout"
@@ -71,9 +73,17 @@ type Index struct {
 	// without the prefix and a leading "v"): the adoption metrics' labels.
 	versions map[string]struct{}
 	texts    map[int64][]byte
-	assets   map[string]map[string]assetRef
-	tauri    *tauriPlan        // the Tauri feed's, while the snapshot is built
-	electron []electronRelease // electronReleases', while the snapshot is built
+	// tags are the releases by tag, as indexes in Releases (the later of
+	// two with one tag); locations, the redirect of each of their assets
+	// that is the same for every client (a public repository's browser
+	// URL, Index.locate), release after release from the release's
+	// locatedAt, made on the asset's first download; nil when none has one.
+	tags      map[string]int
+	fixed     fixedURLs
+	locations []atomic.Pointer[[]string]
+	locatedAt []int
+	tauri     *tauriPlan        // the Tauri feed's, while the snapshot is built
+	electron  []electronRelease // electronReleases', while the snapshot is built
 	// only, when set, limits the releases feeds look at to these IDs: a
 	// rebuild from the very releases and texts of the last build, which
 	// found only those answering (Index.answering).
@@ -86,14 +96,6 @@ type Index struct {
 	facts map[int64]*releaseFacts
 }
 
-type assetRef struct {
-	rel   *githubsrc.Release
-	asset *githubsrc.Asset // in rel.Assets
-	// location is the Location of a redirect to the asset that is the same
-	// for every client (a public repository's browser URL), made once.
-	location []string
-}
-
 // fixedURLs is a Source whose download URLs are the same for every client
 // and every moment (a public repository's browser URLs): /download
 // answers them from the Index without asking the source.
@@ -101,46 +103,61 @@ type fixedURLs interface {
 	// FixedURL returns a's, or false when it has none (a private
 	// repository's assets, which need a signed URL each time).
 	FixedURL(a githubsrc.Asset) (string, bool)
+	// HasFixedURL reports whether FixedURL has one for a, without making it.
+	HasFixedURL(a githubsrc.Asset) bool
 }
 
-// locate makes the redirect of every asset src has a fixed URL for.
+// locate readies the redirect of every asset src has a fixed URL for:
+// made on its first download, since most assets are never downloaded
+// through the proxy (answers point at the installers and updater
+// payloads), and their URLs are the biggest part of a listing.
 func (ix *Index) locate(src fixedURLs) {
-	for _, byName := range ix.assets {
-		for name, ref := range byName {
-			if u, ok := src.FixedURL(*ref.asset); ok {
-				ref.location = []string{u}
-				byName[name] = ref
-			}
+	n, fixed := 0, false
+	ix.locatedAt = make([]int, len(ix.Releases))
+	for i, r := range ix.Releases {
+		ix.locatedAt[i] = n
+		n += len(r.Assets)
+		for _, a := range r.Assets {
+			fixed = fixed || src.HasFixedURL(a)
 		}
 	}
+	if !fixed {
+		ix.locatedAt = nil // none: a private repository's
+		return
+	}
+	ix.fixed, ix.locations = src, make([]atomic.Pointer[[]string], n)
 }
 
 // newIndex indexes the app's releases among rels: published, and tagged
 // with its tag prefix (in a monorepo the others are another app's). texts
-// holds the fetched contents of small assets by ID and is kept, not copied.
+// holds the fetched contents of small assets by ID and is kept, not copied;
+// so is rels, unless the index leaves some out or changes their notes.
 func newIndex(rels []githubsrc.Release, texts map[int64][]byte, opts SnapshotOptions) *Index {
-	ix := &Index{texts: texts, assets: map[string]map[string]assetRef{}, versions: map[string]struct{}{}}
-	for _, r := range rels {
-		if opts.ours(r) {
-			ix.Releases = append(ix.Releases, r)
+	ix := &Index{texts: texts, tags: make(map[string]int, len(rels)), versions: make(map[string]struct{}, len(rels))}
+	shared := !slices.ContainsFunc(rels, func(r githubsrc.Release) bool { return !opts.ours(r) })
+	if shared {
+		ix.Releases = rels
+	} else {
+		for _, r := range rels {
+			if opts.ours(r) {
+				ix.Releases = append(ix.Releases, r)
+			}
 		}
 	}
 	for i := range ix.Releases {
-		rel := &ix.Releases[i]
-		if st, notes := rollout.Split(rel.Notes); st.Set {
+		if st, notes := rollout.Split(ix.Releases[i].Notes); st.Set {
 			if ix.rollouts == nil {
 				ix.rollouts = map[int64]rollout.State{}
+				if shared {
+					ix.Releases = slices.Clone(ix.Releases) // the notes change: rels is the app's
+				}
 			}
-			ix.rollouts[rel.ID], rel.Notes = st, notes
+			ix.rollouts[ix.Releases[i].ID], ix.Releases[i].Notes = st, notes
 		}
-		byName := make(map[string]assetRef, len(rel.Assets))
+	}
+	for i, rel := range ix.Releases {
 		ix.versions[opts.tagVersion(rel.Tag)] = struct{}{}
-		for j := range rel.Assets {
-			if a := &rel.Assets[j]; a.Uploaded() {
-				byName[a.Name] = assetRef{rel: rel, asset: a}
-			}
-		}
-		ix.assets[rel.Tag] = byName
+		ix.tags[rel.Tag] = i
 	}
 	return ix
 }
@@ -186,11 +203,48 @@ func (ix *Index) keepText(a githubsrc.Asset, kept []byte) {
 
 // Asset finds an uploaded asset by tag and name.
 func (ix *Index) Asset(tag, name string) (githubsrc.Release, githubsrc.Asset, bool) {
-	ref, ok := ix.assets[tag][name]
+	i, j, ok := ix.find(tag, name)
 	if !ok {
 		return githubsrc.Release{}, githubsrc.Asset{}, false
 	}
-	return *ref.rel, *ref.asset, true
+	return ix.Releases[i], ix.Releases[i].Assets[j], true
+}
+
+// find finds an uploaded asset by tag and name: the release's index in
+// Releases, the asset's in its Assets (the last of two with one name).
+// It does not allocate.
+func (ix *Index) find(tag, name string) (int, int, bool) {
+	i, ok := ix.tags[tag]
+	if !ok {
+		return 0, 0, false
+	}
+	assets := ix.Releases[i].Assets
+	for j := len(assets) - 1; j >= 0; j-- {
+		if assets[j].Name == name && assets[j].Uploaded() {
+			return i, j, true
+		}
+	}
+	return 0, 0, false
+}
+
+// location returns the fixed redirect of asset j of release i (locate),
+// as a header value, or nil when it has none. Only an asset's first
+// download from the Index allocates.
+func (ix *Index) location(i, j int) []string {
+	if ix.locations == nil {
+		return nil
+	}
+	p := &ix.locations[ix.locatedAt[i]+j]
+	if loc := p.Load(); loc != nil {
+		return *loc
+	}
+	u, ok := ix.fixed.FixedURL(ix.Releases[i].Assets[j])
+	if !ok {
+		return nil
+	}
+	loc := []string{u}
+	p.Store(&loc)
+	return loc
 }
 
 // Snapshot is what one refresh built: the Index, and every feed's answer
@@ -237,8 +291,8 @@ func (snap *Snapshot) Asset(tag, name string) (githubsrc.Release, githubsrc.Asse
 
 // DownloadURL is where an answer sends the client for asset a of tag.
 func DownloadURL(opts SnapshotOptions, tag string, a githubsrc.Asset) string {
-	if opts.Direct && a.BrowserURL != "" {
-		return a.BrowserURL
+	if opts.Direct && a.HasBrowserURL() {
+		return a.BrowserURL()
 	}
 	return opts.DownloadBase + url.PathEscape(tag) + "/" + url.PathEscape(a.Name)
 }

@@ -100,7 +100,8 @@ type manifest struct {
 // newManifest notes what r's latest.json is made of, given the answer of
 // each of r's candidates.
 func (r *release) newManifest(answer func(*candidate) *Answer) *manifest {
-	m := &manifest{version: r.version, notes: r.gh.Notes, published: r.gh.PublishedAt, rollout: r.rollout, tag: r.gh.Tag}
+	m := &manifest{version: r.version, notes: r.gh.Notes, published: r.gh.PublishedAt, rollout: r.rollout, tag: r.gh.Tag,
+		keys: make([]githubsrc.Platform, 0, len(r.entries)), answers: make([]*Answer, 0, len(r.entries))}
 	for p, c := range r.entries {
 		m.keys = append(m.keys, p)
 		m.answers = append(m.answers, answer(c))

@@ -562,7 +562,7 @@ func (v *verification) urlOfRelease(u string, a githubsrc.Asset) bool {
 		return strings.HasSuffix(u, "/releases/assets/"+strconv.FormatInt(a.ID, 10))
 	}
 	tag := url.PathEscape(v.release.Tag)
-	return strings.Contains(u, "/download/"+tag+"/") || strings.Contains(u, "/download/untagged-") || u == a.BrowserURL
+	return strings.Contains(u, "/download/"+tag+"/") || strings.Contains(u, "/download/untagged-") || u == a.BrowserURL()
 }
 
 func urlAssetName(u string) string {

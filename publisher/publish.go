@@ -267,7 +267,7 @@ func BuildLatestJSON(rel githubsrc.Release, assets []githubsrc.Asset, sigs map[s
 // publishedURL is an asset's browser URL once its release is published: a
 // draft's URLs carry an "untagged-…" placeholder where the tag will be.
 func publishedURL(a githubsrc.Asset, tag string) string {
-	u := a.BrowserURL
+	u := a.BrowserURL()
 	i := strings.Index(u, "/releases/download/")
 	if i < 0 {
 		return u

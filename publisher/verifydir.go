@@ -69,7 +69,7 @@ type folderFiles []File
 func (f folderFiles) List(context.Context) ([]githubsrc.Asset, error) {
 	assets := make([]githubsrc.Asset, len(f))
 	for i, file := range f {
-		assets[i] = githubsrc.Asset{ID: int64(i + 1), Name: file.Name, Size: file.Size, State: "uploaded", ContentType: "application/octet-stream"}
+		assets[i] = githubsrc.Asset{ID: int64(i + 1), Name: file.Name, Size: file.Size, State: "uploaded"}
 	}
 	return assets, nil
 }

@@ -146,7 +146,7 @@ func BenchmarkPull(b *testing.B) {
 	gh := githubsrctest.NewServer(b)
 	const name = "DemoApp_1.0.0_amd64.AppImage"
 	gh.AddRelease("demo-org/demo-app", githubsrctest.ReleaseSpec{Tag: "v1.0.0", Assets: map[string][]byte{name: data}})
-	browserURL := gh.Releases("demo-org/demo-app")[0].Assets[0].BrowserURL
+	browserURL := gh.Releases("demo-org/demo-app")[0].Assets[0].BrowserURL()
 
 	for b.Loop() {
 		plainStart := time.Now()

@@ -338,9 +338,9 @@ func (j releaseJSON) release() githubsrc.Release {
 	}
 	for _, a := range j.Assets {
 		ga := githubsrc.Asset{
-			ID: a.ID, Name: a.Name, Label: a.Label, State: a.State, Size: a.Size, ContentType: a.ContentType,
-			BrowserURL: a.BrowserDownloadURL, APIURL: a.URL, UpdatedAt: a.UpdatedAt,
+			ID: a.ID, Name: a.Name, State: a.State, Size: a.Size,
 		}
+		ga.SetBrowserURL(a.BrowserDownloadURL)
 		if a.Digest != nil {
 			ga.Digest = *a.Digest
 		}

@@ -150,7 +150,6 @@ func (d *Dir) release(tag string, fp io.Writer) (githubsrc.Release, error) {
 		fmt.Fprintf(fp, "%s/%s/%d/%d\n", tag, name, info.Size(), info.ModTime().UnixNano())
 		rel.Assets = append(rel.Assets, githubsrc.Asset{
 			ID: int64(idOf(tag + "/" + name)), Name: name, State: "uploaded", Size: info.Size(),
-			ContentType: "application/octet-stream", UpdatedAt: info.ModTime(),
 		})
 	}
 	slices.SortFunc(rel.Assets, func(a, b githubsrc.Asset) int { return strings.Compare(a.Name, b.Name) })
