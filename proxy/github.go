@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/otapub/ota-action/githubsrc"
 )
@@ -201,16 +202,26 @@ func (g *GitHubSource) Download(ctx context.Context, _ githubsrc.Release, a gith
 // the listing is kept for its next conditional read, and its releases share
 // their assets with it, so an asset's digest would otherwise stay for the
 // app's life. The states of uploaded assets share one string.
+//
+// It writes only what is not trimmed yet: the pages of a listing that came
+// back 304 are the previous listing's, trimmed already and read by the
+// snapshot serving now.
 func trim(rels []githubsrc.Release) {
 	for i := range rels {
 		r := &rels[i]
-		r.HTMLURL, r.UploadURL, r.TargetCommitish = "", "", ""
+		if r.HTMLURL != "" || r.UploadURL != "" || r.TargetCommitish != "" {
+			r.HTMLURL, r.UploadURL, r.TargetCommitish = "", "", ""
+		}
 		for j := range r.Assets {
 			a := &r.Assets[j]
-			a.Digest = ""
-			if a.State == "uploaded" {
-				a.State = "uploaded"
+			if a.Digest != "" {
+				a.Digest = ""
+			}
+			if a.State == uploaded && unsafe.StringData(a.State) != unsafe.StringData(uploaded) {
+				a.State = uploaded
 			}
 		}
 	}
 }
+
+const uploaded = "uploaded"
