@@ -96,6 +96,29 @@ func mayBeLatest(rel githubsrc.Release, all []githubsrc.Release) (bool, string) 
 	return true, ""
 }
 
+// mayTakeLatest reports whether rel, allowed to be latest, may take the
+// place of current, GitHub's latest release now, or why not. GitHub does
+// not say whether a release was made latest by choice or by default, so
+// otapub moves latest only within one tag form (desktop-v…: a monorepo's
+// other app, published with --latest false, never takes it) and never
+// from a newer release that is not halted (one an operator made latest
+// during its rollout, with --latest true). A newer halted release gives
+// way: it is held back from every device.
+func mayTakeLatest(rel, current githubsrc.Release) (bool, string) {
+	hint := fmt.Sprintf("gh release edit %s --latest makes it latest by hand", rel.Tag)
+	prefix, v, _ := splitTag(rel.Tag)
+	cprefix, cv, ok := splitTag(current.Tag)
+	switch {
+	case !ok || cprefix != prefix:
+		return false, fmt.Sprintf("GitHub's latest release is %s, of another tag form: otapub leaves that choice alone (%s)", current.Tag, hint)
+	case cv.GreaterThan(v):
+		if st, _ := rollout.Split(current.Notes); !st.Halted {
+			return false, fmt.Sprintf("GitHub's latest release is %s, newer and not halted: otapub leaves that choice alone (%s)", current.Tag, hint)
+		}
+	}
+	return true, ""
+}
+
 // lastGood is the newest release older than rel that every device gets,
 // of the same tag form: the one to make latest instead of rel.
 func lastGood(rel githubsrc.Release, all []githubsrc.Release) (githubsrc.Release, bool) {

@@ -156,3 +156,43 @@ func TestRolloutLatestRules(t *testing.T) {
 		t.Errorf("halt of a release that is not latest: %+v", r)
 	}
 }
+
+// TestRolloutLeavesAChosenLatest: GitHub does not say whether a release
+// was made latest by choice, so reaching 100% takes latest only from an
+// older release of the same tag form, or a newer one that is halted: a
+// monorepo's other app (published with --latest false, as the README's
+// recipe says) and a newer release an operator made latest during its
+// rollout keep it.
+func TestRolloutLeavesAChosenLatest(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name    string
+		latest  githubsrctest.ReleaseSpec // GitHub's latest before
+		release string                    // the release rolled out to 100%
+		want    string                    // GitHub's latest after
+		why     string                    // in the report's NotLatest
+	}{
+		{"another app's tag form", githubsrctest.ReleaseSpec{Tag: "desktop-v3.0.0"}, "cli-v1.2.0", "desktop-v3.0.0", "another tag form"},
+		{"a newer release made latest during its rollout", githubsrctest.ReleaseSpec{Tag: "cli-v1.3.0", Notes: rollout.Join("", publisher.RolloutState(100_000))}, "cli-v1.2.0", "cli-v1.3.0", "newer and not halted"},
+		{"a newer release since halted", githubsrctest.ReleaseSpec{Tag: "cli-v1.3.0", Notes: rollout.Join("", rollout.State{Set: true, Share: 100_000, Halted: true})}, "cli-v1.2.0", "cli-v1.2.0", ""},
+		{"an older release of the same form", githubsrctest.ReleaseSpec{Tag: "cli-v1.1.0"}, "cli-v1.2.0", "cli-v1.2.0", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			gh := githubsrctest.NewServer(t)
+			gh.AddRepo(fullName, githubsrctest.RepoOptions{})
+			c.latest.Assets = map[string][]byte{"App_x64-setup.exe": []byte("exe")}
+			latestID := gh.AddRelease(fullName, c.latest)
+			gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: c.release, Notes: rollout.Join("Notes.", publisher.RolloutState(100_000)),
+				Assets: map[string][]byte{"App_1.2.0_x64-setup.exe": []byte("exe")}})
+			cl := client(t, gh)
+			_, err := cl.EditRelease(t.Context(), repo, latestID, githubsrc.ReleaseEdit{MakeLatest: "true"})
+			check(t, err)
+			r, err := publisher.Rollout(t.Context(), cl, repo, c.release, publisher.RolloutChange{Share: share(t, "100")})
+			check(t, err)
+			if got := latestTag(t, gh); got != c.want || r.MadeLatest != (c.want == c.release) || !strings.Contains(r.NotLatest, c.why) {
+				t.Errorf("GitHub's latest %q, want %q; report made_latest %v, not_latest %q", got, c.want, r.MadeLatest, r.NotLatest)
+			}
+		})
+	}
+}

@@ -96,10 +96,15 @@ func Rollout(ctx context.Context, gh Releases, repo githubsrc.Repo, tag string, 
 	makeLatest := false
 	if writes && after.Full() {
 		ok, why := mayBeLatest(rel, list.Releases)
+		if ok && lerr == nil && latest.ID != 0 && latest.ID != rel.ID {
+			ok, why = mayTakeLatest(rel, latest)
+		}
 		switch {
 		case !ok:
 			rep.NotLatest = why
-		case lerr != nil || latest.ID != rel.ID:
+		case lerr != nil:
+			rep.NotLatest = fmt.Sprintf("GitHub's latest release could not be read, so it is left alone (gh release edit %s --latest makes it latest by hand)", tag)
+		case latest.ID != rel.ID:
 			makeLatest = true
 		}
 	}
