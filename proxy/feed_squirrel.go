@@ -62,6 +62,7 @@ func (squirrelFeed) routes() []route {
 		{pattern: "GET /{owner}/{repo}/{platform}/{version}/RELEASES", name: "releases", server: true, hint: "/{owner}/{repo}/{platform}-{arch}/{current_version}[/RELEASES]", h: (*Server).handleElectronReleases},
 		{pattern: "GET /download/latest/{platform}", name: "download-latest", hint: "/download/latest/{platform}", h: (*Server).handleDownloadLatest},
 		{pattern: "GET /download/{platform}", name: "download-latest", h: (*Server).handleHazelDownload},
+		{pattern: "GET /download", name: "download-latest", h: (*Server).handleAgentDownload},
 	}
 }
 
@@ -754,6 +755,37 @@ func (s *Server) handleHazelDownload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.serveLatest(w, r, a, t.Platform.OS, t.Platform.Arch, []string{string(t.Format)}, platform)
+}
+
+// agentVary names the headers handleAgentDownload reads.
+var agentVary = []string{"User-Agent, Sec-CH-UA-Platform, Sec-CH-UA-Arch, Sec-CH-UA-Bitness"}
+
+// handleAgentDownload answers hazel's GET /download[?update=true]: as
+// /download/latest/{platform}[?format=] for the platform the browser runs
+// on (squirrel.AgentPlatform), for a website's one download button.
+func (s *Server) handleAgentDownload(w http.ResponseWriter, r *http.Request) {
+	a := s.appOf(w, r)
+	if a == nil {
+		return
+	}
+	w.Header()["Vary"] = agentVary
+	p, err := squirrel.AgentPlatform(r.Header.Get("User-Agent"), r.Header.Get("Sec-CH-UA-Platform"), r.Header.Get("Sec-CH-UA-Arch"), r.Header.Get("Sec-CH-UA-Bitness"))
+	if err != nil {
+		s.downloadNotFound(w, r, a, err.Error()+": link /download/latest/{platform} for one platform")
+		return
+	}
+	formats := defaultFormats[p.OS]
+	if p.OS == githubsrc.Darwin && r.URL.Query().Get("update") == "true" {
+		formats = []string{"zip"} // hazel: the Squirrel.Mac zip
+	}
+	if f := strings.ToLower(r.URL.Query().Get("format")); f != "" {
+		if !slices.Contains(downloadFormats, f) {
+			s.writeError(w, r, http.StatusBadRequest, fmt.Sprintf("format %q: use %s", f, strings.Join(downloadFormats, ", ")))
+			return
+		}
+		formats = []string{f}
+	}
+	s.serveLatest(w, r, a, p.OS, p.Arch, formats, p.Key())
 }
 
 // serveLatest redirects to the newest release's file for os and arch in

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -294,6 +295,70 @@ func TestDownloadLatest(t *testing.T) {
 		}
 		if want == http.StatusNotFound && !strings.Contains(rec.Body.String(), "darwin-aarch64 (dmg, zip), darwin-x86_64 (dmg, zip), linux-aarch64 (appimage), linux-x86_64 (appimage, deb, rpm), windows-aarch64 (exe), windows-x86_64 (exe, msi, nupkg)") {
 			t.Errorf("GET %s: %s, want the platforms that exist named", path, rec.Body)
+		}
+	}
+}
+
+// TestDownloadForTheBrowser: hazel's GET /download (a website's one
+// download button) redirects to the installer for the platform the
+// browser runs on, from its client hints or its User-Agent, under an app's
+// slug too; a phone gets the 404 that names the platforms there are.
+func TestDownloadForTheBrowser(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	seedReleases(t, gh) // Tauri: v1.1.0 and v1.2.0
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.3.0", PublishedAt: day(25), Assets: squirrelFixture(t, "1.3.0")})
+	const (
+		safariMac = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15"
+		chromeWin = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
+		linuxArm  = "Mozilla/5.0 (X11; Linux aarch64; rv:125.0) Gecko/20100101 Firefox/125.0"
+		android   = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36"
+	)
+	for _, slugs := range []bool{false, true} {
+		e := newEnv(t, gh, func(c *proxy.Config) {
+			if slugs {
+				c.Apps = []proxy.AppConfig{{Slug: "demo", Repo: repo}}
+			}
+		})
+		prefix := ""
+		if slugs {
+			prefix = "/demo"
+		}
+		get := func(query string, header ...string) *httptest.ResponseRecorder {
+			req := httptest.NewRequest("GET", prefix+"/download"+query, nil)
+			for i := 0; i < len(header); i += 2 {
+				req.Header.Set(header[i], header[i+1])
+			}
+			rec := httptest.NewRecorder()
+			e.h.ServeHTTP(rec, req)
+			return rec
+		}
+		for _, tc := range []struct {
+			name string
+			rec  *httptest.ResponseRecorder
+			want string
+		}{
+			{"Safari on a Mac", get("", "User-Agent", safariMac), "v1.3.0/DemoApp-1.3.0.dmg"},
+			{"Chrome on an Apple silicon Mac", get("", "User-Agent", safariMac, "Sec-CH-UA-Platform", `"macOS"`, "Sec-CH-UA-Arch", `"arm"`), "v1.3.0/DemoApp-1.3.0-arm64.dmg"},
+			{"a Mac, ?update=true", get("?update=true", "User-Agent", safariMac), "v1.3.0/DemoApp-1.3.0-mac.zip"},
+			{"Chrome on Windows", get("", "User-Agent", chromeWin), "v1.3.0/DemoApp-Setup-1.3.0.exe"},
+			{"Windows, ?format=msi", get("?format=msi", "User-Agent", chromeWin), "v1.2.0/DemoApp_1.2.0_x64_en-US.msi"},
+			{"Linux on arm64", get("", "User-Agent", linuxArm), "v1.3.0/DemoApp-1.3.0-arm64.AppImage"},
+		} {
+			loc := tc.rec.Header().Get("Location")
+			if tc.rec.Code != http.StatusFound || !strings.HasSuffix(loc, "/releases/download/"+tc.want) {
+				t.Errorf("slugs %v, %s: %d %q %s, want a redirect to %s", slugs, tc.name, tc.rec.Code, loc, tc.rec.Body, tc.want)
+			}
+			if v := tc.rec.Header().Get("Vary"); !strings.Contains(v, "User-Agent") || !strings.Contains(v, "Sec-CH-UA-Arch") {
+				t.Errorf("slugs %v, %s: Vary %q, want the headers read", slugs, tc.name, v)
+			}
+		}
+		rec := get("", "User-Agent", android)
+		if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "no desktop platform") || !strings.Contains(rec.Body.String(), "/download/latest/{platform}") || !strings.Contains(rec.Body.String(), "darwin-aarch64 (dmg, zip)") {
+			t.Errorf("slugs %v, Android: %d %s, want 404 naming the platforms and /download/latest/", slugs, rec.Code, rec.Body)
+		}
+		if rec := get("?format=7z", "User-Agent", chromeWin); rec.Code != http.StatusBadRequest {
+			t.Errorf("slugs %v, ?format=7z: %d %s, want 400", slugs, rec.Code, rec.Body)
 		}
 	}
 }

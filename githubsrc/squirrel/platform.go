@@ -198,3 +198,57 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// AgentPlatform reads the desktop platform a browser runs on, for a
+// download link that needs no platform in it (hazel's /download, vercel/hazel
+// lib/routes.js download, which reads only macOS or Windows from the
+// User-Agent). The client hints Sec-CH-UA-Platform, Sec-CH-UA-Arch and
+// Sec-CH-UA-Bitness, where the browser sends them, come first; else the
+// User-Agent's tokens. The arch is x86_64 unless something says otherwise:
+// a Mac's User-Agent says Intel on Apple silicon too, and an x64 or
+// universal build runs on either Mac where an arm64 one would not.
+// Phones, tablets and Chrome OS are an error: they install no desktop app.
+func AgentPlatform(userAgent, platformHint, archHint, bitnessHint string) (githubsrc.Platform, error) {
+	p := githubsrc.Platform{Arch: githubsrc.X86_64}
+	switch hint := strings.Trim(platformHint, `"`); {
+	case hint == "macOS":
+		p.OS = githubsrc.Darwin
+	case hint == "Windows":
+		p.OS = githubsrc.Windows
+	case hint == "Linux":
+		p.OS = githubsrc.Linux
+	case hint != "" && hint != "Unknown":
+		return githubsrc.Platform{}, fmt.Errorf("the browser runs %s, which has no desktop download", hint)
+	case anyOf(userAgent, "Android", "iPhone", "iPad", "CrOS"):
+		return githubsrc.Platform{}, fmt.Errorf("the browser (User-Agent %q) runs on no desktop platform", userAgent)
+	case anyOf(userAgent, "Macintosh", "Mac OS X"):
+		p.OS = githubsrc.Darwin
+	case strings.Contains(userAgent, "Windows"):
+		p.OS = githubsrc.Windows
+	case anyOf(userAgent, "Linux", "X11"):
+		p.OS = githubsrc.Linux
+	default:
+		return githubsrc.Platform{}, fmt.Errorf("no desktop platform in the User-Agent %q", userAgent)
+	}
+	switch arch, bits := strings.Trim(archHint, `"`), strings.Trim(bitnessHint, `"`); {
+	case arch == "arm" && bits != "32":
+		p.Arch = githubsrc.AArch64
+	case arch == "x86" && bits == "32":
+		p.Arch = githubsrc.I686
+	case arch != "":
+	case anyOf(userAgent, "aarch64", "arm64", "ARM64"):
+		p.Arch = githubsrc.AArch64
+	case p.OS == githubsrc.Linux && anyOf(userAgent, "i686", "i386"):
+		p.Arch = githubsrc.I686
+	}
+	return p, nil
+}
+
+func anyOf(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}

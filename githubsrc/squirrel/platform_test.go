@@ -162,3 +162,49 @@ func TestTargetServes(t *testing.T) {
 		}
 	}
 }
+
+func TestAgentPlatform(t *testing.T) {
+	t.Parallel()
+	const (
+		safariMac   = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15"
+		chromeWin   = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
+		firefoxLin  = "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0"
+		firefoxArm  = "Mozilla/5.0 (X11; Linux aarch64; rv:125.0) Gecko/20100101 Firefox/125.0"
+		chromeAndro = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36"
+		safariPhone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
+		chromeOS    = "Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
+	)
+	mac := githubsrc.Platform{OS: githubsrc.Darwin, Arch: githubsrc.X86_64}
+	macARM := githubsrc.Platform{OS: githubsrc.Darwin, Arch: githubsrc.AArch64}
+	win := githubsrc.Platform{OS: githubsrc.Windows, Arch: githubsrc.X86_64}
+	for _, tc := range []struct {
+		name, ua, platform, arch, bitness string
+		want                              githubsrc.Platform
+		err                               string
+	}{
+		{name: "Safari on a Mac (Intel whatever the chip)", ua: safariMac, want: mac},
+		{name: "Chrome on an Apple silicon Mac, with hints", ua: safariMac, platform: `"macOS"`, arch: `"arm"`, bitness: `"64"`, want: macARM},
+		{name: "Chrome on Windows", ua: chromeWin, platform: `"Windows"`, want: win},
+		{name: "Edge on Windows on Arm, with hints", ua: chromeWin, platform: `"Windows"`, arch: `"arm"`, bitness: `"64"`, want: githubsrc.Platform{OS: githubsrc.Windows, Arch: githubsrc.AArch64}},
+		{name: "32-bit x86 hint", ua: chromeWin, platform: `"Windows"`, arch: `"x86"`, bitness: `"32"`, want: githubsrc.Platform{OS: githubsrc.Windows, Arch: githubsrc.I686}},
+		{name: "Firefox on Linux", ua: firefoxLin, want: githubsrc.Platform{OS: githubsrc.Linux, Arch: githubsrc.X86_64}},
+		{name: "Firefox on Linux on arm64", ua: firefoxArm, want: githubsrc.Platform{OS: githubsrc.Linux, Arch: githubsrc.AArch64}},
+		{name: "Android (Linux in its User-Agent)", ua: chromeAndro, platform: `"Android"`, err: "Android, which has no desktop download"},
+		{name: "Android without hints", ua: chromeAndro, err: "runs on no desktop platform"},
+		{name: "iPhone (like Mac OS X)", ua: safariPhone, err: "runs on no desktop platform"},
+		{name: "Chrome OS", ua: chromeOS, err: "runs on no desktop platform"},
+		{name: "curl", ua: "curl/8.5.0", err: `no desktop platform in the User-Agent "curl/8.5.0"`},
+		{name: "no User-Agent", err: "no desktop platform"},
+	} {
+		got, err := squirrel.AgentPlatform(tc.ua, tc.platform, tc.arch, tc.bitness)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: %v, %v; want an error containing %q", tc.name, got, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%s: %v, %v; want %v", tc.name, got, err, tc.want)
+		}
+	}
+}
