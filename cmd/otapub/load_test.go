@@ -32,21 +32,22 @@ import (
 // beside a minimal net/http server (this test binary, re-executed) that
 // answers every request as otapub does, loads both alike, and prints
 // requests/s for each, their ratio, and otapub's peak RSS. It does so for
-// five routes: the check (otapub serving a folder, the minimal server a
-// fixed body of the same bytes), /download/{tag}/{asset} of a public
+// each route round: the check (otapub serving a folder, the minimal server a
+// fixed body of the same bytes), the check during a staged rollout, /download/{tag}/{asset} of a public
 // repository (otapub in front of the fake GitHub, the minimal server the
 // same 302: status, Location and Cache-Control), the hot-swap check
 // /ota/{current_sequence} (otapub serving a folder of bundles as otapub
 // pull leaves them, the minimal server the same body), update-electron-app's
 // Squirrel.Mac check /{owner}/{repo}/darwin-arm64/{version} of a public
-// repository, and electron-updater's /electron/latest.yml (each against the
-// minimal server's same body and Content-Type). Run it with:
+// repository, electron-updater's /electron/latest.yml (each against the
+// minimal server's same body and Content-Type), and hazel's /download for
+// a browser on Windows (against the same 302). Run it with:
 //
 //	go test ./cmd/otapub -run '^$' -bench ServeLoad -benchtime 1x
 //
 // OTAPUB_LOAD_SECONDS (default 2), OTAPUB_LOAD_ROUNDS (default 15),
 // OTAPUB_LOAD_CONNS (default 64), OTAPUB_LOAD_ROUTES (default
-// check,rollout,download,ota,squirrel,electron) and OTAPUB_LOAD_FLAGS (extra serve flags) tune it. On a
+// check,rollout,download,ota,squirrel,electron,website) and OTAPUB_LOAD_FLAGS (extra serve flags) tune it. On a
 // shared 2-core machine one round's ratio swings by ±0.1, so many short
 // rounds, alternating the two servers, give a steadier median than a few
 // long ones.
@@ -83,7 +84,7 @@ func BenchmarkServeLoad(b *testing.B) {
 	seconds := envInt("OTAPUB_LOAD_SECONDS", 2)
 	conns := envInt("OTAPUB_LOAD_CONNS", 64)
 	rounds := envInt("OTAPUB_LOAD_ROUNDS", 15)
-	routes := cmp.Or(os.Getenv("OTAPUB_LOAD_ROUTES"), "check,rollout,download,ota,squirrel,electron")
+	routes := cmp.Or(os.Getenv("OTAPUB_LOAD_ROUTES"), "check,rollout,download,ota,squirrel,electron,website")
 	dir := b.TempDir()
 	bin := otapubBinary(b)
 	flags := strings.Fields(os.Getenv("OTAPUB_LOAD_FLAGS"))
@@ -99,6 +100,7 @@ func BenchmarkServeLoad(b *testing.B) {
 		status     int
 		serve      func() []string // otapub serve's source flags
 		want       string          // in otapub's answer, when set
+		header     string          // a request header, "Name: value", when set
 	}
 	bundles := filepath.Join(dir, "bundles")
 	// electronRepo is a public repository with electron-builder's release.
@@ -138,6 +140,10 @@ func BenchmarkServeLoad(b *testing.B) {
 		}},
 		{name: "squirrel", path: "/demo-org/demo-app/darwin-arm64/1.0.0", status: http.StatusOK, want: `-arm64-mac.zip"`, serve: electronRepo},
 		{name: "electron", path: "/electron/latest.yml?noCache=1abc2def", status: http.StatusOK, want: "version: 1.2.0", serve: electronRepo},
+		// A website's one download button (hazel's /download): the
+		// browser's platform read from its User-Agent, then a 302.
+		{name: "website", path: "/download", status: http.StatusFound, serve: electronRepo,
+			header: "User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"},
 	} {
 		if !slices.Contains(strings.Split(routes, ","), rd.name) {
 			continue
@@ -145,7 +151,7 @@ func BenchmarkServeLoad(b *testing.B) {
 		otapubAddr := freeAddr(b)
 		args := append(append([]string{"serve"}, rd.serve()...), "--listen", otapubAddr, "--public-url", "http://"+otapubAddr)
 		otapub := start(b, exec.Command(bin, append(args, flags...)...))
-		resp := waitFor(b, "http://"+otapubAddr+rd.path, rd.status)
+		resp := waitFor(b, "http://"+otapubAddr+rd.path, rd.header, rd.status)
 		body, _ := io.ReadAll(resp.Body)
 		if rd.want != "" && !bytes.Contains(body, []byte(rd.want)) {
 			b.Fatalf("GET %s = %s, want %s", rd.path, body, rd.want)
@@ -158,8 +164,8 @@ func BenchmarkServeLoad(b *testing.B) {
 			minimal.Env = append(minimal.Env, minimalEnv+"_LOCATION="+resp.Header.Get("Location"))
 		}
 		start(b, minimal)
-		waitFor(b, "http://"+minimalAddr+rd.path, rd.status)
-		med := loadRounds(b, gen, rd.path, conns, rounds, seconds, [2]*exec.Cmd{minimal, otapub}, [2]string{minimalAddr, otapubAddr})
+		waitFor(b, "http://"+minimalAddr+rd.path, rd.header, rd.status)
+		med := loadRounds(b, gen, rd.path, rd.header, conns, rounds, seconds, [2]*exec.Cmd{minimal, otapub}, [2]string{minimalAddr, otapubAddr})
 		prefix := rd.name + "-"
 		if rd.name == "check" {
 			prefix = "" // the metrics' names before there were other rounds
@@ -211,12 +217,12 @@ type loadRound struct{ minimal, otapub, cpuMinimal, cpuOtapub float64 }
 // order) in rounds that pair them back to back, so that drift in the
 // machine's speed hits both alike, prints every round, and returns the
 // median.
-func loadRounds(b *testing.B, gen, path string, conns, rounds, seconds int, procs [2]*exec.Cmd, addrs [2]string) loadRound {
+func loadRounds(b *testing.B, gen, path, header string, conns, rounds, seconds int, procs [2]*exec.Cmd, addrs [2]string) loadRound {
 	measure := func(i int) (rps, cpuPerReq float64) {
 		pid := procs[i].Process.Pid
 		before := cpuSeconds(b, pid)
 		begin := time.Now()
-		rps = load(b, "http://"+addrs[i]+path, conns, time.Duration(seconds)*time.Second)
+		rps = load(b, "http://"+addrs[i]+path, header, conns, time.Duration(seconds)*time.Second)
 		requests := rps * time.Since(begin).Seconds()
 		return rps, (cpuSeconds(b, pid) - before) / requests
 	}
@@ -295,11 +301,11 @@ func start(b *testing.B, cmd *exec.Cmd) *exec.Cmd {
 
 // waitFor polls url until it answers status and returns the answer, its
 // body read (the client does not follow redirects).
-func waitFor(b *testing.B, url string, status int) *http.Response {
+func waitFor(b *testing.B, url, header string, status int) *http.Response {
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		if resp, err := client.Get(url); err == nil {
+		if resp, err := client.Do(request(url, header)); err == nil {
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode == status {
@@ -313,13 +319,22 @@ func waitFor(b *testing.B, url string, status int) *http.Response {
 	return nil
 }
 
-// load sends GETs to url from conns keep-alive connections for d and
-// returns the rate of 200 (or 302) answers. It uses wrk when it is installed (Debian
+// request is a GET of url with header ("Name: value") when it is set.
+func request(url, header string) *http.Request {
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if name, value, ok := strings.Cut(header, ": "); ok {
+		req.Header.Set(name, value)
+	}
+	return req
+}
+
+// load sends GETs to url (with header, when set) from conns keep-alive
+// connections for d and returns the rate of 200 (or 302) answers. It uses wrk when it is installed (Debian
 // package wrk: a C load generator that leaves more CPU to the servers), a
 // Go client otherwise. Its request loops end with d.
-func load(b *testing.B, url string, conns int, d time.Duration) float64 {
+func load(b *testing.B, url, header string, conns int, d time.Duration) float64 {
 	if wrk, err := exec.LookPath("wrk"); err == nil {
-		return loadWrk(b, wrk, url, conns, d)
+		return loadWrk(b, wrk, url, header, conns, d)
 	}
 	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true}
 	defer tr.CloseIdleConnections()
@@ -331,7 +346,7 @@ func load(b *testing.B, url string, conns int, d time.Duration) float64 {
 	begin := time.Now()
 	for range conns {
 		wg.Go(func() {
-			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			req := request(url, header).WithContext(ctx)
 			for ctx.Err() == nil {
 				resp, err := client.Do(req)
 				if err != nil {
@@ -357,8 +372,12 @@ func load(b *testing.B, url string, conns int, d time.Duration) float64 {
 	return float64(ok.Load()) / time.Since(begin).Seconds()
 }
 
-func loadWrk(b *testing.B, wrk, url string, conns int, d time.Duration) float64 {
-	out, err := exec.Command(wrk, "-t2", "-c"+strconv.Itoa(conns), "-d"+strconv.Itoa(int(d.Seconds()))+"s", url).CombinedOutput()
+func loadWrk(b *testing.B, wrk, url, header string, conns int, d time.Duration) float64 {
+	args := []string{"-t2", "-c" + strconv.Itoa(conns), "-d" + strconv.Itoa(int(d.Seconds())) + "s", url}
+	if header != "" {
+		args = append(args, "-H", header)
+	}
+	out, err := exec.Command(wrk, args...).CombinedOutput()
 	if err != nil {
 		b.Fatalf("wrk: %v\n%s", err, out)
 	}
