@@ -760,6 +760,9 @@ func (s *Server) handleHazelDownload(w http.ResponseWriter, r *http.Request) {
 // agentVary names the headers handleAgentDownload reads.
 var agentVary = []string{"User-Agent, Sec-CH-UA-Platform, Sec-CH-UA-Arch, Sec-CH-UA-Bitness"}
 
+// archHints are the client hints /download asks browsers for.
+var archHints, criticalHints = []string{"Sec-CH-UA-Arch, Sec-CH-UA-Bitness"}, []string{"Sec-CH-UA-Arch"}
+
 // handleAgentDownload answers hazel's GET /download[?update=true]: as
 // /download/latest/{platform}[?format=] for the platform the browser runs
 // on (squirrel.AgentPlatform), for a website's one download button.
@@ -769,14 +772,19 @@ func (s *Server) handleAgentDownload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header()["Vary"] = agentVary
+	// Chromium's User-Agent names no arch (it says x86_64 on any Linux, Intel
+	// on any Mac); ask for the hints that do, which it sends on the next
+	// request, or at once by retrying this one (Critical-CH).
+	w.Header()["Accept-Ch"] = archHints
+	w.Header()["Critical-Ch"] = criticalHints
 	p, err := squirrel.AgentPlatform(r.Header.Get("User-Agent"), r.Header.Get("Sec-CH-UA-Platform"), r.Header.Get("Sec-CH-UA-Arch"), r.Header.Get("Sec-CH-UA-Bitness"))
 	if err != nil {
 		s.downloadNotFound(w, r, a, err.Error()+": link /download/latest/{platform} for one platform")
 		return
 	}
 	formats := defaultFormats[p.OS]
-	if p.OS == githubsrc.Darwin && r.URL.Query().Get("update") == "true" {
-		formats = []string{"zip"} // hazel: the Squirrel.Mac zip
+	if p.OS == githubsrc.Darwin && r.URL.Query().Get("update") != "" {
+		formats = []string{"zip"} // hazel: any ?update= asks for the Squirrel.Mac zip
 	}
 	if f := strings.ToLower(r.URL.Query().Get("format")); f != "" {
 		if !slices.Contains(downloadFormats, f) {
@@ -785,21 +793,35 @@ func (s *Server) handleAgentDownload(w http.ResponseWriter, r *http.Request) {
 		}
 		formats = []string{f}
 	}
-	s.serveLatest(w, r, a, p.OS, p.Arch, formats, p.Key())
+	archs := []githubsrc.Arch{p.Arch}
+	if emulated, ok := squirrel.Emulated(p); ok {
+		archs = append(archs, emulated) // an x64 build where there is no arm64 one
+	}
+	s.serveLatestOf(w, r, a, p.OS, archs, formats, p.Key())
 }
 
 // serveLatest redirects to the newest release's file for os and arch in
 // one of formats (the first format on a tie), as /download/ does: a signed
 // URL for a private repository, the file itself for a folder.
 func (s *Server) serveLatest(w http.ResponseWriter, r *http.Request, a *app, os githubsrc.OS, arch githubsrc.Arch, formats []string, asked string) {
+	s.serveLatestOf(w, r, a, os, []githubsrc.Arch{arch}, formats, asked)
+}
+
+// serveLatestOf is serveLatest for the first of archs that has a file.
+func (s *Server) serveLatestOf(w http.ResponseWriter, r *http.Request, a *app, os githubsrc.OS, archs []githubsrc.Arch, formats []string, asked string) {
 	snap := s.snapshot(w, r, a)
 	if snap == nil {
 		return
 	}
 	var best *squirrelFile
-	for _, f := range formats {
-		if c := settled(snap.squirrel.files[squirrelKey{os, arch, f}]); c != nil && (best == nil || c.v.GreaterThan(best.v)) {
-			best = c
+	for _, arch := range archs {
+		for _, f := range formats {
+			if c := settled(snap.squirrel.files[squirrelKey{os, arch, f}]); c != nil && (best == nil || c.v.GreaterThan(best.v)) {
+				best = c
+			}
+		}
+		if best != nil {
+			break
 		}
 	}
 	if best == nil {

@@ -341,6 +341,7 @@ func TestDownloadForTheBrowser(t *testing.T) {
 			{"Safari on a Mac", get("", "User-Agent", safariMac), "v1.3.0/DemoApp-1.3.0.dmg"},
 			{"Chrome on an Apple silicon Mac", get("", "User-Agent", safariMac, "Sec-CH-UA-Platform", `"macOS"`, "Sec-CH-UA-Arch", `"arm"`), "v1.3.0/DemoApp-1.3.0-arm64.dmg"},
 			{"a Mac, ?update=true", get("?update=true", "User-Agent", safariMac), "v1.3.0/DemoApp-1.3.0-mac.zip"},
+			{"a Mac, ?update=1 (hazel reads any value)", get("?update=1", "User-Agent", safariMac), "v1.3.0/DemoApp-1.3.0-mac.zip"},
 			{"Chrome on Windows", get("", "User-Agent", chromeWin), "v1.3.0/DemoApp-Setup-1.3.0.exe"},
 			{"Windows, ?format=msi", get("?format=msi", "User-Agent", chromeWin), "v1.2.0/DemoApp_1.2.0_x64_en-US.msi"},
 			{"Linux on arm64", get("", "User-Agent", linuxArm), "v1.3.0/DemoApp-1.3.0-arm64.AppImage"},
@@ -352,6 +353,9 @@ func TestDownloadForTheBrowser(t *testing.T) {
 			if v := tc.rec.Header().Get("Vary"); !strings.Contains(v, "User-Agent") || !strings.Contains(v, "Sec-CH-UA-Arch") {
 				t.Errorf("slugs %v, %s: Vary %q, want the headers read", slugs, tc.name, v)
 			}
+			if ch := tc.rec.Header().Get("Accept-CH"); !strings.Contains(ch, "Sec-CH-UA-Arch") {
+				t.Errorf("slugs %v, %s: Accept-CH %q, want the arch asked for", slugs, tc.name, ch)
+			}
 		}
 		rec := get("", "User-Agent", android)
 		if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "no desktop platform") || !strings.Contains(rec.Body.String(), "/download/latest/{platform}") || !strings.Contains(rec.Body.String(), "darwin-aarch64 (dmg, zip)") {
@@ -359,6 +363,41 @@ func TestDownloadForTheBrowser(t *testing.T) {
 		}
 		if rec := get("?format=7z", "User-Agent", chromeWin); rec.Code != http.StatusBadRequest {
 			t.Errorf("slugs %v, ?format=7z: %d %s, want 400", slugs, rec.Code, rec.Body)
+		}
+	}
+}
+
+// TestDownloadForTheBrowserEmulated: an arm64 Mac or Windows PC runs x64
+// builds (Rosetta 2, Windows' x64 emulation), so with no arm64 build it
+// gets the x64 one; Linux emulates nothing, so an arm64 Linux gets none.
+func TestDownloadForTheBrowserEmulated(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	x64 := map[string][]byte{}
+	for name, data := range squirrelFixture(t, "1.3.0") {
+		if !strings.Contains(name, "arm64") {
+			x64[name] = data
+		}
+	}
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.3.0", PublishedAt: day(25), Assets: x64})
+	e := newEnv(t, gh)
+	for _, tc := range []struct{ os, want string }{
+		{`"macOS"`, "v1.3.0/DemoApp-1.3.0.dmg"},
+		{`"Windows"`, "v1.3.0/DemoApp-Setup-1.3.0.exe"},
+		{`"Linux"`, ""},
+	} {
+		req := httptest.NewRequest("GET", "/download", nil)
+		req.Header.Set("Sec-CH-UA-Platform", tc.os)
+		req.Header.Set("Sec-CH-UA-Arch", `"arm"`)
+		req.Header.Set("Sec-CH-UA-Bitness", `"64"`)
+		rec := httptest.NewRecorder()
+		e.h.ServeHTTP(rec, req)
+		loc := rec.Header().Get("Location")
+		switch {
+		case tc.want == "" && rec.Code != http.StatusNotFound:
+			t.Errorf("%s on arm64: %d %q, want 404: an x64 build does not run there", tc.os, rec.Code, loc)
+		case tc.want != "" && (rec.Code != http.StatusFound || !strings.HasSuffix(loc, "/releases/download/"+tc.want)):
+			t.Errorf("%s on arm64: %d %q %s, want the x64 build %s", tc.os, rec.Code, loc, rec.Body, tc.want)
 		}
 	}
 }

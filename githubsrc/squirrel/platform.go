@@ -205,9 +205,9 @@ func contains(list []string, s string) bool {
 // User-Agent). The client hints Sec-CH-UA-Platform, Sec-CH-UA-Arch and
 // Sec-CH-UA-Bitness, where the browser sends them, come first; else the
 // User-Agent's tokens. The arch is x86_64 unless something says otherwise:
-// a Mac's User-Agent says Intel on Apple silicon too, and an x64 or
-// universal build runs on either Mac where an arm64 one would not.
-// Phones, tablets and Chrome OS are an error: they install no desktop app.
+// a Mac's User-Agent says Intel on Apple silicon too, as Chromium's
+// reduced User-Agent says "Linux x86_64" on any CPU. Phones, tablets and
+// Chrome OS are an error: they install no desktop app.
 func AgentPlatform(userAgent, platformHint, archHint, bitnessHint string) (githubsrc.Platform, error) {
 	p := githubsrc.Platform{Arch: githubsrc.X86_64}
 	switch hint := strings.Trim(platformHint, `"`); {
@@ -219,7 +219,7 @@ func AgentPlatform(userAgent, platformHint, archHint, bitnessHint string) (githu
 		p.OS = githubsrc.Linux
 	case hint != "" && hint != "Unknown":
 		return githubsrc.Platform{}, fmt.Errorf("the browser runs %s, which has no desktop download", hint)
-	case anyOf(userAgent, "Android", "iPhone", "iPad", "CrOS"):
+	case anyOf(userAgent, "Android", "iPhone", "iPad", "CrOS", "Windows Phone", "IEMobile", "Tizen", "Mobile"):
 		return githubsrc.Platform{}, fmt.Errorf("the browser (User-Agent %q) runs on no desktop platform", userAgent)
 	case anyOf(userAgent, "Macintosh", "Mac OS X"):
 		p.OS = githubsrc.Darwin
@@ -231,17 +231,33 @@ func AgentPlatform(userAgent, platformHint, archHint, bitnessHint string) (githu
 		return githubsrc.Platform{}, fmt.Errorf("no desktop platform in the User-Agent %q", userAgent)
 	}
 	switch arch, bits := strings.Trim(archHint, `"`), strings.Trim(bitnessHint, `"`); {
-	case arch == "arm" && bits != "32":
+	case arch == "arm" && bits == "32":
+		p.Arch = githubsrc.ARMv7
+	case arch == "arm":
 		p.Arch = githubsrc.AArch64
 	case arch == "x86" && bits == "32":
 		p.Arch = githubsrc.I686
 	case arch != "":
 	case anyOf(userAgent, "aarch64", "arm64", "ARM64"):
 		p.Arch = githubsrc.AArch64
+	case p.OS == githubsrc.Linux && anyOf(userAgent, "armv7", "armv8l", "armv6"):
+		p.Arch = githubsrc.ARMv7
+	case p.OS == githubsrc.Linux && strings.Contains(userAgent, "riscv64"):
+		p.Arch = githubsrc.RISCV64
 	case p.OS == githubsrc.Linux && anyOf(userAgent, "i686", "i386"):
 		p.Arch = githubsrc.I686
 	}
 	return p, nil
+}
+
+// Emulated returns the arch whose builds p's OS also runs by emulation
+// when none is built for p's: x86_64 on an arm64 Mac (Rosetta 2) or
+// Windows on Arm. False elsewhere: Linux emulates nothing.
+func Emulated(p githubsrc.Platform) (githubsrc.Arch, bool) {
+	if p.Arch == githubsrc.AArch64 && (p.OS == githubsrc.Darwin || p.OS == githubsrc.Windows) {
+		return githubsrc.X86_64, true
+	}
+	return "", false
 }
 
 func anyOf(s string, subs ...string) bool {

@@ -163,6 +163,23 @@ func TestTargetServes(t *testing.T) {
 	}
 }
 
+func TestEmulated(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		p    githubsrc.Platform
+		want githubsrc.Arch
+	}{
+		{githubsrc.Platform{OS: githubsrc.Darwin, Arch: githubsrc.AArch64}, githubsrc.X86_64},
+		{githubsrc.Platform{OS: githubsrc.Windows, Arch: githubsrc.AArch64}, githubsrc.X86_64},
+		{githubsrc.Platform{OS: githubsrc.Linux, Arch: githubsrc.AArch64}, ""},
+		{githubsrc.Platform{OS: githubsrc.Darwin, Arch: githubsrc.X86_64}, ""},
+	} {
+		if got, ok := squirrel.Emulated(tc.p); got != tc.want || ok != (tc.want != "") {
+			t.Errorf("Emulated(%v) = %q, %v; want %q", tc.p, got, ok, tc.want)
+		}
+	}
+}
+
 func TestAgentPlatform(t *testing.T) {
 	t.Parallel()
 	const (
@@ -189,6 +206,11 @@ func TestAgentPlatform(t *testing.T) {
 		{name: "32-bit x86 hint", ua: chromeWin, platform: `"Windows"`, arch: `"x86"`, bitness: `"32"`, want: githubsrc.Platform{OS: githubsrc.Windows, Arch: githubsrc.I686}},
 		{name: "Firefox on Linux", ua: firefoxLin, want: githubsrc.Platform{OS: githubsrc.Linux, Arch: githubsrc.X86_64}},
 		{name: "Firefox on Linux on arm64", ua: firefoxArm, want: githubsrc.Platform{OS: githubsrc.Linux, Arch: githubsrc.AArch64}},
+		{name: "Chrome on a Raspberry Pi", ua: "Mozilla/5.0 (X11; Linux armv7l) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36", want: githubsrc.Platform{OS: githubsrc.Linux, Arch: githubsrc.ARMv7}},
+		{name: "32-bit arm hints", ua: firefoxLin, platform: `"Linux"`, arch: `"arm"`, bitness: `"32"`, want: githubsrc.Platform{OS: githubsrc.Linux, Arch: githubsrc.ARMv7}},
+		{name: "Firefox on RISC-V", ua: "Mozilla/5.0 (X11; Linux riscv64; rv:125.0) Gecko/20100101 Firefox/125.0", want: githubsrc.Platform{OS: githubsrc.Linux, Arch: githubsrc.RISCV64}},
+		{name: "Windows Phone", ua: "Mozilla/5.0 (compatible; MSIE 10.0; Windows Phone 8.0; Trident/6.0; IEMobile/10.0; ARM; Touch; NOKIA; Lumia 920)", err: "runs on no desktop platform"},
+		{name: "Tizen", ua: "Mozilla/5.0 (Linux; Tizen 2.3; SAMSUNG SM-Z130H) AppleWebKit/537.3 (KHTML, like Gecko) Version/2.3 Mobile Safari/537.3", err: "runs on no desktop platform"},
 		{name: "Android (Linux in its User-Agent)", ua: chromeAndro, platform: `"Android"`, err: "Android, which has no desktop download"},
 		{name: "Android without hints", ua: chromeAndro, err: "runs on no desktop platform"},
 		{name: "iPhone (like Mac OS X)", ua: safariPhone, err: "runs on no desktop platform"},
