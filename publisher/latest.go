@@ -101,9 +101,9 @@ func mayBeLatest(rel githubsrc.Release, all []githubsrc.Release) (bool, string) 
 // not say whether a release was made latest by choice or by default, so
 // otapub moves latest only within one tag form (desktop-v…: a monorepo's
 // other app, published with --latest false, never takes it) and never
-// from a newer release that is not halted (one an operator made latest
-// during its rollout, with --latest true). A newer halted release gives
-// way: it is held back from every device.
+// from a newer release devices are offered (one an operator made latest
+// during its rollout, with --latest true). A newer release held back
+// (heldBack) gives way.
 func mayTakeLatest(rel, current githubsrc.Release) (bool, string) {
 	hint := fmt.Sprintf("gh release edit %s --latest makes it latest by hand", rel.Tag)
 	prefix, v, _ := splitTag(rel.Tag)
@@ -111,12 +111,22 @@ func mayTakeLatest(rel, current githubsrc.Release) (bool, string) {
 	switch {
 	case !ok || cprefix != prefix:
 		return false, fmt.Sprintf("GitHub's latest release is %s, of another tag form: otapub leaves that choice alone (%s)", current.Tag, hint)
-	case cv.GreaterThan(v):
-		if st, _ := rollout.Split(current.Notes); !st.Halted {
-			return false, fmt.Sprintf("GitHub's latest release is %s, newer and not halted: otapub leaves that choice alone (%s)", current.Tag, hint)
-		}
+	case cv.GreaterThan(v) && !heldBack(current):
+		return false, fmt.Sprintf("GitHub's latest release is %s, newer and offered to devices: otapub leaves that choice alone (%s)", current.Tag, hint)
 	}
 	return true, ""
+}
+
+// heldBack reports whether a release should give way as GitHub's latest
+// whatever its version: a prerelease (by GitHub's flag or its version, as
+// publish without --prerelease leaves a beta), a hot-swap bundle, or one
+// its rollout offers to no device (halted, or at 0%).
+func heldBack(r githubsrc.Release) bool {
+	if _, v, ok := splitTag(r.Tag); r.Prerelease || isBundleRelease(r) || ok && v.Prerelease() != "" {
+		return true
+	}
+	st, _ := rollout.Split(r.Notes)
+	return st.Halted || st.Set && st.Share == 0
 }
 
 // lastGood is the newest release older than rel that every device gets,

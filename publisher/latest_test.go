@@ -173,15 +173,20 @@ func TestRolloutLeavesAChosenLatest(t *testing.T) {
 		why     string                    // in the report's NotLatest
 	}{
 		{"another app's tag form", githubsrctest.ReleaseSpec{Tag: "desktop-v3.0.0"}, "cli-v1.2.0", "desktop-v3.0.0", "another tag form"},
-		{"a newer release made latest during its rollout", githubsrctest.ReleaseSpec{Tag: "cli-v1.3.0", Notes: rollout.Join("", publisher.RolloutState(100_000))}, "cli-v1.2.0", "cli-v1.3.0", "newer and not halted"},
+		{"a newer release made latest during its rollout", githubsrctest.ReleaseSpec{Tag: "cli-v1.3.0", Notes: rollout.Join("", publisher.RolloutState(100_000))}, "cli-v1.2.0", "cli-v1.3.0", "newer and offered to devices"},
 		{"a newer release since halted", githubsrctest.ReleaseSpec{Tag: "cli-v1.3.0", Notes: rollout.Join("", rollout.State{Set: true, Share: 100_000, Halted: true})}, "cli-v1.2.0", "cli-v1.2.0", ""},
+		{"a newer release rolled back to 0%", githubsrctest.ReleaseSpec{Tag: "cli-v1.3.0", Notes: rollout.Join("", rollout.State{Set: true, Share: 0})}, "cli-v1.2.0", "cli-v1.2.0", ""},
+		{"a newer beta published without --prerelease", githubsrctest.ReleaseSpec{Tag: "cli-v1.3.0-beta.1"}, "cli-v1.2.0", "cli-v1.2.0", ""},
+		{"a newer hot-swap bundle", githubsrctest.ReleaseSpec{Tag: "cli-v1.2.1", Assets: map[string][]byte{"ota-bundle.json": []byte("{}")}}, "cli-v1.2.0", "cli-v1.2.0", ""},
 		{"an older release of the same form", githubsrctest.ReleaseSpec{Tag: "cli-v1.1.0"}, "cli-v1.2.0", "cli-v1.2.0", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			gh := githubsrctest.NewServer(t)
 			gh.AddRepo(fullName, githubsrctest.RepoOptions{})
-			c.latest.Assets = map[string][]byte{"App_x64-setup.exe": []byte("exe")}
+			if c.latest.Assets == nil {
+				c.latest.Assets = map[string][]byte{"App_x64-setup.exe": []byte("exe")}
+			}
 			latestID := gh.AddRelease(fullName, c.latest)
 			gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: c.release, Notes: rollout.Join("Notes.", publisher.RolloutState(100_000)),
 				Assets: map[string][]byte{"App_1.2.0_x64-setup.exe": []byte("exe")}})
