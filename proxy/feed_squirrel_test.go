@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -541,6 +542,19 @@ func TestSquirrelNeverTakesAnotherAppsChecks(t *testing.T) {
 		if rec := e.get("GET", path); !strings.Contains(rec.Body.String(), want) {
 			t.Errorf("GET %s = %d %s, want %s", path, rec.Code, rec.Body, want)
 		}
+	}
+
+	// One --dir app, whose name is its folder's: a folder named like an
+	// arch (aarch64) is {repo} to /{owner}/aarch64/…, yet a check with a
+	// bundle type, /{target}/aarch64/{bundle}/{version}, stays a check.
+	one := filepath.Join(t.TempDir(), "aarch64")
+	writeElectronDir(t, one, "v3.0.0", squirrelFixture(t, "3.0.0"), day(2))
+	single := newEnv(t, nil, func(c *proxy.Config) { c.Apps = []proxy.AppConfig{{Dir: one}} })
+	if rec := single.get("GET", "/darwin/aarch64/app/1.0.0"); rec.Code != http.StatusNoContent {
+		t.Errorf("one app: the check /darwin/aarch64/app/1.0.0 = %d %s, want 204 (no Tauri payload)", rec.Code, rec.Body)
+	}
+	if rec := single.get("GET", "/whoever/aarch64/darwin-arm64/1.0.0"); !strings.Contains(rec.Body.String(), "-arm64-mac.zip") {
+		t.Errorf("one app: update.electronjs.org's shape = %d %s", rec.Code, rec.Body)
 	}
 }
 
