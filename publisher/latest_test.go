@@ -1,6 +1,7 @@
 package publisher_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -199,5 +200,23 @@ func TestRolloutLeavesAChosenLatest(t *testing.T) {
 				t.Errorf("GitHub's latest %q, want %q; report made_latest %v, not_latest %q", got, c.want, r.MadeLatest, r.NotLatest)
 			}
 		})
+	}
+}
+
+// TestRolloutLatestUnreadable: when GitHub's latest release cannot be
+// read, reaching 100% leaves it alone and says so, rather than taking it
+// from a release that may be another app's.
+func TestRolloutLatestUnreadable(t *testing.T) {
+	t.Parallel()
+	gh := githubsrctest.NewServer(t)
+	gh.AddRepo(fullName, githubsrctest.RepoOptions{})
+	gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "desktop-v3.0.0", Assets: map[string][]byte{"App_x64-setup.exe": []byte("exe")}})
+	gh.AddRelease(fullName, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Notes: rollout.Join("Notes.", publisher.RolloutState(100_000)),
+		Assets: map[string][]byte{"App_1.2.0_x64-setup.exe": []byte("exe")}})
+	gh.Inject(githubsrctest.Fault{Match: "GET /api/v3/repos/" + fullName + "/releases/latest", Status: http.StatusInternalServerError, Times: 100})
+	r, err := publisher.Rollout(t.Context(), client(t, gh), repo, "v1.2.0", publisher.RolloutChange{Share: share(t, "100")})
+	check(t, err)
+	if r.MadeLatest || !strings.Contains(r.NotLatest, "could not be read") || r.LatestError == "" {
+		t.Errorf("GitHub's latest unreadable: report made_latest %v, not_latest %q, latest_error %q", r.MadeLatest, r.NotLatest, r.LatestError)
 	}
 }
