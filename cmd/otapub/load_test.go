@@ -164,7 +164,12 @@ func BenchmarkServeLoad(b *testing.B) {
 			minimal.Env = append(minimal.Env, minimalEnv+"_LOCATION="+resp.Header.Get("Location"))
 		}
 		start(b, minimal)
-		waitFor(b, "http://"+minimalAddr+rd.path, rd.header, rd.status)
+		base := waitFor(b, "http://"+minimalAddr+rd.path, rd.header, rd.status)
+		for _, h := range []string{"Cache-Control", "Content-Type", "Location"} {
+			if got, want := base.Header.Get(h), resp.Header.Get(h); got != want {
+				b.Fatalf("the minimal server's %s is %q, otapub's %q: the two must answer alike", h, got, want)
+			}
+		}
 		med := loadRounds(b, gen, rd.path, rd.header, conns, rounds, seconds, [2]*exec.Cmd{minimal, otapub}, [2]string{minimalAddr, otapubAddr})
 		prefix := rd.name + "-"
 		if rd.name == "check" {
