@@ -100,10 +100,10 @@ func (s *Server) matchCheck(r *http.Request) (*app, checkRequest, bool) {
 		return nil, checkRequest{}, false
 	}
 	if len(seg) == 4 {
-		if a := s.electronApp([4]string(seg)); a != nil {
+		if a, k, err := s.electronApp([4]string(seg)); a != nil {
 			// update.electronjs.org's /{owner}/{repo}/{platform}/{version}
 			// (feed_squirrel.go), which the mux too routes to a check.
-			return a, checkRequest{electron: true, target: seg[2], version: seg[3]}, true
+			return a, checkRequest{electron: true, squirrel: k, squirrelErr: err, version: seg[3]}, true
 		}
 	}
 	a := s.single

@@ -416,7 +416,8 @@ func (s *Server) handleHazelUpdate(w http.ResponseWriter, r *http.Request) {
 	if a == nil {
 		return
 	}
-	s.serveSquirrel(w, r, a, false, r.PathValue("platform"), r.PathValue("version"))
+	k, err := s.squirrelTarget(false, r.PathValue("platform"))
+	s.serveSquirrel(w, r, a, k, err, r.PathValue("version"))
 }
 
 // serveHazelPlain serves /update/{platform}/{version} from the fast path
@@ -424,15 +425,15 @@ func (s *Server) handleHazelUpdate(w http.ResponseWriter, r *http.Request) {
 // one before it.
 func (s *Server) serveHazelPlain(w http.ResponseWriter, r *http.Request, a *app, version string) {
 	p := r.URL.Path[:len(r.URL.Path)-len(version)-1]
-	s.serveSquirrel(w, r, a, false, p[strings.LastIndexByte(p, '/')+1:], version)
+	k, err := s.squirrelTarget(false, p[strings.LastIndexByte(p, '/')+1:])
+	s.serveSquirrel(w, r, a, k, err, version)
 }
 
-// serveSquirrel answers a Squirrel.Mac check in hazel's spelling of the
-// platform or, with electron, update.electronjs.org's: 204 when nothing
-// newer is published, 200 with the encoded answer, 400 for a platform or
+// serveSquirrel answers a Squirrel.Mac check for k, the platform as
+// squirrelTarget read it (err when it could not): 204 when nothing newer
+// is published, 200 with the encoded answer, 400 for a platform or
 // version it cannot read.
-func (s *Server) serveSquirrel(w http.ResponseWriter, r *http.Request, a *app, electron bool, platform, version string) {
-	k, err := s.squirrelTarget(electron, platform)
+func (s *Server) serveSquirrel(w http.ResponseWriter, r *http.Request, a *app, k squirrelKey, err error, version string) {
 	if err != nil {
 		a.adoption.check(githubsrc.Platform{}, Stable, outcomeBad, "", false)
 		s.writeError(w, r, http.StatusBadRequest, err.Error())
@@ -558,32 +559,35 @@ func (s *Server) initServedRepos() {
 // {owner} is no app's slug; with one, no target). Otherwise nil: a --dir
 // app named like a target (macos) never takes another app's checks
 // (/desktop/macos/aarch64/1.0.0).
-func (s *Server) electronApp(seg [4]string) *app {
+//
+// It returns {platform} as squirrelTarget reads it too, for serveSquirrel.
+func (s *Server) electronApp(seg [4]string) (*app, squirrelKey, error) {
 	a := s.servedRepo(seg[0], seg[1])
 	if a == nil {
-		return nil
+		return nil, squirrelKey{}, nil
 	}
-	if _, err := s.squirrelTarget(true, seg[2]); err == nil {
-		return a
+	k, err := s.squirrelTarget(true, seg[2])
+	if err == nil {
+		return a, k, nil
 	}
 	if s.single == nil {
 		if s.apps[seg[0]] != nil {
-			return nil
+			return nil, squirrelKey{}, nil
 		}
-	} else if _, err := githubsrc.ParseOS(seg[0]); err == nil {
-		return nil
+	} else if _, oserr := githubsrc.ParseOS(seg[0]); oserr == nil {
+		return nil, squirrelKey{}, nil
 	}
-	return a // its 400 names update.electronjs.org's platforms
+	return a, k, err // the 400 names update.electronjs.org's platforms
 }
 
 // electronCheck reports whether a check's segments are update.electronjs.org's
 // /{owner}/{repo}/{platform}/{version} for a served repository, and serves it.
 func (s *Server) electronCheck(w http.ResponseWriter, r *http.Request, seg [4]string) bool {
-	a := s.electronApp(seg)
+	a, k, err := s.electronApp(seg)
 	if a == nil {
 		return false
 	}
-	s.serveSquirrel(w, r, a, true, seg[2], seg[3])
+	s.serveSquirrel(w, r, a, k, err, seg[3])
 	return true
 }
 

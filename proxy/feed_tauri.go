@@ -427,8 +427,10 @@ type checkRequest struct {
 	target, arch, bundle, version string
 	// electron marks update.electronjs.org's
 	// /{owner}/{repo}/{platform}/{version} for a served repository
-	// (feed_squirrel.go): target is then its platform.
-	electron bool
+	// (feed_squirrel.go), with its platform as squirrelTarget read it.
+	electron    bool
+	squirrel    squirrelKey
+	squirrelErr error
 	// platform is "{target}/{arch}[/{bundle}]" as the path spells it, when
 	// matchCheck saw it whole: the key of the parsed-platform cache.
 	platform string

@@ -196,7 +196,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if a, c, ok := s.matchCheck(r); ok {
 		rec, start := s.begin(w)
 		if c.electron {
-			s.serveSquirrel(rec, r, a, true, c.target, c.version)
+			s.serveSquirrel(rec, r, a, c.squirrel, c.squirrelErr, c.version)
 			s.end(rec, r, s.squirrelMetrics, start)
 			return
 		}
