@@ -563,15 +563,21 @@ func BenchmarkCheckDuringRollout(b *testing.B) {
 	})
 }
 
+// squirrelRollout serves v1.1.0 and v1.2.0 of electron-builder's every
+// target, v1.2.0 at 30% with the notes "New.", and returns v1.2.0's ID.
+func squirrelRollout(t *testing.T) (*githubsrctest.Server, int64, *env) {
+	gh := githubsrctest.NewServer(t)
+	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.1.0", PublishedAt: day(1), Assets: squirrelFixture(t, "1.1.0")})
+	id := gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Notes: "New.\n" + rolloutLine(t, "30", false), PublishedAt: day(2), Assets: squirrelFixture(t, "1.2.0")})
+	return gh, id, newEnv(t, gh, func(c *proxy.Config) { c.CacheTTL = time.Hour })
+}
+
 // TestRolloutSquirrel: Squirrel.Mac (hazel's and update.electronjs.org's
 // routes) and Squirrel.Windows' RELEASES follow the rollout per device;
 // /download/latest/ gives a new install the release every device gets.
 func TestRolloutSquirrel(t *testing.T) {
 	t.Parallel()
-	gh := githubsrctest.NewServer(t)
-	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.1.0", PublishedAt: day(1), Assets: squirrelFixture(t, "1.1.0")})
-	id := gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Notes: "New.\n" + rolloutLine(t, "30", false), PublishedAt: day(2), Assets: squirrelFixture(t, "1.2.0")})
-	e := newEnv(t, gh, func(c *proxy.Config) { c.CacheTTL = time.Hour })
+	gh, id, e := squirrelRollout(t)
 	in, out := insideID(t, "v1.2.0", 300_000), outsideID(t, "v1.2.0", 300_000)
 	get := e.getAs
 	for _, path := range []string{"/update/darwin_arm64/1.0.0", "/demo-org/demo-app/darwin-arm64/1.0.0"} {
@@ -623,10 +629,7 @@ func TestRolloutSquirrel(t *testing.T) {
 // RELEASES, never an older one.
 func TestRolloutSquirrelWindowsNeverGoesBack(t *testing.T) {
 	t.Parallel()
-	gh := githubsrctest.NewServer(t)
-	gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.1.0", PublishedAt: day(1), Assets: squirrelFixture(t, "1.1.0")})
-	id := gh.AddRelease(repo, githubsrctest.ReleaseSpec{Tag: "v1.2.0", Notes: "New.\n" + rolloutLine(t, "30", false), PublishedAt: day(2), Assets: squirrelFixture(t, "1.2.0")})
-	e := newEnv(t, gh, func(c *proxy.Config) { c.CacheTTL = time.Hour })
+	gh, id, e := squirrelRollout(t)
 	in, out := insideID(t, "v1.2.0", 300_000), outsideID(t, "v1.2.0", 300_000)
 	get := func(path, device string) *httptest.ResponseRecorder {
 		return e.getAs(path+"?id=DemoApp&localVersion=1.2.0&arch=amd64", device)
