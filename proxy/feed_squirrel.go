@@ -734,14 +734,25 @@ func (s *Server) handleDownloadLatest(w http.ResponseWriter, r *http.Request) {
 	if f, ok := installerFormat[p.Installer]; ok {
 		formats = []string{f}
 	}
-	if f := strings.ToLower(r.URL.Query().Get("format")); f != "" {
-		if !slices.Contains(downloadFormats, f) {
-			s.writeError(w, r, http.StatusBadRequest, fmt.Sprintf("format %q: use %s", f, strings.Join(downloadFormats, ", ")))
-			return
-		}
-		formats = []string{f}
+	formats, ok := s.formatQuery(w, r, formats)
+	if !ok {
+		return
 	}
 	s.serveLatest(w, r, a, p.OS, p.Arch, formats, platform)
+}
+
+// formatQuery returns the ?format= a download link asks for, else
+// formats; it answers 400 and reports false for a format it cannot serve.
+func (s *Server) formatQuery(w http.ResponseWriter, r *http.Request, formats []string) ([]string, bool) {
+	f := strings.ToLower(r.URL.Query().Get("format"))
+	if f == "" {
+		return formats, true
+	}
+	if !slices.Contains(downloadFormats, f) {
+		s.writeError(w, r, http.StatusBadRequest, fmt.Sprintf("format %q: use %s", f, strings.Join(downloadFormats, ", ")))
+		return nil, false
+	}
+	return []string{f}, true
 }
 
 // handleHazelDownload answers hazel's GET /download/{platform}[?update=true]:
@@ -764,7 +775,8 @@ func (s *Server) handleHazelDownload(w http.ResponseWriter, r *http.Request) {
 // agentVary names the headers handleAgentDownload reads.
 var agentVary = []string{"User-Agent, Sec-CH-UA-Platform, Sec-CH-UA-Arch, Sec-CH-UA-Bitness"}
 
-// archHints are the client hints /download asks browsers for.
+// archHints are the client hints /download asks browsers for, and
+// criticalHints the one worth a retry.
 var archHints, criticalHints = []string{"Sec-CH-UA-Arch, Sec-CH-UA-Bitness"}, []string{"Sec-CH-UA-Arch"}
 
 // handleAgentDownload answers hazel's GET /download[?update=true]: as
@@ -790,12 +802,9 @@ func (s *Server) handleAgentDownload(w http.ResponseWriter, r *http.Request) {
 	if p.OS == githubsrc.Darwin && r.URL.Query().Get("update") != "" {
 		formats = []string{"zip"} // hazel: any ?update= asks for the Squirrel.Mac zip
 	}
-	if f := strings.ToLower(r.URL.Query().Get("format")); f != "" {
-		if !slices.Contains(downloadFormats, f) {
-			s.writeError(w, r, http.StatusBadRequest, fmt.Sprintf("format %q: use %s", f, strings.Join(downloadFormats, ", ")))
-			return
-		}
-		formats = []string{f}
+	formats, ok := s.formatQuery(w, r, formats)
+	if !ok {
+		return
 	}
 	archs := []githubsrc.Arch{p.Arch}
 	if emulated, ok := squirrel.Emulated(p); ok {

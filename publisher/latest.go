@@ -47,6 +47,11 @@ func splitTag(tag string) (prefix string, v *semver.Version, ok bool) {
 	return "", nil, false
 }
 
+// latestByHand is the command that makes tag latest when otapub will not.
+func latestByHand(tag string) string {
+	return "gh release edit " + tag + " --latest makes it latest by hand"
+}
+
 // stable is a published release every device gets: not a draft, not a
 // prerelease (by GitHub's flag or its version), not a hot-swap bundle, not
 // in a partial or halted rollout. Only such a release should be latest.
@@ -75,7 +80,7 @@ func isBundleRelease(r githubsrc.Release) bool {
 // it is the newest), nor one older than a release of the same tag form
 // that every device gets.
 func mayBeLatest(rel githubsrc.Release, all []githubsrc.Release) (bool, string) {
-	hint := fmt.Sprintf("gh release edit %s --latest makes it latest by hand", rel.Tag)
+	hint := latestByHand(rel.Tag)
 	prefix, v, ok := splitTag(rel.Tag)
 	switch {
 	case rel.Prerelease || ok && v.Prerelease() != "":
@@ -105,7 +110,7 @@ func mayBeLatest(rel githubsrc.Release, all []githubsrc.Release) (bool, string) 
 // during its rollout, with --latest true). A newer release held back
 // (heldBack) gives way.
 func mayTakeLatest(rel, current githubsrc.Release) (bool, string) {
-	hint := fmt.Sprintf("gh release edit %s --latest makes it latest by hand", rel.Tag)
+	hint := latestByHand(rel.Tag)
 	prefix, v, _ := splitTag(rel.Tag)
 	cprefix, cv, ok := splitTag(current.Tag)
 	switch {

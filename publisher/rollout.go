@@ -103,7 +103,7 @@ func Rollout(ctx context.Context, gh Releases, repo githubsrc.Repo, tag string, 
 		case !ok:
 			rep.NotLatest = why
 		case lerr != nil:
-			rep.NotLatest = fmt.Sprintf("GitHub's latest release could not be read, so it is left alone (gh release edit %s --latest makes it latest by hand)", tag)
+			rep.NotLatest = "GitHub's latest release could not be read, so it is left alone (" + latestByHand(tag) + ")"
 		case latest.ID != rel.ID:
 			makeLatest = true
 		}
